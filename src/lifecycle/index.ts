@@ -1,0 +1,6 @@
+/** The lifecycle layer: imports nothing of ours. */
+export * from './states.js';
+export * from './record.js';
+export { lifecycleMachine, ANCESTOR_CONDITIONS, type AncestorCondition, type LifecycleContext, type LifecycleEvent } from './machine.js';
+export { nextStateCode, diagnose, contextCode, contextOf, machineNext, type Refusal } from './table.js';
+export { EFFECTS, endsAttempt, rerunLimitMessage, type EffectInput } from './effects.js';

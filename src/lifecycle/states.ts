@@ -1,0 +1,35 @@
+/**
+ * The vocabulary of the node lifecycle (SPEC §2): states, operations, node kinds.
+ * Plain string unions for the public surface, small integer codes for the dense table.
+ */
+
+export const STATES = ['CREATED', 'READY', 'RUNNING', 'SUSPENDED', 'FINISHED', 'FAILED', 'REVOKED'] as const;
+export type State = (typeof STATES)[number];
+
+/** Archived states end an attempt; REVOKED also ends the node for good. */
+export const ARCHIVED: ReadonlySet<State> = new Set<State>(['FINISHED', 'FAILED', 'REVOKED']);
+
+/** States in which a node still holds its flow open: a container cannot finish over them. */
+export const ACTIVE: ReadonlySet<State> = new Set<State>(['RUNNING', 'READY', 'SUSPENDED']);
+
+/**
+ * The operations an orchestrator or a client may ask for. `revoke_cascade` is not one of them:
+ * it is how the root's revoke reaches each active descendant, and it is in the machine so that
+ * the descendant's move is checked like any other.
+ */
+export const OPERATIONS = [
+  'start', 'finish', 'fail', 'forced_fail', 'pause', 'resume',
+  'retry', 'skip', 'reenter', 'revoke', 'callback',
+] as const;
+export type Operation = (typeof OPERATIONS)[number];
+export type MachineOperation = Operation | 'revoke_cascade';
+export const MACHINE_OPERATIONS: readonly MachineOperation[] = [...OPERATIONS, 'revoke_cascade'];
+
+export const NODE_KINDS = ['pipeline', 'subprocess', 'activity', 'event', 'gateway'] as const;
+export type NodeKind = (typeof NODE_KINDS)[number];
+
+/** Containers hold children; leaves do the work. */
+export const CONTAINER_KINDS: ReadonlySet<NodeKind> = new Set<NodeKind>(['pipeline', 'subprocess']);
+
+export const stateCode = (s: State): number => STATES.indexOf(s);
+export const operationCode = (op: MachineOperation): number => MACHINE_OPERATIONS.indexOf(op);

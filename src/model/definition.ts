@@ -1,0 +1,135 @@
+/**
+ * A registered pipeline, compiled once from its nested definition (SPEC §1) into flat arrays in
+ * preorder. A subtree is then the contiguous index range [i, end[i]), a node's children are found
+ * by hopping over their subtrees, and the runtime records can live in a persistent vector
+ * indexed by the same number. The definition never changes once registered, so every snapshot
+ * shares it.
+ */
+import { CONTAINER_KINDS, NODE_KINDS, type NodeKind } from '../lifecycle/index.js';
+import { invalid } from './errors.js';
+import type { NodeDefinition } from './types.js';
+
+export interface DefinitionLimits {
+  /** nodes in one task, root included */
+  readonly maxNodes: number;
+  /** nesting depth; the root is at depth 0 */
+  readonly maxDepth: number;
+  /** characters in a node name */
+  readonly maxNameLength: number;
+}
+
+export const DEFAULT_LIMITS: DefinitionLimits = { maxNodes: 2_000_000, maxDepth: 1_000, maxNameLength: 1_000 };
+
+/** Bits of `traits`: the parts of the lifecycle context a definition fixes. */
+export const TRAIT_CONTAINER = 1;
+export const TRAIT_ROOT = 2;
+export const TRAIT_ERROR_IGNORABLE = 4;
+
+export interface PipelineDefinition {
+  readonly size: number;
+  readonly ids: readonly string[];
+  readonly names: readonly string[];
+  /** index into NODE_KINDS */
+  readonly kinds: Uint8Array;
+  readonly traits: Uint8Array;
+  /** -1 for the root */
+  readonly parent: Int32Array;
+  /** exclusive end of the node's subtree in preorder */
+  readonly end: Int32Array;
+  /** preorder index of a node id, -1 when the task has no such node */
+  indexOf(id: string): number;
+}
+
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const kindOf = (def: PipelineDefinition, i: number): NodeKind => NODE_KINDS[def.kinds[i]];
+
+/** The direct children of node i, in definition order. */
+export function childrenOf(def: PipelineDefinition, i: number): number[] {
+  const out: number[] = [];
+  for (let c = i + 1, end = def.end[i]; c < end; c = def.end[c]) out.push(c);
+  return out;
+}
+
+interface Pending {
+  readonly node: unknown;
+  readonly path: string;
+  readonly parent: number;
+  readonly depth: number;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Validates a nested definition and compiles it. Iterative, so depth is bounded by the limit and
+ * not by the call stack. A bad definition throws a PipestateError (3540000) naming the node by
+ * its path and id, and the field.
+ */
+export function compileDefinition(taskId: string, root: unknown, limits: DefinitionLimits = DEFAULT_LIMITS): PipelineDefinition {
+  const ids: string[] = [];
+  const names: string[] = [];
+  const kinds: number[] = [];
+  const traits: number[] = [];
+  const parents: number[] = [];
+  const index = new Map<string, number>();
+  const fail = (where: string, field: string, reason: string): never => {
+    throw invalid(`pipeline of task ${taskId}`, `node ${where} field ${field}: ${reason}`);
+  };
+
+  const stack: Pending[] = [{ node: root, path: 'pipeline', parent: -1, depth: 0 }];
+  while (stack.length > 0) {
+    const { node, path, parent, depth } = stack.pop()!;
+    if (!isRecord(node)) fail(path, '(node)', 'must be an object');
+    const n = node as Record<string, unknown>;
+    const id = n.id;
+    if (typeof id !== 'string' || !ID_PATTERN.test(id)) fail(path, 'id', 'must be 1..64 characters of [A-Za-z0-9_-]');
+    const where = `${JSON.stringify(id)} (${path})`;
+    if (index.has(id as string)) fail(where, 'id', 'is not unique in the task');
+    const name = n.name ?? '';
+    if (typeof name !== 'string') fail(where, 'name', 'must be a string');
+    if ((name as string).length > limits.maxNameLength) fail(where, 'name', `must be at most ${limits.maxNameLength} characters`);
+    const kind = n.kind as NodeKind;
+    if (!NODE_KINDS.includes(kind)) fail(where, 'kind', `must be one of ${NODE_KINDS.join(', ')}`);
+    if ((parent === -1) !== (kind === 'pipeline')) {
+      fail(where, 'kind', parent === -1 ? 'the root must be a pipeline' : 'only the root may be a pipeline');
+    }
+    const ignorable = n.error_ignorable ?? false;
+    if (typeof ignorable !== 'boolean') fail(where, 'error_ignorable', 'must be a boolean');
+    const children = (n.children ?? []) as unknown[];
+    if (!Array.isArray(children)) fail(where, 'children', 'must be an array');
+    if (children.length > 0 && !CONTAINER_KINDS.has(kind)) fail(where, 'children', `a ${kind} has no children`);
+    if (children.length > 0 && depth + 1 > limits.maxDepth) fail(where, 'children', `nesting deeper than ${limits.maxDepth}`);
+    if (ids.length + 1 + stack.length + children.length > limits.maxNodes) {
+      fail(where, 'children', `the task has more than ${limits.maxNodes} nodes`);
+    }
+
+    const i = ids.length;
+    index.set(id as string, i);
+    ids.push(id as string);
+    names.push(name as string);
+    kinds.push(NODE_KINDS.indexOf(kind));
+    traits.push((CONTAINER_KINDS.has(kind) ? TRAIT_CONTAINER : 0) | (parent === -1 ? TRAIT_ROOT : 0)
+      | (ignorable ? TRAIT_ERROR_IGNORABLE : 0));
+    parents.push(parent);
+    for (let c = children.length - 1; c >= 0; c--) {
+      stack.push({ node: children[c], path: `${path}.children[${c}]`, parent: i, depth: depth + 1 });
+    }
+  }
+
+  const size = ids.length;
+  const parent = Int32Array.from(parents);
+  // In preorder a subtree ends where the next node outside it begins: fold sizes up from the end.
+  const end = new Int32Array(size);
+  for (let i = 0; i < size; i++) end[i] = i + 1;
+  for (let i = size - 1; i > 0; i--) if (end[i] > end[parent[i]]) end[parent[i]] = end[i];
+  return Object.freeze({
+    size,
+    ids: Object.freeze(ids),
+    names: Object.freeze(names),
+    kinds: Uint8Array.from(kinds),
+    traits: Uint8Array.from(traits),
+    parent,
+    end,
+    indexOf: (id: string) => index.get(id) ?? -1,
+  });
+}

@@ -1,0 +1,5 @@
+/** The model layer: types, the compiled definition, the error catalogue. */
+export * from './types.js';
+export * from './errors.js';
+export * from './definition.js';
+export * from './json.js';

@@ -1,0 +1,43 @@
+/** The inputs the engine accepts and the registered objects it keeps (SPEC §1). */
+import type { NodeKind } from '../lifecycle/index.js';
+
+/** One node of a pipeline as an orchestrator registers it. */
+export interface NodeDefinition {
+  readonly id: string;
+  readonly name?: string;
+  readonly kind: NodeKind;
+  readonly error_ignorable?: boolean;
+  /** only on `pipeline` and `subprocess` */
+  readonly children?: readonly NodeDefinition[];
+}
+
+export interface ProjectInput {
+  readonly id: string;
+  readonly bk_biz_id?: string;
+  readonly name: string;
+  readonly time_zone?: string;
+}
+
+export interface Project {
+  readonly id: string;
+  /** the CMDB business this project is bound to, or null */
+  readonly bk_biz_id: string | null;
+  readonly name: string;
+  /** IANA time zone name */
+  readonly time_zone: string;
+}
+
+export interface TaskInput {
+  readonly id: string;
+  readonly project_id: string;
+  readonly name: string;
+  readonly pipeline: NodeDefinition;
+}
+
+export interface Task {
+  readonly id: string;
+  readonly project_id: string;
+  readonly name: string;
+  /** ms since the epoch */
+  readonly created_at: number;
+}

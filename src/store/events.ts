@@ -1,0 +1,86 @@
+/**
+ * The change feed: one event per changed node, one per registered task, through eventemitter3.
+ * Listeners run after the store has committed, each in its own try/catch: a listener that
+ * throws is reported and neither corrupts the store nor keeps the others from running.
+ */
+import { EventEmitter } from 'eventemitter3';
+import type { Json, NodeRecord, Operation, State } from '../lifecycle/index.js';
+
+export interface NodeChange {
+  /** engine-wide sequence number of accepted changes, from 1: a cursor for change feeds */
+  readonly seq: number;
+  readonly taskId: string;
+  readonly nodeId: string;
+  /** the operation asked for (a revoke's cascade to descendants says `revoke`) */
+  readonly operation: Operation;
+  readonly from: State;
+  readonly to: State;
+  /** ms: the engine clock at the operation */
+  readonly at: number;
+  readonly record: NodeRecord;
+  /** what a `callback` carried for the orchestrator */
+  readonly data?: Json;
+}
+
+export interface TaskCreated {
+  readonly seq: number;
+  readonly taskId: string;
+  readonly projectId: string;
+  readonly at: number;
+}
+
+export interface EngineEvents {
+  node: [NodeChange];
+  task: [TaskCreated];
+}
+export type EngineEventName = keyof EngineEvents;
+export type EngineListener<E extends EngineEventName> = (...args: EngineEvents[E]) => void;
+
+export type ListenerErrorHandler = (error: unknown, event: EngineEventName) => void;
+
+export const reportToStderr: ListenerErrorHandler = (error, event) => {
+  console.error(`pipestate: a listener of '${event}' threw; the store is unaffected`, error);
+};
+
+export class ChangeFeed {
+  private readonly emitter = new EventEmitter<EngineEvents>();
+
+  constructor(private readonly onListenerError: ListenerErrorHandler) {}
+
+  on<E extends EngineEventName>(event: E, listener: EngineListener<E>): void {
+    this.emitter.on(event, this.guarded(event) as never, listener);
+  }
+
+  off<E extends EngineEventName>(event: E, listener: EngineListener<E>): void {
+    this.emitter.off(event, this.guarded(event) as never, listener);
+  }
+
+  /** Cheap when nobody listens: callers skip building payloads they would throw away. */
+  listening(event: EngineEventName): boolean {
+    return this.emitter.listenerCount(event) > 0;
+  }
+
+  emit<E extends EngineEventName>(event: E, ...payload: EngineEvents[E]): void {
+    (this.emitter.emit as (e: E, ...p: EngineEvents[E]) => boolean)(event, ...payload);
+  }
+
+  // One wrapper per event name, so `off` finds it again by (wrapper, listener) identity:
+  // eventemitter3 calls it with `this` bound to the listener it guards.
+  private readonly wrappers = new Map<EngineEventName, (this: (...a: unknown[]) => void, ...a: unknown[]) => void>();
+
+  private guarded(event: EngineEventName) {
+    let w = this.wrappers.get(event);
+    if (!w) {
+      const onError = this.onListenerError;
+      w = function (this: (...a: unknown[]) => void, ...args: unknown[]) {
+        try {
+          this(...args);
+        } catch (error) {
+          try { onError(error, event); } catch { /* a failing reporter must not break the feed either */ }
+        }
+      };
+      this.wrappers.set(event, w);
+    }
+    return w;
+  }
+}
