@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Property suites run thousands of cases; the default 5 s is for unit tests.
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+  },
+});
