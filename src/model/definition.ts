@@ -53,9 +53,17 @@ export function childrenOf(def: PipelineDefinition, i: number): number[] {
 
 interface Pending {
   readonly node: unknown;
-  readonly path: string;
   readonly parent: number;
+  /** position among the parent's children */
+  readonly position: number;
   readonly depth: number;
+}
+
+/** `pipeline.children[2].children[0]`, built only when an error needs it. */
+function pathOf(pending: Pending, parents: readonly number[], positions: readonly number[]): string {
+  const steps = [pending.position];
+  for (let p = pending.parent; p > 0; p = parents[p]) steps.push(positions[p]);
+  return pending.parent < 0 ? 'pipeline' : `pipeline${steps.reverse().map((c) => `.children[${c}]`).join('')}`;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -71,36 +79,39 @@ export function compileDefinition(taskId: string, root: unknown, limits: Definit
   const kinds: number[] = [];
   const traits: number[] = [];
   const parents: number[] = [];
+  const positions: number[] = [];
   const index = new Map<string, number>();
-  const fail = (where: string, field: string, reason: string): never => {
+  const fail = (at: Pending, id: unknown, field: string, reason: string): never => {
+    const path = pathOf(at, parents, positions);
+    const where = typeof id === 'string' && ID_PATTERN.test(id) ? `${JSON.stringify(id)} (${path})` : path;
     throw invalid(`pipeline of task ${taskId}`, `node ${where} field ${field}: ${reason}`);
   };
 
-  const stack: Pending[] = [{ node: root, path: 'pipeline', parent: -1, depth: 0 }];
+  const stack: Pending[] = [{ node: root, parent: -1, position: 0, depth: 0 }];
   while (stack.length > 0) {
-    const { node, path, parent, depth } = stack.pop()!;
-    if (!isRecord(node)) fail(path, '(node)', 'must be an object');
+    const pending = stack.pop()!;
+    const { node, parent, depth } = pending;
+    if (!isRecord(node)) fail(pending, undefined, '(node)', 'must be an object');
     const n = node as Record<string, unknown>;
     const id = n.id;
-    if (typeof id !== 'string' || !ID_PATTERN.test(id)) fail(path, 'id', 'must be 1..64 characters of [A-Za-z0-9_-]');
-    const where = `${JSON.stringify(id)} (${path})`;
-    if (index.has(id as string)) fail(where, 'id', 'is not unique in the task');
+    if (typeof id !== 'string' || !ID_PATTERN.test(id)) fail(pending, undefined, 'id', 'must be 1..64 characters of [A-Za-z0-9_-]');
+    if (index.has(id as string)) fail(pending, id, 'id', 'is not unique in the task');
     const name = n.name ?? '';
-    if (typeof name !== 'string') fail(where, 'name', 'must be a string');
-    if ((name as string).length > limits.maxNameLength) fail(where, 'name', `must be at most ${limits.maxNameLength} characters`);
+    if (typeof name !== 'string') fail(pending, id, 'name', 'must be a string');
+    if ((name as string).length > limits.maxNameLength) fail(pending, id, 'name', `must be at most ${limits.maxNameLength} characters`);
     const kind = n.kind as NodeKind;
-    if (!NODE_KINDS.includes(kind)) fail(where, 'kind', `must be one of ${NODE_KINDS.join(', ')}`);
+    if (!NODE_KINDS.includes(kind)) fail(pending, id, 'kind', `must be one of ${NODE_KINDS.join(', ')}`);
     if ((parent === -1) !== (kind === 'pipeline')) {
-      fail(where, 'kind', parent === -1 ? 'the root must be a pipeline' : 'only the root may be a pipeline');
+      fail(pending, id, 'kind', parent === -1 ? 'the root must be a pipeline' : 'only the root may be a pipeline');
     }
     const ignorable = n.error_ignorable ?? false;
-    if (typeof ignorable !== 'boolean') fail(where, 'error_ignorable', 'must be a boolean');
+    if (typeof ignorable !== 'boolean') fail(pending, id, 'error_ignorable', 'must be a boolean');
     const children = (n.children ?? []) as unknown[];
-    if (!Array.isArray(children)) fail(where, 'children', 'must be an array');
-    if (children.length > 0 && !CONTAINER_KINDS.has(kind)) fail(where, 'children', `a ${kind} has no children`);
-    if (children.length > 0 && depth + 1 > limits.maxDepth) fail(where, 'children', `nesting deeper than ${limits.maxDepth}`);
+    if (!Array.isArray(children)) fail(pending, id, 'children', 'must be an array');
+    if (children.length > 0 && !CONTAINER_KINDS.has(kind)) fail(pending, id, 'children', `a ${kind} has no children`);
+    if (children.length > 0 && depth + 1 > limits.maxDepth) fail(pending, id, 'children', `nesting deeper than ${limits.maxDepth}`);
     if (ids.length + 1 + stack.length + children.length > limits.maxNodes) {
-      fail(where, 'children', `the task has more than ${limits.maxNodes} nodes`);
+      fail(pending, id, 'children', `the task has more than ${limits.maxNodes} nodes`);
     }
 
     const i = ids.length;
@@ -111,8 +122,9 @@ export function compileDefinition(taskId: string, root: unknown, limits: Definit
     traits.push((CONTAINER_KINDS.has(kind) ? TRAIT_CONTAINER : 0) | (parent === -1 ? TRAIT_ROOT : 0)
       | (ignorable ? TRAIT_ERROR_IGNORABLE : 0));
     parents.push(parent);
+    positions.push(pending.position);
     for (let c = children.length - 1; c >= 0; c--) {
-      stack.push({ node: children[c], path: `${path}.children[${c}]`, parent: i, depth: depth + 1 });
+      stack.push({ node: children[c], parent: i, position: c, depth: depth + 1 });
     }
   }
 
@@ -124,8 +136,8 @@ export function compileDefinition(taskId: string, root: unknown, limits: Definit
   for (let i = size - 1; i > 0; i--) if (end[i] > end[parent[i]]) end[parent[i]] = end[i];
   return Object.freeze({
     size,
-    ids: Object.freeze(ids),
-    names: Object.freeze(names),
+    ids,
+    names,
     kinds: Uint8Array.from(kinds),
     traits: Uint8Array.from(traits),
     parent,

@@ -54,6 +54,7 @@ const OPERATION_NAMES: ReadonlyMap<string, Operation> = new Map<string, Operatio
   ['forcedFail', 'forced_fail'],
 ]);
 
+const NO_ARGS = Object.freeze({});
 const DIGITS = /^[0-9]{1,32}$/;
 const OP_CODE = new Map<MachineOperation, number>(MACHINE_OPERATIONS.map((op, i) => [op, i]));
 const STATE_CODE = new Map<State, number>(STATES.map((s, i) => [s, i]));
@@ -230,9 +231,11 @@ export class Store {
       visitWeighted(slot.records, i + 1, def.end[i], isActive, (_, j) => { busy = j; return true; });
     }
     const ctx = def.traits[i] | (from.loop >= this.rerunLimit ? 8 : 0);
-    const codes = { ctx, anc, busy: busy >= 0 ? 1 : 0, state: STATE_CODE.get(from.state)!, op: OP_CODE.get(op)! };
-    const next = nextStateCode(codes.ctx, codes.anc, codes.busy, codes.state, codes.op);
+    const state = STATE_CODE.get(from.state)!;
+    const opCode = OP_CODE.get(op)!;
+    const next = nextStateCode(ctx, anc, busy >= 0 ? 1 : 0, state, opCode);
     if (next < 0) {
+      const codes = { ctx, anc, busy: busy >= 0 ? 1 : 0, state, op: opCode };
       const at = (j: number) => ({ id: def.ids[j], state: recordAt(slot, j).state });
       throw refusal({
         taskId: slot.task.id, nodeId: def.ids[i], kind: kindOf(def, i), state: from.state,
@@ -267,7 +270,7 @@ export class Store {
   }
 
   private checkArgs(op: Operation, args: OperationArgs | undefined): { version?: string; exData?: Json; data?: Json } {
-    if (args === undefined || args === null) return {};
+    if (args === undefined || args === null) return NO_ARGS;
     if (typeof args !== 'object' || Array.isArray(args)) throw invalid('args', 'must be an object');
     const allowed = EXTRA_ARGS[op];
     for (const key of Object.keys(args)) {

@@ -50,7 +50,8 @@ function editable(node: Node | undefined, edit: Edit): Node {
   return n;
 }
 
-const capacity = (t: Trie<unknown>): number => 2 ** (t.shift + BITS);
+/** Index i fits without growing. Indexes are below 2^31, so a 35-bit capacity holds them all. */
+const fits = (t: Trie<unknown>, i: number): boolean => t.shift + BITS >= 31 || i >>> (t.shift + BITS) === 0;
 
 /** An empty vector with room for `size` values without growing. */
 export function emptyTrie<T>(size = 0): Trie<T> {
@@ -80,7 +81,7 @@ function setIn(node: Node | undefined, shift: number, i: number, value: unknown,
  */
 export function set<T>(t: Trie<T>, i: number, value: T, edit: Edit, delta = 0): Trie<T> {
   let trie = t;
-  while (i >= capacity(trie)) {
+  while (!fits(trie, i)) {
     const root = trie.root === undefined ? undefined : freshNode(edit);
     if (root) { root[0] = trie.root; root[COUNT] = trie.root![COUNT]; }
     trie = { root, shift: trie.shift + BITS };
