@@ -1,0 +1,98 @@
+/**
+ * The engine: the store (operations, snapshots, events) plus the request-shaped API of SPEC
+ * §3–4. Each API method takes the request as it arrived (`unknown`: it is checked here), an
+ * optional RequestContext, and answers the envelope of §3.5. None of them ever throws: a
+ * PipestateError becomes its code and message; anything else is 3599999, and is reported to
+ * `onUnexpectedError` without reaching the client.
+ *
+ * A query reads one snapshot and one clock reading, so its answer is consistent even while
+ * operations continue.
+ */
+import { ok, fromError } from './envelope.js';
+import { operateNodeIn, operateTaskIn, type OperationResult } from './commands.js';
+import { missingMessage, nodeDetailAt, taskStatusAt, tasksStatusAt } from './queries.js';
+import type { NodeDetail, NodeStatus, TaskStatusEntry } from '../query/index.js';
+import { Store, type StoreOptions } from '../store/index.js';
+import type { Envelope, RequestContext } from './types.js';
+
+export interface EngineOptions extends StoreOptions {
+  /** hears errors that are not PipestateErrors (bugs); default: written to stderr */
+  readonly onUnexpectedError?: (error: unknown) => void;
+}
+
+const reportToStderr = (error: unknown): void => {
+  console.error('pipestate: unexpected error answering a request', error);
+};
+
+/** A context that is not an object is treated as none. */
+const contextOf = (ctx: unknown): RequestContext => (typeof ctx === 'object' && ctx !== null ? ctx : {});
+
+export class Engine extends Store {
+  private readonly onUnexpected: (error: unknown) => void;
+
+  constructor(options: EngineOptions = {}) {
+    super(options);
+    this.onUnexpected = options.onUnexpectedError ?? reportToStderr;
+  }
+
+  /** get_task_status (SPEC §3): `{bk_biz_id, task_id, subprocess_id?, with_ex_data?, scope?}`. */
+  getTaskStatus(request: unknown, ctx?: RequestContext): Envelope<NodeStatus> {
+    return this.answer(ctx, (c) => taskStatusAt(this.snapshot(), request, this.clock(), c));
+  }
+
+  /**
+   * get_tasks_status (SPEC §4): `{bk_biz_id, task_id_list, include_children_status?, scope?}`.
+   * Tasks not found are left out of `data` and named in `message`; the result stays true.
+   */
+  getTasksStatus(request: unknown, ctx?: RequestContext): Envelope<TaskStatusEntry[]> {
+    const c = contextOf(ctx);
+    try {
+      const { data, missing } = tasksStatusAt(this.snapshot(), request, this.clock(), c);
+      return { ...ok(data, c), message: missingMessage(missing) };
+    } catch (error) {
+      return this.failed(error, c);
+    }
+  }
+
+  /** get_task_node_detail (SPEC §4): `{bk_biz_id, task_id, node_id, with_ex_data?, scope?}`. */
+  getTaskNodeDetail(request: unknown, ctx?: RequestContext): Envelope<NodeDetail> {
+    return this.answer(ctx, (c) => nodeDetailAt(this.snapshot(), request, this.clock(), c));
+  }
+
+  /** operate_task (SPEC §4): `{bk_biz_id, task_id, action: pause | resume | revoke, scope?}`. */
+  operateTask(request: unknown, ctx?: RequestContext): Envelope<OperationResult> {
+    return this.answer(ctx, (c) => operateTaskIn(this, request, c));
+  }
+
+  /**
+   * operate_node (SPEC §4): `{bk_biz_id, task_id, node_id, action, version?, ex_data?, data?,
+   * scope?}`, action one of retry, skip, pause, resume, forced_fail (with ex_data), callback
+   * (with data).
+   */
+  operateNode(request: unknown, ctx?: RequestContext): Envelope<OperationResult> {
+    return this.answer(ctx, (c) => operateNodeIn(this, request, c));
+  }
+
+  private answer<T>(ctx: unknown, run: (ctx: RequestContext) => T): Envelope<T> {
+    const c = contextOf(ctx);
+    try {
+      return ok(run(c), c);
+    } catch (error) {
+      return this.failed(error, c);
+    }
+  }
+
+  private failed<T>(error: unknown, ctx: RequestContext): Envelope<T> {
+    try {
+      return fromError(error, ctx, this.onUnexpected);
+    } catch {
+      // onUnexpectedError itself threw: still answer, and still without internals.
+      return fromError(new Error('unexpected'), ctx);
+    }
+  }
+}
+
+/** A new in-memory engine (SPEC §5). */
+export function createEngine(options?: EngineOptions): Engine {
+  return new Engine(options);
+}

@@ -1,0 +1,52 @@
+/**
+ * The three queries of SPEC §3–4 as pure functions of (snapshot, request, clock time, context):
+ * the same arguments give the same answer, and a snapshot taken earlier answers as it did then.
+ * They throw PipestateErrors; the engine turns them into envelopes.
+ */
+import { nodeDetail, statusTree, taskStatusEntry, type NodeDetail, type NodeStatus, type TaskStatusEntry } from '../query/index.js';
+import type { Snapshot } from '../store/index.js';
+import { NODE_DETAIL, TASKS_STATUS, TASK_STATUS, parseRequest } from './requests.js';
+import { findTask, resolveNode, resolveProject, resolveTask } from './resolve.js';
+import type { RequestContext } from './types.js';
+
+/** get_task_status: the task's answer, or the subtree of `subprocess_id`. */
+export function taskStatusAt(snap: Snapshot, request: unknown, now: number, ctx: RequestContext): NodeStatus {
+  const r = parseRequest(TASK_STATUS, request);
+  const task = resolveTask(snap, resolveProject(snap, r, ctx), r.task_id);
+  const root = r.subprocess_id === undefined ? 0 : resolveNode(task, r.subprocess_id);
+  return statusTree(task, root, now, { withChildren: true, withExData: r.with_ex_data });
+}
+
+export interface TasksStatus {
+  /** in request order, each id once (the first time it is named) */
+  readonly data: TaskStatusEntry[];
+  /** ids not found in the project, in request order */
+  readonly missing: string[];
+}
+
+/** get_tasks_status: the tasks found in the project; the others are named in `missing`. */
+export function tasksStatusAt(snap: Snapshot, request: unknown, now: number, ctx: RequestContext): TasksStatus {
+  const r = parseRequest(TASKS_STATUS, request);
+  const project = resolveProject(snap, r, ctx);
+  const data: TaskStatusEntry[] = [];
+  const missing: string[] = [];
+  for (const taskId of new Set(r.task_id_list)) {
+    const task = findTask(snap, project, taskId);
+    if (task === undefined) missing.push(taskId);
+    else data.push(taskStatusEntry(task, now, r.include_children_status));
+  }
+  return { data, missing };
+}
+
+/** The envelope message of a get_tasks_status answer: "" when every task was found. */
+export function missingMessage(missing: readonly string[]): string {
+  if (missing.length === 0) return '';
+  return missing.length === 1 ? `task ${missing[0]} does not exist` : `tasks ${missing.join(', ')} do not exist`;
+}
+
+/** get_task_node_detail: the node's answer plus its ended attempts. */
+export function nodeDetailAt(snap: Snapshot, request: unknown, now: number, ctx: RequestContext): NodeDetail {
+  const r = parseRequest(NODE_DETAIL, request);
+  const task = resolveTask(snap, resolveProject(snap, r, ctx), r.task_id);
+  return nodeDetail(task, resolveNode(task, r.node_id), now, r.with_ex_data);
+}

@@ -1,0 +1,10 @@
+/** The query layer: snapshot + task + node + clock → the answers of SPEC §3.2–3.4 and §4. */
+export { statusTree, type TreeOptions } from './status-tree.js';
+export { taskStatusEntry, nodeDetail } from './views.js';
+export { shownState } from './derive.js';
+export { roundHalfEven, elapsedSeconds } from './elapsed.js';
+export { ZonedTimeFormat } from './zoned-format.js';
+export { isoUtcText } from './time-text.js';
+export type {
+  ShownState, IdKeyed, NodeStatus, NodeStatusSummary, TaskStatusEntry, HistoryEntry, NodeDetail,
+} from './types.js';

@@ -1,0 +1,141 @@
+/**
+ * Random pipelines driven by random operation sequences; every answer is checked against the
+ * reference of SPEC §3.2–3.4, is a pure function of (snapshot, request, clock), and a snapshot
+ * taken earlier answers the same after more operations.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { taskStatusAt } from '../../src/api/queries.js';
+import type { Engine, NodeDefinition, NodeKind, NodeStatus, Operation, Snapshot } from '../../src/index.js';
+import { clockedEngine } from '../api/helpers.js';
+import {
+  jsKeyOrder, referenceElapsed, referenceFailedLeaves, referenceLocalTime, referenceShown,
+} from './reference.js';
+
+/** Ids that would trip an object used as a map, and integer-like ids that JS orders first. */
+const SPECIAL_IDS = ['__proto__', 'constructor', 'hasOwnProperty', '10', '2', 'toString', 'valueOf'];
+const LEAF_KINDS: readonly NodeKind[] = ['activity', 'event', 'gateway'];
+/** Tried in turn from a random place; repeats weight the draw toward runs that go somewhere. */
+const OPERATIONS: readonly Operation[] = [
+  'start', 'fail', 'start', 'finish', 'pause', 'start', 'fail', 'resume', 'retry', 'start', 'finish', 'skip',
+  'forced_fail', 'reenter', 'start', 'fail', 'callback', 'revoke',
+];
+const ZONES = ['Asia/Shanghai', 'UTC', 'America/New_York'];
+
+interface Tree {
+  readonly definition: NodeDefinition;
+  readonly ids: string[];
+  /** child ids per node id, definition order */
+  readonly children: Map<string, string[]>;
+}
+
+const treeArb = fc.array(
+  fc.record({ parent: fc.nat(), container: fc.boolean(), leafKind: fc.constantFrom(...LEAF_KINDS), ignorable: fc.boolean() }),
+  { maxLength: 24 },
+).map((specs): Tree => {
+  const ids = ['root'];
+  const children = new Map<string, string[]>([['root', []]]);
+  const defs = new Map<string, { id: string; name: string; kind: NodeKind; error_ignorable: boolean }>();
+  defs.set('root', { id: 'root', name: 'root name', kind: 'pipeline', error_ignorable: false });
+  const containers = ['root'];
+  specs.forEach((s, k) => {
+    const id = k < SPECIAL_IDS.length ? SPECIAL_IDS[k] : `n${k}`;
+    const parent = containers[s.parent % containers.length];
+    children.get(parent)!.push(id);
+    ids.push(id);
+    defs.set(id, { id, name: `name of ${id}`, kind: s.container ? 'subprocess' : s.leafKind, error_ignorable: s.ignorable });
+    if (s.container) { containers.push(id); children.set(id, []); }
+  });
+  const nest = (id: string): NodeDefinition => ({ ...defs.get(id)!, children: (children.get(id) ?? []).map(nest) });
+  return { definition: nest('root'), ids, children };
+});
+
+const stepArb = fc.record({
+  node: fc.nat(), op: fc.nat({ max: OPERATIONS.length - 1 }), dt: fc.integer({ min: 0, max: 4000 }),
+  exData: fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }), snapshot: fc.boolean(),
+});
+
+/** Tries the step's operation on its node, then the next operations in turn, until one is accepted. */
+type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
+
+function drive(e: Engine, tree: Tree, step: Step): void {
+  const size = tree.ids.length;
+  // The root ends the task when it fails or is revoked: pick it for one step in sixteen.
+  const i = size > 1 && step.node % 16 !== 0 ? 1 + ((step.node >> 4) % (size - 1)) : 0;
+  for (let k = 0; k < OPERATIONS.length; k++) {
+    const op = OPERATIONS[(step.op + k) % OPERATIONS.length];
+    const args = op === 'fail' || op === 'forced_fail' ? { ex_data: step.exData } : op === 'callback' ? { data: 1 } : undefined;
+    try {
+      e.apply('10', tree.ids[i], op, args as never);
+      return;
+    } catch { /* refused: try the next operation */ }
+  }
+}
+
+function checkNode(snap: Snapshot, tree: Tree, zone: string, now: number, s: NodeStatus, isTaskRoot: boolean): void {
+  const r = snap.getNode('10', s.id)!;
+  expect(s.name).toBe(isTaskRoot ? 'task ten' : s.id === 'root' ? 'root name' : `name of ${s.id}`);
+  expect([s.retry, s.loop, s.skip, s.error_ignorable, s.version]).toEqual([r.retry, r.loop, r.skip, r.error_ignored, r.version]);
+  expect(s.state_refresh_at).toBe(new Date(r.state_refresh_at).toISOString());
+  expect(s.elapsed_time).toBe(referenceElapsed(r.started_at, r.finished_at, now));
+  expect(s.start_time).toBe(r.started_at === null ? '' : referenceLocalTime(r.started_at, zone));
+  expect(s.finish_time).toBe(r.finished_at === null ? '' : referenceLocalTime(r.finished_at, zone));
+  const left = (tree.children.get(s.id) ?? []).filter((c) => snap.getNode('10', c)!.state !== 'CREATED');
+  expect(Object.keys(s.children)).toEqual(jsKeyOrder(left));
+  const kids = Object.values(s.children);
+  for (const kid of kids) checkNode(snap, tree, zone, now, kid, false);
+  expect(s.state).toBe(referenceShown(r.state, kids.map((k) => k.state)));
+  expect(Object.keys(s)).toEqual([
+    'id', 'state', 'name', 'retry', 'loop', 'skip', 'error_ignorable', 'version', 'state_refresh_at',
+    'elapsed_time', 'children', 'start_time', 'finish_time', ...('ex_data' in s ? ['ex_data'] : []),
+  ]);
+}
+
+function checkAnswer(snap: Snapshot, tree: Tree, zone: string, now: number, nodeId: string | undefined): string {
+  const request = { bk_biz_id: '2', task_id: '10', with_ex_data: true, subprocess_id: nodeId };
+  const s = taskStatusAt(snap, request, now, {});
+  checkNode(snap, tree, zone, now, s, nodeId === undefined || nodeId === 'root');
+  if (s.state === 'FAILED') {
+    const listed = referenceFailedLeaves(s);
+    const expected = Object.create(null);
+    for (const id of listed) expected[id] = snap.getNode('10', id)!.ex_data ?? null;
+    expect(JSON.stringify(s.ex_data)).toBe(JSON.stringify(expected));
+  } else {
+    expect('ex_data' in s).toBe(false);
+  }
+  const text = JSON.stringify(s);
+  expect(JSON.stringify(taskStatusAt(snap, request, now, {}))).toBe(text); // pure
+  return text;
+}
+
+describe('status answers over random runs', () => {
+  it('follow SPEC §3.2–3.4, are pure, and an earlier snapshot answers as it did', () => {
+    fc.assert(fc.property(
+      treeArb, fc.array(stepArb, { maxLength: 120 }), fc.constantFrom(...ZONES),
+      fc.integer({ min: Date.UTC(2026, 2, 8, 4), max: Date.UTC(2026, 2, 8, 8) }),
+      (tree, steps, zone, start) => {
+        const c = clockedEngine(start);
+        c.engine.createProject({ id: '1', bk_biz_id: '2', name: 'p', time_zone: zone });
+        c.engine.createTask({ id: '10', project_id: '1', name: 'task ten', pipeline: tree.definition });
+        const kept: { snap: Snapshot; now: number; text: string }[] = [];
+        c.engine.start('10', 'root');
+        for (const step of steps) {
+          c.tick(step.dt);
+          drive(c.engine, tree, step);
+          if (step.snapshot) {
+            const snap = c.engine.snapshot();
+            kept.push({ snap, now: c.now(), text: checkAnswer(snap, tree, zone, c.now(), undefined) });
+          }
+        }
+        c.tick(1234);
+        const snap = c.engine.snapshot();
+        for (const id of tree.ids) checkAnswer(snap, tree, zone, c.now(), id);
+        checkAnswer(snap, tree, zone, c.now(), undefined);
+        for (const k of kept) {
+          expect(JSON.stringify(taskStatusAt(k.snap, { bk_biz_id: '2', task_id: '10', with_ex_data: true }, k.now, {}))).toBe(k.text);
+        }
+        expect(c.unexpected).toEqual([]);
+      },
+    ), { numRuns: 300 });
+  });
+});
