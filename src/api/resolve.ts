@@ -4,7 +4,7 @@
  * A task of another project is answered exactly as a missing one (SPEC §3.5), so the answer does
  * not reveal that it exists.
  */
-import { ERROR_CODES, PipestateError, unknownNode, unknownTask, type Project } from '../model/index.js';
+import { hiddenProject, unboundBusiness, unknownNode, unknownProject, unknownTask, type Project } from '../model/index.js';
 import type { Snapshot, TaskView } from '../store/index.js';
 import type { Scope } from './requests.js';
 import type { RequestContext } from './types.js';
@@ -18,14 +18,8 @@ export interface ScopedRequest {
 export function resolveProject(snap: Snapshot, request: ScopedRequest, ctx: RequestContext): Project {
   const { bk_biz_id: bizId, scope } = request;
   const project = scope === 'project' ? snap.getProject(bizId) : snap.getProjectByBizId(bizId);
-  if (project === undefined) {
-    throw new PipestateError(ERROR_CODES.notFound,
-      scope === 'project' ? `project ${bizId} does not exist` : `no project is bound to business ${bizId}`);
-  }
-  if (ctx.canSee !== undefined && ctx.canSee(project) !== true) {
-    throw new PipestateError(ERROR_CODES.unauthenticated,
-      `you may not see the project of ${scope === 'project' ? 'id' : 'business'} ${bizId}`);
-  }
+  if (project === undefined) throw scope === 'project' ? unknownProject(bizId) : unboundBusiness(bizId);
+  if (ctx.canSee !== undefined && ctx.canSee(project) !== true) throw hiddenProject(scope, bizId);
   return project;
 }
 

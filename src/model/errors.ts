@@ -35,3 +35,7 @@ export const unknownTask = (taskId: string): PipestateError => notFound(`task ${
 export const unknownNode = (taskId: string, nodeId: string): PipestateError =>
   notFound(`node ${nodeId} does not exist in task ${taskId}`);
 export const unknownProject = (projectId: string): PipestateError => notFound(`project ${projectId} does not exist`);
+export const unboundBusiness = (bizId: string): PipestateError => notFound(`no project is bound to business ${bizId}`);
+/** The caller is authenticated but its app may not see this project. */
+export const hiddenProject = (scope: 'project' | 'cmdb_biz', id: string): PipestateError =>
+  new PipestateError(ERROR_CODES.unauthenticated, `you may not see the project of ${scope === 'project' ? 'id' : 'business'} ${id}`);
