@@ -2,6 +2,11 @@
  * The change feed: one event per changed node, one per registered task, through eventemitter3.
  * Listeners run after the store has committed, each in its own try/catch: a listener that
  * throws is reported and neither corrupts the store nor keeps the others from running.
+ *
+ * Every listener sees events in `seq` order, even when a listener itself operates on the store:
+ * events published while others are being delivered wait in a queue that the outermost
+ * delivery drains. (So an operation called from a listener returns before its own events have
+ * reached the listeners; they follow once the current event has reached all of them.)
  */
 import { EventEmitter } from 'eventemitter3';
 import type { Json, NodeRecord, Operation, State } from '../lifecycle/index.js';
@@ -60,8 +65,21 @@ export class ChangeFeed {
     return this.emitter.listenerCount(event) > 0;
   }
 
-  emit<E extends EngineEventName>(event: E, ...payload: EngineEvents[E]): void {
-    (this.emitter.emit as (e: E, ...p: EngineEvents[E]) => boolean)(event, ...payload);
+  private readonly queue: { event: EngineEventName; payload: NodeChange | TaskCreated }[] = [];
+  private delivering = false;
+
+  /** Delivers an event to every listener, after the ones already being delivered. */
+  publish<E extends EngineEventName>(event: E, payload: EngineEvents[E][0]): void {
+    this.queue.push({ event, payload });
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+        (this.emitter.emit as (e: EngineEventName, p: NodeChange | TaskCreated) => boolean)(next.event, next.payload);
+      }
+    } finally {
+      this.delivering = false;
+    }
   }
 
   // One wrapper per event name, so `off` finds it again by (wrapper, listener) identity:

@@ -9,7 +9,7 @@ import {
   type Json, type MachineOperation, type NodeRecord, type Operation, type State,
 } from '../lifecycle/index.js';
 import {
-  DEFAULT_LIMITS, ERROR_CODES, PipestateError, compileDefinition, invalid, kindOf, toFrozenJson,
+  DEFAULT_LIMITS, compileDefinition, invalid, kindOf, refused, toFrozenJson,
   unknownNode, unknownProject, unknownTask, type DefinitionLimits, type Project, type ProjectInput,
   type Task, type TaskInput,
 } from '../model/index.js';
@@ -165,7 +165,7 @@ export class Store {
     this.taskCount++;
     this.lastSnapshot = undefined;
     const seq = ++this.seq;
-    if (this.feed.listening('task')) this.feed.emit('task', Object.freeze({ seq, taskId: id, projectId, at: now }));
+    if (this.feed.listening('task')) this.feed.publish('task', Object.freeze({ seq, taskId: id, projectId, at: now }));
     return task;
   }
 
@@ -198,23 +198,24 @@ export class Store {
     if (index < 0) throw unknownNode(taskId, nodeId);
 
     const now = this.clock();
-    const moves = [this.move(slot, index, op, op, now, exData)];
-    const first = moves[0];
-    if (version !== undefined && version !== first.from.version) {
-      throw new PipestateError(ERROR_CODES.refused,
-        `cannot ${op} node ${nodeId} of task ${taskId}: state is ${first.from.state}, `
-        + `version ${version} is not the node's version ${JSON.stringify(first.from.version)}`);
-    }
+    const moves = [this.move(slot, index, op, op, now, exData, version)];
     if (op === 'revoke') {
       visitWeighted(slot.records, index + 1, slot.definition.end[index], isActive, (_, j) => {
-        moves.push(this.move(slot, j, 'revoke_cascade', op, now, undefined));
+        moves.push(this.move(slot, j, 'revoke_cascade', op, now, undefined, undefined));
       });
     }
     return this.commit(number, slot, moves, op, now, data);
   }
 
-  /** Checks an operation on node i against the table and computes its new record. Throws on refusal. */
-  private move(slot: TaskSlot, i: number, op: MachineOperation, asked: Operation, now: number, exData: Json | undefined): Move {
+  /**
+   * Checks an operation on node i against the table, then against the caller's version, and only
+   * then computes its new record (an effect may draw a version: a refusal must not). Throws on
+   * refusal.
+   */
+  private move(
+    slot: TaskSlot, i: number, op: MachineOperation, asked: Operation, now: number,
+    exData: Json | undefined, version: string | undefined,
+  ): Move {
     const def = slot.definition;
     const from = recordAt(slot, i);
     let anc = ANC_RUNNING;
@@ -242,6 +243,10 @@ export class Store {
         blocker: blocker >= 0 ? at(blocker) : undefined, activeDescendant: busy >= 0 ? at(busy) : undefined,
       }, asked === 'revoke' ? 'revoke' : op, codes);
     }
+    if (version !== undefined && version !== from.version) {
+      throw refused(op, slot.task.id, def.ids[i], from.state,
+        `version ${version} is not the node's version ${JSON.stringify(from.version)}`);
+    }
     const toState = STATES[next];
     const to = EFFECTS[op](from, { to: toState, now, newVersion: this.newVersion, rerunLimit: this.rerunLimit, exData });
     return { index: i, from, to, ended: endsAttempt(op, toState) };
@@ -265,7 +270,7 @@ export class Store {
       seq: ++this.seq, taskId: slot.task.id, nodeId: slot.definition.ids[m.index], operation: op,
       from: m.from.state, to: m.to.state, at: now, record: m.to, ...(data !== undefined ? { data } : {}),
     }));
-    if (this.feed.listening('node')) for (const c of changes) this.feed.emit('node', c);
+    if (this.feed.listening('node')) for (const c of changes) this.feed.publish('node', c);
     return changes;
   }
 
