@@ -48,12 +48,16 @@ export const EFFECTS: Readonly<Record<MachineOperation, Effect>> = {
     record(r, e, { finished_at: e.now, ex_data: e.exData, error_ignored: false, version: e.newVersion() }),
   pause: (r, e) => record(r, e, {}),
   resume: (r, e) => record(r, e, {}),
-  retry: (r, e) =>
-    record(r, e, { retry: r.retry + 1, version: e.newVersion(), started_at: null, finished_at: null, ex_data: undefined }),
+  // A retry starts a new attempt: nothing of the failed one's outcome (its error, whether an
+  // earlier failure was ignored) carries over. SPEC lists the counters; the flag reset is ours.
+  retry: (r, e) => record(r, e, {
+    retry: r.retry + 1, version: e.newVersion(), started_at: null, finished_at: null, ex_data: undefined, error_ignored: false,
+  }),
   skip: (r, e) => record(r, e, { skip: true, retry: r.retry + 1, version: e.newVersion(), finished_at: e.now }),
   reenter: (r, e) =>
     e.to === 'FAILED'
-      ? record(r, e, { finished_at: e.now, ex_data: rerunLimitMessage(e.rerunLimit) })
+      // The rerun-limit failure is not ignorable: it must not keep an earlier ignored failure's flag.
+      ? record(r, e, { finished_at: e.now, ex_data: rerunLimitMessage(e.rerunLimit), error_ignored: false })
       : record(r, e, {
         loop: r.loop + 1, skip: false, error_ignored: false, version: e.newVersion(),
         started_at: e.now, finished_at: null, ex_data: undefined,

@@ -6,7 +6,7 @@
  * shares it.
  */
 import { CONTAINER_KINDS, NODE_KINDS, type NodeKind } from '../lifecycle/index.js';
-import { invalid } from './errors.js';
+import { invalid, withArticle } from './errors.js';
 import type { NodeDefinition } from './types.js';
 
 export interface DefinitionLimits {
@@ -108,7 +108,7 @@ export function compileDefinition(taskId: string, root: unknown, limits: Definit
     if (typeof ignorable !== 'boolean') fail(pending, id, 'error_ignorable', 'must be a boolean');
     const children = (n.children ?? []) as unknown[];
     if (!Array.isArray(children)) fail(pending, id, 'children', 'must be an array');
-    if (children.length > 0 && !CONTAINER_KINDS.has(kind)) fail(pending, id, 'children', `a ${kind} has no children`);
+    if (children.length > 0 && !CONTAINER_KINDS.has(kind)) fail(pending, id, 'children', `${withArticle(kind)} has no children`);
     if (children.length > 0 && depth + 1 > limits.maxDepth) fail(pending, id, 'children', `nesting deeper than ${limits.maxDepth}`);
     if (ids.length + 1 + stack.length + children.length > limits.maxNodes) {
       fail(pending, id, 'children', `the task has more than ${limits.maxNodes} nodes`);

@@ -20,6 +20,9 @@ export class PipestateError extends Error {
   }
 }
 
+/** "an activity", "a subprocess": messages name kinds with their article. */
+export const withArticle = (word: string): string => `${/^[aeiou]/.test(word) ? 'an' : 'a'} ${word}`;
+
 export const invalid = (field: string, reason: string): PipestateError =>
   new PipestateError(ERROR_CODES.invalid, `invalid ${field}: ${reason}`, field);
 

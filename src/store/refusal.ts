@@ -3,7 +3,7 @@
  * the node that stands in the way when there is one.
  */
 import { diagnose, type MachineOperation, type State } from '../lifecycle/index.js';
-import { refused, type PipestateError } from '../model/index.js';
+import { refused, withArticle, type PipestateError } from '../model/index.js';
 
 const KIND_NEEDS = {
   leaf: 'a leaf (activity, event or gateway)',
@@ -31,7 +31,7 @@ export function refusal(
       case 'state':
         return `${op} needs ${r.needs.join(' or ')}`;
       case 'kind':
-        return `${op} needs ${KIND_NEEDS[r.needs]}, node is ${/^[aeiou]/.test(site.kind) ? 'an' : 'a'} ${site.kind}`;
+        return `${op} needs ${KIND_NEEDS[r.needs]}, node is ${withArticle(site.kind)}`;
       case 'ancestors': {
         const b = site.blocker;
         const needs = r.needs === 'running' ? 'RUNNING' : 'RUNNING or SUSPENDED';
