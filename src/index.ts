@@ -13,3 +13,6 @@ export type { OperationResult, ChangedNode } from './api/commands.js';
 export type {
   ShownState, IdKeyed, NodeStatus, NodeStatusSummary, TaskStatusEntry, NodeDetail, HistoryEntry,
 } from './query/index.js';
+export { createServer, PipestateServer, type ServerOptions } from './api/http/server.js';
+export { createHandler, type HandlerOptions, type PipestateHandler, type Logger, type Next } from './api/http/handler.js';
+export { loadConfig, parseConfig, resolveConfig, ConfigError, type ServiceConfig, type AppConfig } from './api/http/config.js';

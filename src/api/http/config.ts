@@ -1,0 +1,146 @@
+/**
+ * The service configuration: one JSON file holding the projects (SPEC §1) and the apps allowed
+ * to call, plus optional apps from the environment (so a secret need not live in a file).
+ *
+ * {
+ *   "projects": [{ "id": "1", "bk_biz_id": "2", "name": "Demo", "time_zone": "Asia/Shanghai" }],
+ *   "apps": [{ "bk_app_code": "demo", "bk_app_secret": "…", "projects": ["1"] }]
+ * }
+ *
+ * `projects` of an app lists the project ids it may see, or is "*" for every project.
+ */
+import { readFileSync } from 'node:fs';
+import type { ProjectInput } from '../../model/index.js';
+
+export interface AppConfig {
+  readonly bk_app_code: string;
+  readonly bk_app_secret: string;
+  /** project ids this app may see, or '*' for all */
+  readonly projects: '*' | readonly string[];
+}
+
+export interface ServiceConfig {
+  readonly projects: readonly ProjectInput[];
+  readonly apps: readonly AppConfig[];
+}
+
+/** Environment variables the service reads. */
+export const ENV = {
+  config: 'PIPESTATE_CONFIG',
+  appCode: 'PIPESTATE_APP_CODE',
+  appSecret: 'PIPESTATE_APP_SECRET',
+  /** comma-separated project ids, or "*"; default "*" */
+  appProjects: 'PIPESTATE_APP_PROJECTS',
+} as const;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const isObject = (v: unknown): v is Readonly<Record<string, unknown>> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const TOP_KEYS: ReadonlySet<string> = new Set(['projects', 'apps', '$comment']);
+const PROJECT_KEYS: ReadonlySet<string> = new Set(['id', 'bk_biz_id', 'name', 'time_zone']);
+const APP_KEYS: ReadonlySet<string> = new Set(['bk_app_code', 'bk_app_secret', 'projects']);
+
+function checkKeys(value: Readonly<Record<string, unknown>>, allowed: ReadonlySet<string>, where: string, source: string): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.has(key)) throw new ConfigError(`${source}: ${where} has an unknown key ${JSON.stringify(key)} (known: ${[...allowed].join(', ')})`);
+  }
+}
+
+const nonEmptyString = (v: unknown, where: string, source: string): string => {
+  if (typeof v !== 'string' || v === '') throw new ConfigError(`${source}: ${where} must be a non-empty string`);
+  return v;
+};
+
+/**
+ * Checks the shape of a parsed configuration. The project fields themselves (digits, time zone,
+ * unique business) are checked by the engine when the projects are created; app project lists
+ * are checked against the project ids here, so a typo does not silently hide a project.
+ */
+export function parseConfig(json: unknown, source = 'config'): ServiceConfig {
+  if (!isObject(json)) throw new ConfigError(`${source}: must be a JSON object with "projects" and "apps"`);
+  checkKeys(json, TOP_KEYS, 'the top level', source);
+  const rawProjects = json.projects ?? [];
+  const rawApps = json.apps ?? [];
+  if (!Array.isArray(rawProjects)) throw new ConfigError(`${source}: projects must be an array`);
+  if (!Array.isArray(rawApps)) throw new ConfigError(`${source}: apps must be an array`);
+  const projects = rawProjects.map((p: unknown, i): ProjectInput => {
+    if (!isObject(p)) throw new ConfigError(`${source}: projects[${i}] must be an object`);
+    checkKeys(p, PROJECT_KEYS, `projects[${i}]`, source);
+    return p as unknown as ProjectInput;
+  });
+  const ids = new Set(projects.map((p) => p.id));
+  const apps = rawApps.map((a: unknown, i) => parseApp(a, `apps[${i}]`, source, ids));
+  const codes = new Set<string>();
+  for (const app of apps) {
+    if (codes.has(app.bk_app_code)) throw new ConfigError(`${source}: app ${app.bk_app_code} is configured twice`);
+    codes.add(app.bk_app_code);
+  }
+  return { projects, apps };
+}
+
+function parseApp(a: unknown, where: string, source: string, projectIds: ReadonlySet<string>): AppConfig {
+  if (!isObject(a)) throw new ConfigError(`${source}: ${where} must be an object`);
+  checkKeys(a, APP_KEYS, where, source);
+  const code = nonEmptyString(a.bk_app_code, `${where}.bk_app_code`, source);
+  const secret = nonEmptyString(a.bk_app_secret, `${where}.bk_app_secret`, source);
+  const projects = a.projects ?? '*';
+  if (projects === '*') return { bk_app_code: code, bk_app_secret: secret, projects };
+  if (!Array.isArray(projects) || projects.some((p) => typeof p !== 'string')) {
+    throw new ConfigError(`${source}: ${where}.projects must be "*" or an array of project ids`);
+  }
+  for (const p of projects as string[]) {
+    if (!projectIds.has(p)) throw new ConfigError(`${source}: ${where}.projects names project ${JSON.stringify(p)}, which is not configured`);
+  }
+  return { bk_app_code: code, bk_app_secret: secret, projects: [...(projects as string[])] };
+}
+
+/** Reads and checks a configuration file. Throws a ConfigError naming the file. */
+export function loadConfig(path: string): ServiceConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${path}: is not valid JSON (${(error as Error).message})`);
+  }
+  return parseConfig(json, path);
+}
+
+/** The app given by PIPESTATE_APP_CODE / PIPESTATE_APP_SECRET / PIPESTATE_APP_PROJECTS, if any. */
+export function appFromEnv(env: Env): AppConfig | undefined {
+  const code = env[ENV.appCode];
+  const secret = env[ENV.appSecret];
+  if (!code && !secret) return undefined;
+  if (!code || !secret) throw new ConfigError(`${ENV.appCode} and ${ENV.appSecret} must be set together`);
+  const list = (env[ENV.appProjects] ?? '*').trim();
+  const projects = list === '*' || list === '' ? '*' : list.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  return { bk_app_code: code, bk_app_secret: secret, projects };
+}
+
+/**
+ * The configuration the service runs with: the file (`--config`, else PIPESTATE_CONFIG) and the
+ * environment's app, which replaces a file app of the same code.
+ */
+export function resolveConfig(path: string | undefined, env: Env): ServiceConfig {
+  const file = path ?? env[ENV.config];
+  const base = file ? loadConfig(file) : { projects: [], apps: [] };
+  const extra = appFromEnv(env);
+  if (!extra) return base;
+  const ids = new Set(base.projects.map((p) => p.id));
+  if (extra.projects !== '*') {
+    for (const p of extra.projects) {
+      if (!ids.has(p)) throw new ConfigError(`${ENV.appProjects} names project ${JSON.stringify(p)}, which is not configured`);
+    }
+  }
+  return { projects: base.projects, apps: [...base.apps.filter((a) => a.bk_app_code !== extra.bk_app_code), extra] };
+}

@@ -1,0 +1,232 @@
+/**
+ * The `pipestate` command. Subcommands are a table: each names its options (node:util parseArgs),
+ * its usage text and what it runs. Exit codes: 0 ok, 1 the server refused, 2 usage or
+ * configuration error, 3 the server could not be reached.
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, ENV } from '../api/http/config.js';
+import { startDemo } from './demo.js';
+import { DEFAULT_HOST, DEFAULT_PORT, startService, untilSignal } from './serve.js';
+import { EXIT, runStatus } from './status.js';
+
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdoutIsTTY: boolean;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+class UsageError extends Error {}
+
+/** Parsed arguments, read with the checks each kind of value needs. */
+class Args {
+  constructor(private readonly values: Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>, readonly positionals: readonly string[]) {}
+
+  flag(name: string): boolean {
+    return this.values[name] === true;
+  }
+
+  string(name: string): string | undefined {
+    const v = this.values[name];
+    return typeof v === 'string' ? v : undefined;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const v = this.string(name);
+    if (v === undefined) return fallback;
+    if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}`);
+    return Number(v);
+  }
+}
+
+interface Command {
+  readonly summary: string;
+  readonly usage: string;
+  readonly options: Options;
+  readonly positionals: readonly string[];
+  readonly run: (args: Args, io: Io) => Promise<number>;
+}
+
+const HELP: Options = { help: { type: 'boolean', short: 'h' } };
+const LISTEN: Options = { port: { type: 'string', short: 'p' }, host: { type: 'string' } };
+
+const line = (io: Io, write: 'out' | 'err') => (text: string) => io[write](`${text}\n`);
+
+const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
+  ['serve', {
+    summary: 'serve the HTTP API over an in-memory engine',
+    usage: `pipestate serve [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}] [--config <file>] [--no-auth]
+
+  --config <file>  projects and apps (JSON); default: $${ENV.config}
+  --host <addr>    default ${DEFAULT_HOST} (loopback only); 0.0.0.0 to listen on every interface
+  --port <n>       default ${DEFAULT_PORT}; 0 picks a free port
+  --no-auth        accept every caller (local use only)
+
+  An extra app can come from $${ENV.appCode} / $${ENV.appSecret} (/ $${ENV.appProjects}).`,
+    options: { ...HELP, ...LISTEN, config: { type: 'string', short: 'c' }, 'no-auth': { type: 'boolean' } },
+    positionals: [],
+    run: async (args, io) => {
+      const service = await startService({
+        port: args.int('port', DEFAULT_PORT, 0, 65535), host: args.string('host') ?? DEFAULT_HOST,
+        configPath: args.string('config'), noAuth: args.flag('no-auth'), env: io.env, log: line(io, 'out'), warn: line(io, 'err'),
+      });
+      await untilSignal();
+      await service.close();
+      return EXIT.ok;
+    },
+  }],
+  ['demo', {
+    summary: 'serve the demo configuration and play a realistic run at human speed',
+    usage: `pipestate demo [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}] [--beat-ms 1000] [--exit]
+
+  --beat-ms <n>  ms between steps of the run; default 1000
+  --exit         stop serving when the run is over (default: serve until Ctrl-C)`,
+    options: { ...HELP, ...LISTEN, 'beat-ms': { type: 'string' }, exit: { type: 'boolean' } },
+    positionals: [],
+    run: async (args, io) => {
+      const stop = new AbortController();
+      const signalled = untilSignal().then(() => stop.abort());
+      const { service, played } = await startDemo({
+        port: args.int('port', DEFAULT_PORT, 0, 65535), host: args.string('host') ?? DEFAULT_HOST,
+        beatMs: args.int('beat-ms', 1000, 0, 60_000), env: io.env, log: line(io, 'out'), warn: line(io, 'err'), signal: stop.signal,
+      });
+      await played;
+      if (!stop.signal.aborted) {
+        io.out('\nThe run is over.');
+        if (!args.flag('exit')) {
+          io.out(' Still serving; press Ctrl-C to stop.\n');
+          await signalled;
+        } else io.out('\n');
+      }
+      await service.close();
+      return EXIT.ok;
+    },
+  }],
+  ['status', {
+    summary: 'draw the status tree of a task',
+    usage: `pipestate status <task_id> --biz <bk_biz_id> [--url <url>] [--subprocess <node_id>] [--scope cmdb_biz|project] [--watch] [--json]
+
+  --url <url>          default $PIPESTATE_URL or http://${DEFAULT_HOST}:${DEFAULT_PORT}
+  --subprocess <id>    answer that node's subtree
+  --watch              redraw on every change until the task finishes (Ctrl-C stops)
+  --json               print the raw answer
+  --app-code <code>    default $${ENV.appCode}
+  --app-secret <s>     default $${ENV.appSecret}
+  --username <name>    default $PIPESTATE_USERNAME, else your login name
+
+  Colours are off when stdout is not a terminal or NO_COLOR is set.`,
+    options: {
+      ...HELP, biz: { type: 'string', short: 'b' }, url: { type: 'string' }, subprocess: { type: 'string', short: 's' },
+      scope: { type: 'string' }, watch: { type: 'boolean', short: 'w' }, json: { type: 'boolean' },
+      'app-code': { type: 'string' }, 'app-secret': { type: 'string' }, username: { type: 'string', short: 'u' },
+    },
+    positionals: ['task_id'],
+    run: async (args, io) => {
+      const biz = args.string('biz');
+      if (biz === undefined) throw new UsageError('--biz <bk_biz_id> is required');
+      const stop = new AbortController();
+      const onSigint = () => stop.abort();
+      process.once('SIGINT', onSigint);
+      try {
+        return await runStatus({
+          url: args.string('url') ?? io.env.PIPESTATE_URL ?? `http://${DEFAULT_HOST}:${DEFAULT_PORT}`,
+          taskId: args.positionals[0], bizId: biz, subprocessId: args.string('subprocess'), scope: args.string('scope'),
+          credentials: {
+            appCode: args.string('app-code') ?? io.env[ENV.appCode],
+            appSecret: args.string('app-secret') ?? io.env[ENV.appSecret],
+            username: args.string('username') ?? io.env.PIPESTATE_USERNAME ?? loginName(),
+          },
+          json: args.flag('json'), watch: args.flag('watch'),
+          color: io.stdoutIsTTY && !io.env.NO_COLOR,
+          redraw: io.stdoutIsTTY && !args.flag('json'),
+          out: io.out, err: io.err, signal: stop.signal,
+        });
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    },
+  }],
+]);
+
+function loginName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'pipestate';
+  }
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
+function overview(): string {
+  const rows = [...COMMANDS].map(([name, c]) => `  ${name.padEnd(8)}${c.summary}`);
+  return `pipestate ${version()}: execution state of pipelines, served as the bk-sops API\n\nUsage: pipestate <command> [options]\n\n${rows.join('\n')}\n\n`
+    + 'pipestate <command> --help shows the options of a command.\n';
+}
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    io.out(overview());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === '-v') {
+    io.out(`${version()}\n`);
+    return EXIT.ok;
+  }
+  const command = COMMANDS.get(name);
+  if (!command) {
+    io.err(`pipestate: unknown command ${JSON.stringify(name)}\n\n${overview()}`);
+    return EXIT.usage;
+  }
+  try {
+    const parsed = parseArgs({ args: [...rest], options: command.options, allowPositionals: true, strict: true });
+    const args = new Args(parsed.values, parsed.positionals);
+    if (args.flag('help')) {
+      io.out(`${command.usage}\n`);
+      return EXIT.ok;
+    }
+    if (parsed.positionals.length !== command.positionals.length) {
+      throw new UsageError(command.positionals.length === 0 ? `${name} takes no arguments` : `${name} needs <${command.positionals.join('> <')}>`);
+    }
+    return await command.run(args, io);
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'))) {
+      io.err(`pipestate ${name}: ${error.message}\n\nUsage: ${command.usage}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof ConfigError) {
+      io.err(`pipestate ${name}: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}
+
+/** The process's own stdio. */
+export const processIo = (): Io => ({
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  env: process.env,
+  stdoutIsTTY: process.stdout.isTTY === true,
+});
+
+// Run when started as a script (`node --import tsx src/cli/main.ts`); bin/pipestate.js imports
+// main() instead.
+const invoked = process.argv[1];
+if (invoked !== undefined && pathToFileURL(realpathSync(invoked)).href === import.meta.url) {
+  main(process.argv.slice(2), processIo()).then((code) => {
+    process.exitCode = code;
+  }, (error: unknown) => {
+    console.error('pipestate: unexpected error', error);
+    process.exitCode = 70;
+  });
+}

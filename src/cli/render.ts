@@ -1,0 +1,182 @@
+/**
+ * A get_task_status answer drawn as a tree, the way `argo get` draws a workflow: a header, then
+ * one row per node with a symbol and colour for its state, its name, id, elapsed time, retry and
+ * loop counts, and the error data under each failed node. Pure: answer in, lines out.
+ */
+import { displayWidth, padEnd, truncate } from './text-width.js';
+
+export interface StateStyle {
+  readonly symbol: string;
+  /** ANSI SGR colour code */
+  readonly color: number;
+}
+
+/** One symbol and colour per state (SPEC §3.2 states, plus READY and the derived NODE_SUSPENDED). */
+export const STATE_STYLES: ReadonlyMap<string, StateStyle> = new Map([
+  ['CREATED', { symbol: '◌', color: 90 }],
+  ['READY', { symbol: '◷', color: 33 }],
+  ['RUNNING', { symbol: '●', color: 36 }],
+  ['SUSPENDED', { symbol: '‖', color: 33 }],
+  ['NODE_SUSPENDED', { symbol: '‖', color: 33 }],
+  ['FINISHED', { symbol: '✔', color: 32 }],
+  ['FAILED', { symbol: '✖', color: 31 }],
+  ['REVOKED', { symbol: '⊘', color: 35 }],
+]);
+const UNKNOWN_STYLE: StateStyle = { symbol: '?', color: 37 };
+const RED = 31;
+const DIM = 90;
+
+export interface RenderOptions {
+  readonly color: boolean;
+  /** for the header */
+  readonly taskId?: string;
+  readonly bizId?: string;
+  /** longest error line, in cells; default 160 */
+  readonly errorWidth?: number;
+  /** error lines shown per node; default 8 */
+  readonly errorLines?: number;
+}
+
+export interface StatusNode {
+  readonly id: string;
+  readonly state: string;
+  readonly name: string;
+  readonly retry: number;
+  readonly loop: number;
+  readonly skip: boolean;
+  readonly error_ignorable: boolean;
+  readonly elapsed_time: number;
+  readonly start_time: string;
+  readonly finish_time: string;
+  readonly children: readonly StatusNode[];
+}
+
+const isObject = (v: unknown): v is Readonly<Record<string, unknown>> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+/** Reads an answer defensively: it came over the network, and a bad one must not crash the CLI. */
+export function readNode(v: unknown): StatusNode | undefined {
+  if (!isObject(v) || typeof v.id !== 'string') return undefined;
+  const children = isObject(v.children)
+    ? Object.values(v.children).map(readNode).filter((c): c is StatusNode => c !== undefined)
+    : [];
+  return {
+    id: v.id, state: str(v.state), name: str(v.name), retry: num(v.retry), loop: num(v.loop),
+    skip: v.skip === true, error_ignorable: v.error_ignorable === true, elapsed_time: num(v.elapsed_time),
+    start_time: str(v.start_time), finish_time: str(v.finish_time), children,
+  };
+}
+
+/** 75 → "1m15s", 3723 → "1h2m3s". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = s % 60;
+  if (h > 0) return `${h}h${m}m${rest}s`;
+  if (m > 0) return `${m}m${rest}s`;
+  return `${rest}s`;
+}
+
+interface Row {
+  readonly step: string;
+  readonly id: string;
+  readonly duration: string;
+  readonly retry: string;
+  readonly loop: string;
+  readonly message: string;
+  /** lines under the row (error data), already prefixed */
+  readonly notes: readonly string[];
+}
+
+type Paint = (code: number, text: string) => string;
+
+const styleOf = (state: string): StateStyle => STATE_STYLES.get(state) ?? UNKNOWN_STYLE;
+
+const COLUMNS: readonly { readonly title: string; readonly cell: (r: Row) => string }[] = [
+  { title: ' STEP', cell: (r) => r.step },
+  { title: 'ID', cell: (r) => r.id },
+  { title: 'DURATION', cell: (r) => r.duration },
+  { title: 'RETRY', cell: (r) => r.retry },
+  { title: 'LOOP', cell: (r) => r.loop },
+  { title: 'MESSAGE', cell: (r) => r.message },
+];
+
+export function renderStatus(answer: unknown, options: RenderOptions): string[] {
+  const root = readNode(answer);
+  if (!root) return ['(the answer holds no status)'];
+  const paint: Paint = (code, text) => (options.color ? `\x1b[${code}m${text}\x1b[0m` : text);
+  const errors = new ErrorNotes(isObject(answer) && isObject(answer.ex_data) ? answer.ex_data : {}, options, paint);
+  const rows: Row[] = [];
+  collectRows(root, ' ', ' ', rows, errors, paint);
+  const lines = [...header(root, options, paint), '', ...table(rows)];
+  // Errors of nodes the tree does not show (none in a well-formed answer) are not dropped.
+  for (const id of errors.remaining()) lines.push(...errors.take(id, ` ${id}: `));
+  return lines;
+}
+
+function header(root: StatusNode, options: RenderOptions, paint: Paint): string[] {
+  const style = styleOf(root.state);
+  const task = options.taskId === undefined ? [] : [['Task:', `${options.taskId}${options.bizId !== undefined ? ` (business ${options.bizId})` : ''}`]];
+  const fields = [
+    ['Name:', root.name === '' ? root.id : root.name],
+    ['ID:', root.id],
+    ...task,
+    ['Status:', `${paint(style.color, style.symbol)} ${root.state}`],
+    ['Started:', root.start_time === '' ? '-' : root.start_time],
+    ['Finished:', root.finish_time === '' ? '-' : root.finish_time],
+    ['Duration:', root.start_time === '' ? '-' : formatDuration(root.elapsed_time)],
+  ];
+  return fields.map(([k, v]) => `${k.padEnd(12)}${v}`);
+}
+
+/** Preorder rows; `branch` draws this node's connector, `continuation` the lines below it. */
+function collectRows(node: StatusNode, branch: string, continuation: string, rows: Row[], errors: ErrorNotes, paint: Paint): void {
+  const style = styleOf(node.state);
+  const message = [node.skip ? 'skipped' : '', node.error_ignorable ? 'error ignored' : '', node.state === 'NODE_SUSPENDED' ? 'a node inside is paused' : '']
+    .filter((m) => m !== '').join(', ');
+  rows.push({
+    step: `${branch}${paint(style.color, style.symbol)} ${node.name === '' ? paint(DIM, node.id) : node.name}`,
+    id: node.id,
+    duration: node.start_time === '' ? '' : formatDuration(node.elapsed_time),
+    retry: node.retry > 0 ? String(node.retry) : '',
+    loop: node.loop > 1 ? String(node.loop) : '',
+    message,
+    notes: errors.take(node.id, `${continuation}${node.children.length > 0 ? '│ ' : '  '}`),
+  });
+  node.children.forEach((child, i) => {
+    const last = i === node.children.length - 1;
+    collectRows(child, `${continuation}${last ? '└─' : '├─'}`, `${continuation}${last ? '  ' : '│ '}`, rows, errors, paint);
+  });
+}
+
+function table(rows: readonly Row[]): string[] {
+  const widths = COLUMNS.map((c) => Math.max(displayWidth(c.title), ...rows.map((r) => displayWidth(c.cell(r)))));
+  const line = (cells: readonly string[]): string => cells.map((cell, i) => (i === cells.length - 1 ? cell : padEnd(cell, widths[i]))).join('  ').trimEnd();
+  return [line(COLUMNS.map((c) => c.title)), ...rows.flatMap((r) => [line(COLUMNS.map((c) => c.cell(r))), ...r.notes])];
+}
+
+/** The ex_data of the answer, handed out once per node as indented red lines. */
+class ErrorNotes {
+  private readonly byNode: Map<string, unknown>;
+
+  constructor(exData: Readonly<Record<string, unknown>>, private readonly options: RenderOptions, private readonly paint: Paint) {
+    this.byNode = new Map(Object.entries(exData));
+  }
+
+  take(id: string, indent: string): string[] {
+    if (!this.byNode.has(id)) return [];
+    const value = this.byNode.get(id);
+    this.byNode.delete(id);
+    const lines = (typeof value === 'string' ? value : JSON.stringify(value) ?? 'null').split(/\r\n|\r|\n/);
+    const max = this.options.errorLines ?? 8;
+    const shown = lines.slice(0, max).map((line, i) => `${i === 0 ? 'error: ' : '       '}${truncate(line, this.options.errorWidth ?? 160)}`);
+    if (lines.length > max) shown.push(`       … ${lines.length - max} more lines (--json shows all)`);
+    return shown.map((l) => `${indent}${this.paint(RED, l)}`);
+  }
+
+  remaining(): string[] {
+    return [...this.byNode.keys()];
+  }
+}

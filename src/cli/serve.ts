@@ -1,0 +1,101 @@
+/**
+ * `pipestate serve`: the HTTP service over a fresh in-memory engine, configured from one JSON
+ * file. Listens on loopback unless told otherwise; says loudly when authentication is off.
+ */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { createEngine, type Engine } from '../api/engine.js';
+import { ConfigError, ENV, resolveConfig, type ServiceConfig } from '../api/http/config.js';
+import { createServer, type PipestateServer, type ServerOptions } from '../api/http/server.js';
+import { PipestateError } from '../model/index.js';
+
+export const DEFAULT_PORT = 7070;
+export const DEFAULT_HOST = '127.0.0.1';
+
+export interface ServeOptions {
+  readonly port: number;
+  readonly host: string;
+  /** --config; else PIPESTATE_CONFIG */
+  readonly configPath?: string;
+  readonly noAuth: boolean;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** status lines (stdout) */
+  readonly log: (line: string) => void;
+  /** warnings (stderr) */
+  readonly warn: (line: string) => void;
+  readonly server?: Omit<ServerOptions, 'apps' | 'noAuth'>;
+}
+
+export interface Service {
+  readonly engine: Engine;
+  readonly server: PipestateServer;
+  readonly config: ServiceConfig;
+  /** e.g. http://127.0.0.1:7070 */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const LOOPBACK: ReadonlySet<string> = new Set(['127.0.0.1', '::1', 'localhost']);
+
+const NO_AUTH_BANNER = [
+  '',
+  '  !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
+  '  !!  AUTHENTICATION IS OFF (--no-auth)                              !!',
+  '  !!  Anyone who can reach this port can read and change every task  !!',
+  '  !!  of every project. For local use only.                          !!',
+  '  !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
+  '',
+];
+
+export async function startService(o: ServeOptions): Promise<Service> {
+  if (o.configPath === undefined && !o.env[ENV.config]) {
+    throw new ConfigError(`no configuration: pass --config <file> or set ${ENV.config} (config/demo.json is an example)`);
+  }
+  const config = resolveConfig(o.configPath, o.env);
+  const engine = createEngine();
+  const source = o.configPath ?? o.env[ENV.config];
+  for (const [i, project] of config.projects.entries()) {
+    try {
+      engine.createProject(project);
+    } catch (error) {
+      if (error instanceof PipestateError) throw new ConfigError(`${source}: projects[${i}]: ${error.message}`);
+      throw error;
+    }
+  }
+  if (!o.noAuth && config.apps.length === 0) {
+    throw new ConfigError(`no apps configured: add "apps" to ${source}, set ${ENV.appCode} and ${ENV.appSecret}, or pass --no-auth for local use`);
+  }
+  const server = createServer(engine, { ...o.server, apps: config.apps, noAuth: o.noAuth });
+  server.listen(o.port, o.host);
+  try {
+    await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => { throw e; })]);
+  } catch (error) {
+    server.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new ConfigError(`port ${o.port} on ${o.host} is in use; pass --port <n>`);
+    if (code === 'EACCES') throw new ConfigError(`not allowed to listen on ${o.host}:${o.port}`);
+    throw error;
+  }
+  const { address, port } = server.address() as AddressInfo;
+  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  if (o.noAuth) {
+    for (const line of NO_AUTH_BANNER) o.warn(line);
+    if (!LOOPBACK.has(o.host)) o.warn(`  !!  and it listens on ${o.host}, not only on loopback: other machines can reach it`);
+  }
+  o.log(`pipestate: listening on ${url} (${config.projects.length} project(s), ${o.noAuth ? 'no auth' : `${config.apps.length} app(s)`})`);
+  return {
+    engine, server, config, url,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', on).off('SIGTERM', on);
+      resolve(signal);
+    };
+    process.on('SIGINT', on).on('SIGTERM', on);
+  });
+}

@@ -1,0 +1,211 @@
+/** GET /watch_task_status: Server-Sent Events, subtree filtering, resume with Last-Event-ID. */
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ChangeLog } from '../../src/api/http/change-log.js';
+import { setImmediate as tick } from 'node:timers/promises';
+import { createEngine } from '../../src/api/engine.js';
+import { ALPHA, ESB, PIPELINE, harness, qs, seededEngine, send, type Harness } from './helpers.js';
+import { watch } from './sse-client.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const data = (e: { data: string }) => JSON.parse(e.data) as Record<string, unknown>;
+
+describe('watch_task_status', () => {
+  it('starts with the status, then one change event per change in the task, each with a cursor id', async () => {
+    h = await harness();
+    const s = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`);
+    expect(s.res.headers['content-type']).toMatch(/^text\/event-stream/);
+    const status = await s.next();
+    expect(status.event).toBe('status');
+    expect(data(status)).toMatchObject({ id: 'root', state: 'CREATED' });
+    h.engine.start('10', 'root');
+    h.engine.start('30', 'root'); // another task: not in this stream
+    h.engine.start('10', 'a');
+    const [c1, c2] = await s.take(2);
+    expect([c1.event, c2.event]).toEqual(['change', 'change']);
+    expect(data(c1)).toMatchObject({ task_id: '10', node_id: 'root', operation: 'start', from: 'CREATED', to: 'RUNNING', state: 'RUNNING', loop: 1 });
+    expect(data(c2)).toMatchObject({ node_id: 'a' });
+    expect(Number(c2.id)).toBeGreaterThan(Number(c1.id));
+    expect(data(c2).cursor).toBe(Number(c2.id));
+    s.drop();
+  });
+
+  it('with subprocess_id, only changes inside that subtree (at any depth) are sent', async () => {
+    h = await harness();
+    h.engine.start('10', 'root');
+    const s = await watch(`${h.base}${ESB('watch_task_status')}?${qs({ ...ALPHA, bk_biz_id: '2', task_id: '10', subprocess_id: 'sub' })}`);
+    expect(data(await s.next())).toMatchObject({ id: 'sub', state: 'CREATED' });
+    h.engine.start('10', 'a'); // outside
+    h.engine.start('10', 'sub');
+    h.engine.start('10', 'd'); // outside, after the subtree in preorder
+    h.engine.start('10', 'sub2');
+    h.engine.start('10', 'c'); // two levels down
+    const events = await s.take(3);
+    expect(events.map((e) => data(e).node_id)).toEqual(['sub', 'sub2', 'c']);
+    s.drop();
+  });
+
+  it('after a dropped connection, Last-Event-ID resumes with exactly the missed changes', async () => {
+    h = await harness();
+    const s1 = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`);
+    await s1.next();
+    h.engine.start('10', 'root');
+    const seen = await s1.next();
+    s1.drop();
+    await s1.closed;
+    // while disconnected
+    h.engine.start('10', 'a');
+    h.engine.fail('10', 'a', { ex_data: 'boom' });
+    h.engine.start('10', 'd');
+    const s2 = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`, { 'Last-Event-ID': seen.id! });
+    const missed = await s2.take(3);
+    expect(missed.map((e) => `${data(e).node_id}:${data(e).to}`)).toEqual(['a:RUNNING', 'a:FAILED', 'd:RUNNING']);
+    expect(data(missed[1]).ex_data).toBe('boom');
+    // and then live, with no gap and no repeat
+    h.engine.finish('10', 'd');
+    const live = await s2.next();
+    expect(`${data(live).node_id}:${data(live).to}`).toBe('d:FINISHED');
+    expect(s2.pending).toBe(0);
+    s2.drop();
+  });
+
+  it('the status cursor of a fresh watch resumes too, even before any change was seen', async () => {
+    h = await harness();
+    const s1 = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`);
+    const status = await s1.next();
+    expect(status.id).toBe('0');
+    s1.drop();
+    h.engine.start('10', 'root');
+    const s2 = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`, { 'Last-Event-ID': status.id! });
+    expect(data(await s2.next())).toMatchObject({ node_id: 'root', to: 'RUNNING' });
+    s2.drop();
+  });
+
+  it('says plainly when the cursor is no longer retained, then sends the full status', async () => {
+    h = await harness({ retention: { maxEvents: 2 } });
+    const s1 = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`);
+    await s1.next();
+    h.engine.start('10', 'root');
+    const seen = await s1.next();
+    s1.drop();
+    h.engine.start('10', 'a');
+    h.engine.start('10', 'sub');
+    h.engine.start('10', 'd'); // the log keeps 2: the change after `seen` is gone
+    const s2 = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`, { 'Last-Event-ID': seen.id! });
+    const reset = await s2.next();
+    expect(reset.event).toBe('reset');
+    expect(String(data(reset).message)).toMatch(/no longer retained.*last 2 changes.*full status follows/);
+    const status = await s2.next();
+    expect(status.event).toBe('status');
+    expect(data(status)).toMatchObject({ id: 'root', state: 'RUNNING' });
+    s2.drop();
+  });
+
+  it('a cursor that is not a number, or from the future, is answered with a reset', async () => {
+    h = await harness();
+    for (const id of ['abc', '999999']) {
+      const s = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`, { 'Last-Event-ID': id });
+      expect((await s.next()).event).toBe('reset');
+      expect((await s.next()).event).toBe('status');
+      s.drop();
+    }
+  });
+
+  it('refusals answer the JSON envelope instead of a stream', async () => {
+    h = await harness();
+    for (const [path, code] of [['/watch_task_status/99/2/', 3540400], ['/watch_task_status/30/4/', 3540100]] as const) {
+      const r = await send(h.base, 'GET', path, { query: qs(ALPHA) });
+      expect(r.headers['content-type']).toMatch(/^application\/json/);
+      expect(r.json).toMatchObject({ result: false, code });
+    }
+    const r = await send(h.base, 'GET', '/watch_task_status/10/2/', { query: `${qs(ALPHA)}&subprocess_id=nope` });
+    expect(r.json).toMatchObject({ result: false, code: 3540400 });
+  });
+
+  it('sends keep-alive comments, and closing the server ends open streams', async () => {
+    h = await harness({ watch: { heartbeatMs: 20 } });
+    const s = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`);
+    await s.next();
+    while (s.comments === 0) await once(s.res, 'data');
+    const closed = h.close();
+    await s.closed;
+    await closed;
+    h = undefined;
+  });
+
+  it('a watcher that stops reading is cut off once too far behind (it can resume from its cursor)', async () => {
+    const engine = createEngine({ rerunLimit: 1_000_000 });
+    engine.createProject({ id: '1', bk_biz_id: '2', name: 'one' });
+    engine.createTask({ id: '10', project_id: '1', name: 't', pipeline: PIPELINE });
+    engine.start('10', 'root');
+    engine.start('10', 'a');
+    engine.finish('10', 'a');
+    h = await harness({ watch: { maxBufferedBytes: 4096 } }, engine);
+    const s = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`);
+    await s.next();
+    s.res.pause();
+    let closed = false;
+    void s.closed.then(() => { closed = true; });
+    // Kernel socket buffers absorb the first megabytes; keep changing until the server gives up.
+    for (let batch = 0; batch < 500 && !closed; batch++) {
+      for (let i = 0; i < 500; i++) {
+        engine.reenter('10', 'a');
+        engine.finish('10', 'a');
+      }
+      await tick();
+    }
+    s.res.resume();
+    await s.closed;
+    expect(closed).toBe(true);
+  });
+
+  it('listeners are removed when a watcher goes away', async () => {
+    h = await harness();
+    const s = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`);
+    await s.next();
+    expect((await send(h.base, 'GET', '/healthz')).json!.data).toMatchObject({ watchers: 1 });
+    s.drop();
+    await s.closed;
+    // the server notices the close asynchronously; ask until it has
+    let watchers = 1;
+    while (watchers !== 0) watchers = ((await send(h.base, 'GET', '/healthz')).json!.data as { watchers: number }).watchers;
+  });
+});
+
+describe('the change log', () => {
+  it('keeps at most maxEvents changes and none older than maxAgeMs', () => {
+    const engine = seededEngine();
+    let now = 0;
+    const log = new ChangeLog(engine, { maxEvents: 3, maxAgeMs: 1000, now: () => now });
+    expect(log.since(0)).toEqual([]);
+    const seqs = ['root', 'a', 'sub', 'd'].map((n) => engine.start('10', n)[0].seq);
+    // 4 changes, 3 kept: the first is gone
+    expect(log.since(0)).toBeUndefined();
+    expect(log.since(seqs[0] - 1)).toBeUndefined();
+    expect(log.since(seqs[0])!.map((c) => c.nodeId)).toEqual(['a', 'sub', 'd']);
+    expect(log.since(seqs[2])!.map((c) => c.nodeId)).toEqual(['d']);
+    expect(log.since(seqs[3])).toEqual([]);
+    expect(log.since(seqs[3] + 1)).toBeUndefined();
+    now = 1001;
+    expect(log.since(seqs[3])).toEqual([]);
+    expect(log.since(seqs[2])).toBeUndefined();
+    log.close();
+  });
+
+  it('changes from before the log started are not claimed to be retained', () => {
+    const engine = seededEngine();
+    engine.start('10', 'root');
+    const before = engine.start('10', 'a')[0].seq;
+    const log = new ChangeLog(engine);
+    const first = engine.start('10', 'sub')[0].seq;
+    expect(log.since(before - 1)).toBeUndefined();
+    expect(log.since(before)!.map((c) => c.seq)).toEqual([first]);
+    expect(log.since(0)!.map((c) => c.seq)).toEqual([first]);
+    log.close();
+  });
+});
