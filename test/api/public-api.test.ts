@@ -4,7 +4,10 @@ import * as api from '../../src/index.js';
 
 describe('the public API', () => {
   it('exports exactly the runtime values it documents', () => {
-    expect(Object.keys(api).sort()).toEqual(['ERROR_CODES', 'Engine', 'PipestateError', 'Snapshot', 'createEngine']);
+    expect(Object.keys(api).sort()).toEqual([
+      'ConfigError', 'ERROR_CODES', 'Engine', 'PipestateError', 'PipestateServer', 'Snapshot',
+      'createEngine', 'createHandler', 'createServer', 'loadConfig', 'parseConfig', 'resolveConfig',
+    ]);
   });
 
   it('createEngine makes an Engine, which is a Store with the five request methods', () => {
