@@ -23,7 +23,7 @@ export interface NodeChange {
   /** ms: the engine clock at the operation */
   readonly at: number;
   readonly record: NodeRecord;
-  /** what a `callback` carried for the orchestrator */
+  /** what a `callback` carried for the orchestrator; absent on every other change */
   readonly data?: Json;
 }
 

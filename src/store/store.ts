@@ -17,7 +17,7 @@ import { ChangeFeed, reportToStderr, type EngineEventName, type EngineListener, 
 import { refusal } from './refusal.js';
 import { Registry } from './registry.js';
 import { Snapshot } from './snapshot.js';
-import { isActive, recordAt, type History, type TaskSlot } from './task-slot.js';
+import { isActive, recordAt, slotUnder, type History, type TaskSlot } from './task-slot.js';
 import { emptyTrie, get, set, visitWeighted, type Edit, type Trie } from './trie.js';
 import { randomVersion } from './version.js';
 
@@ -156,10 +156,10 @@ export class Store {
     const definition = compileDefinition(id, input.pipeline, this.limits);
     const now = this.clock();
     const task: Task = Object.freeze({ id, project_id: projectId, name, created_at: now });
-    const slot: TaskSlot = {
+    const slot = slotUnder({
       task, project: this.registry.projects[p], definition, initial: initialRecord(now),
       records: emptyTrie(definition.size), histories: emptyTrie(definition.size), edit: this.edit,
-    };
+    }, this.edit);
     this.registry.taskIndex.set(id, this.taskCount);
     this.tasks = set(this.tasks, this.taskCount, slot, this.edit);
     this.taskCount++;
@@ -254,7 +254,7 @@ export class Store {
 
   private commit(number: number, slot: TaskSlot, moves: Move[], op: Operation, now: number, data: Json | undefined): NodeChange[] {
     const edit = this.edit;
-    const target = slot.edit === edit ? slot : { ...slot, edit };
+    const target = slot.edit === edit ? slot : slotUnder(slot, edit);
     for (const m of moves) {
       const delta = (ACTIVE.has(m.to.state) ? 1 : 0) - (ACTIVE.has(m.from.state) ? 1 : 0);
       target.records = set(target.records, m.index, m.to, edit, delta);
@@ -266,10 +266,15 @@ export class Store {
     if (target !== slot) this.tasks = set(this.tasks, number, target, edit);
     this.lastSnapshot = undefined;
 
-    const changes = moves.map((m): NodeChange => Object.freeze({
-      seq: ++this.seq, taskId: slot.task.id, nodeId: slot.definition.ids[m.index], operation: op,
-      from: m.from.state, to: m.to.state, at: now, record: m.to, ...(data !== undefined ? { data } : {}),
-    }));
+    const changes: NodeChange[] = [];
+    for (const m of moves) {
+      const change: NodeChange = {
+        seq: ++this.seq, taskId: slot.task.id, nodeId: slot.definition.ids[m.index], operation: op,
+        from: m.from.state, to: m.to.state, at: now, record: m.to,
+      };
+      // Two literal shapes, not a conditional spread (which sends V8 down its slow clone path).
+      changes.push(Object.freeze(data === undefined ? change : { ...change, data }));
+    }
     if (this.feed.listening('node')) for (const c of changes) this.feed.publish('node', c);
     return changes;
   }

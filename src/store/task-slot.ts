@@ -25,6 +25,15 @@ export interface TaskSlot {
   edit: Edit;
 }
 
+/**
+ * The slot as it will be written under `edit`: a copy whose fields are listed (not spread), so
+ * every slot shares one hidden class and the copy stays a handful of stores.
+ */
+export const slotUnder = (s: TaskSlot, edit: Edit): TaskSlot => ({
+  task: s.task, project: s.project, definition: s.definition, initial: s.initial,
+  records: s.records, histories: s.histories, edit,
+});
+
 /** A task as a reader sees it: nothing in it changes. */
 export type TaskView = Readonly<TaskSlot>;
 
