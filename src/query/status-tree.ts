@@ -51,6 +51,9 @@ class StatusPass {
   private rootAnswer: NodeStatus | undefined;
   private rootShown: ShownState = 'CREATED';
 
+  /** only the root is built and no ex_data is gathered */
+  private readonly rootOnly: boolean;
+
   constructor(
     private readonly task: TaskView,
     private readonly root: number,
@@ -59,6 +62,7 @@ class StatusPass {
   ) {
     this.def = task.definition;
     this.times = timesOf(task);
+    this.rootOnly = !options.withChildren && !options.withExData;
   }
 
   run(): NodeStatus {
@@ -71,7 +75,10 @@ class StatusPass {
       }
       while (this.top > 0 && def.end[this.openIndex[this.top - 1]] <= i) this.close();
       this.open(i, record);
-      i++;
+      // Only a RUNNING node shows what its children decide (§3.3). When nothing below the root is
+      // answered and no ex_data is gathered (get_tasks_status without children), the subtree of
+      // any other node cannot change the answer: hop over it.
+      i = this.rootOnly && i !== root && record.state !== 'RUNNING' ? def.end[i] : i + 1;
     }
     while (this.top > 0) this.close();
     const answer = this.rootAnswer!;
