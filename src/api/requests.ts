@@ -139,7 +139,8 @@ export const OPERATE_NODE = {
   task_id: required(id),
   node_id: required(nodeId),
   action: required(oneOf(NODE_ACTIONS)),
-  version: optional(text, undefined),
+  // "" is a real version (a node that never started), so only a missing version skips the guard.
+  version: (v: unknown, field: string) => (v === undefined || v === null ? undefined : text(v, field)),
   // JSON values: only `undefined` means absent (null and "" are data).
   ex_data: (v: unknown, field: string) => (v === undefined ? undefined : json(v, field)),
   data: (v: unknown, field: string) => (v === undefined ? undefined : json(v, field)),

@@ -245,7 +245,7 @@ export class Store {
     }
     if (version !== undefined && version !== from.version) {
       throw refused(op, slot.task.id, def.ids[i], from.state,
-        `version ${version} is not the node's version ${JSON.stringify(from.version)}`);
+        `version ${JSON.stringify(version)} is not the node's version ${JSON.stringify(from.version)}`);
     }
     const toState = STATES[next];
     const to = EFFECTS[op](from, { to: toState, now, newVersion: this.newVersion, rerunLimit: this.rerunLimit, exData });

@@ -65,9 +65,18 @@ describe('operate_node', () => {
     const { e } = setup();
     const stale = e.operateNode({ bk_biz_id: '2', task_id: '10', node_id: 'a', action: 'forced_fail', version: version(9) });
     expect(stale.code).toBe(3545000);
-    expect(stale.message).toContain(`version ${version(9)} is not the node's version`);
+    expect(stale.message).toContain(`version "${version(9)}" is not the node's version`);
     const fresh = e.operateNode({ bk_biz_id: '2', task_id: '10', node_id: 'a', action: 'forced_fail', version: version(2) });
     expect(fresh.code).toBe(0);
+  });
+
+  it('an empty version is a version (a never-started node\'s), not a missing one', () => {
+    const { e } = setup();
+    const before = e.snapshot();
+    const stale = e.operateNode({ bk_biz_id: '2', task_id: '10', node_id: 'a', action: 'forced_fail', version: '' });
+    expect([stale.code, stale.message]).toEqual([3545000,
+      `cannot forced_fail node a of task 10: state is RUNNING, version "" is not the node's version "${version(2)}"`]);
+    expect(e.snapshot()).toBe(before);
   });
 
   it('callback hands data to the orchestrator through the change feed', () => {

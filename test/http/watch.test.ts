@@ -50,6 +50,15 @@ describe('watch_task_status', () => {
     s.drop();
   });
 
+  it('an empty subprocess_id watches the whole task, as get_task_status reads it', async () => {
+    h = await harness();
+    const s = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}&subprocess_id=`);
+    expect(data(await s.next())).toMatchObject({ id: 'root', state: 'CREATED' });
+    h.engine.start('10', 'root');
+    expect(data(await s.next())).toMatchObject({ node_id: 'root', to: 'RUNNING' });
+    s.drop();
+  });
+
   it('after a dropped connection, Last-Event-ID resumes with exactly the missed changes', async () => {
     h = await harness();
     const s1 = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`);

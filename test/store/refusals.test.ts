@@ -249,20 +249,20 @@ describe('versions', () => {
     // root took version 1, n2's first attempt 2, its retry 3
     expect(store.snapshot().getNode('10', 'n2')!.version).toBe(hexVersion(3));
     expectRefusal(store, () => store.callback('10', 'n2', { version: hexVersion(2), data: 'late' }), REFUSED,
-      `cannot callback node n2 of task 10: state is RUNNING, version ${hexVersion(2)} is not the node's version "${hexVersion(3)}"`);
+      `cannot callback node n2 of task 10: state is RUNNING, version "${hexVersion(2)}" is not the node's version "${hexVersion(3)}"`);
     expect(store.callback('10', 'n2', { version: hexVersion(3), data: 'on time' })).toHaveLength(1);
   });
 
   it('a version given for a node that has none yet is refused', () => {
     const { store } = fixture([START_ROOT]);
     expectRefusal(store, () => store.start('10', 'n2', { version: 'abc' }), REFUSED,
-      'cannot start node n2 of task 10: state is CREATED, version abc is not the node\'s version ""');
+      'cannot start node n2 of task 10: state is CREATED, version "abc" is not the node\'s version ""');
   });
 
   it('a stale version on a revoke is refused and nothing is revoked', () => {
     const { store } = fixture([...RUN_SP, ['start', 'c']]);
     expectRefusal(store, () => store.revoke('10', 'root', { version: hexVersion(9) }), REFUSED,
-      `cannot revoke node root of task 10: state is RUNNING, version ${hexVersion(9)} is not the node's version "${hexVersion(1)}"`);
+      `cannot revoke node root of task 10: state is RUNNING, version "${hexVersion(9)}" is not the node's version "${hexVersion(1)}"`);
   });
 
   it('a state refusal is reported before a version mismatch', () => {
@@ -276,7 +276,7 @@ describe('versions', () => {
   it('a refusal for a stale version does not draw a version', () => {
     const { store, versions } = fixture([START_ROOT, ['start', 'n2'], ['fail', 'n2']]);
     const drawn = versions.calls();
-    expectRefusal(store, () => store.retry('10', 'n2', { version: 'stale' }), REFUSED, /version stale is not/);
+    expectRefusal(store, () => store.retry('10', 'n2', { version: 'stale' }), REFUSED, /version "stale" is not/);
     expect(versions.calls()).toBe(drawn);
     store.retry('10', 'n2');
     expect(store.snapshot().getNode('10', 'n2')!.version).toBe(hexVersion(drawn + 1));

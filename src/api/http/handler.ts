@@ -110,7 +110,8 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
         const lastEventId = req.headers['last-event-id'] ?? params.last_event_id;
         const refused = await watches.start(res, {
           taskId: String(params.task_id),
-          subprocessId: typeof params.subprocess_id === 'string' ? params.subprocess_id : undefined,
+          // "" is absent, as get_task_status reads it (the whole task)
+          subprocessId: typeof params.subprocess_id === 'string' && params.subprocess_id !== '' ? params.subprocess_id : undefined,
           lastEventId: typeof lastEventId === 'string' ? lastEventId : undefined,
           status: () => engine.getTaskStatus(params, ctx),
           headers: new Map([['X-Request-Id', base.request_id!]]),
