@@ -24,8 +24,16 @@ const reportToStderr = (error: unknown): void => {
   console.error('pipestate: unexpected error answering a request', error);
 };
 
-/** A context that is not an object is treated as none. */
-const contextOf = (ctx: unknown): RequestContext => (typeof ctx === 'object' && ctx !== null ? ctx : {});
+/** The context as far as it is well formed: ids that are strings, a `canSee` that is a function. */
+function contextOf(ctx: unknown): RequestContext {
+  if (typeof ctx !== 'object' || ctx === null) return {};
+  const { request_id: requestId, trace_id: traceId, canSee } = ctx as Record<string, unknown>;
+  return {
+    ...(typeof requestId === 'string' ? { request_id: requestId } : {}),
+    ...(typeof traceId === 'string' ? { trace_id: traceId } : {}),
+    ...(typeof canSee === 'function' ? { canSee: canSee as RequestContext['canSee'] } : {}),
+  };
+}
 
 export class Engine extends Store {
   private readonly onUnexpected: (error: unknown) => void;

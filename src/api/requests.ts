@@ -7,7 +7,7 @@
  * empty query parameter) takes its default.
  */
 import type { Json } from '../lifecycle/index.js';
-import { ID_PATTERN, invalid, toFrozenJson } from '../model/index.js';
+import { DIGITS_PATTERN, ID_PATTERN, invalid, toFrozenJson } from '../model/index.js';
 
 export type Scope = 'cmdb_biz' | 'project';
 export type TaskAction = 'pause' | 'resume' | 'revoke';
@@ -56,7 +56,6 @@ export interface OperateNodeRequest extends ScopedInput {
 
 type Reader<T> = (value: unknown, field: string) => T;
 
-const DIGITS = /^[0-9]{1,32}$/;
 const absent = (v: unknown): boolean => v === undefined || v === null || v === '';
 
 const required = <T>(read: Reader<T>): Reader<T> => (v, field) => {
@@ -68,7 +67,7 @@ const optional = <T, D>(read: Reader<T>, fallback: D): Reader<T | D> => (v, fiel
 
 const id: Reader<string> = (v, field) => {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return String(v);
-  if (typeof v === 'string' && DIGITS.test(v)) return v;
+  if (typeof v === 'string' && DIGITS_PATTERN.test(v)) return v;
   throw invalid(field, 'must be a string of 1..32 digits');
 };
 

@@ -6,9 +6,6 @@
 export const STATES = ['CREATED', 'READY', 'RUNNING', 'SUSPENDED', 'FINISHED', 'FAILED', 'REVOKED'] as const;
 export type State = (typeof STATES)[number];
 
-/** Archived states end an attempt; REVOKED also ends the node for good. */
-export const ARCHIVED: ReadonlySet<State> = new Set<State>(['FINISHED', 'FAILED', 'REVOKED']);
-
 /** States in which a node still holds its flow open: a container cannot finish over them. */
 export const ACTIVE: ReadonlySet<State> = new Set<State>(['RUNNING', 'READY', 'SUSPENDED']);
 
@@ -30,6 +27,3 @@ export type NodeKind = (typeof NODE_KINDS)[number];
 
 /** Containers hold children; leaves do the work. */
 export const CONTAINER_KINDS: ReadonlySet<NodeKind> = new Set<NodeKind>(['pipeline', 'subprocess']);
-
-export const stateCode = (s: State): number => STATES.indexOf(s);
-export const operationCode = (op: MachineOperation): number => MACHINE_OPERATIONS.indexOf(op);

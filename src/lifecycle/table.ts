@@ -9,17 +9,25 @@ import { MACHINE_OPERATIONS, STATES, type MachineOperation, type State } from '.
 const N_STATES = STATES.length;
 const N_OPS = MACHINE_OPERATIONS.length;
 const N_ANCESTORS = ANCESTOR_CONDITIONS.length;
-/** container, root, errorIgnorable, atRerunLimit: one bit each */
+/**
+ * A lifecycle context as table bits. The first three are fixed by the definition (model keeps
+ * them per node as its `traits`); the store adds the rerun-limit bit per operation.
+ */
+export const CONTEXT_CONTAINER = 1;
+export const CONTEXT_ROOT = 2;
+export const CONTEXT_ERROR_IGNORABLE = 4;
+export const CONTEXT_AT_RERUN_LIMIT = 8;
 const N_CONTEXTS = 16;
 
 export const contextCode = (c: LifecycleContext): number =>
-  (c.container ? 1 : 0) | (c.root ? 2 : 0) | (c.errorIgnorable ? 4 : 0) | (c.atRerunLimit ? 8 : 0);
+  (c.container ? CONTEXT_CONTAINER : 0) | (c.root ? CONTEXT_ROOT : 0)
+  | (c.errorIgnorable ? CONTEXT_ERROR_IGNORABLE : 0) | (c.atRerunLimit ? CONTEXT_AT_RERUN_LIMIT : 0);
 
 export const contextOf = (code: number): LifecycleContext => ({
-  container: (code & 1) !== 0,
-  root: (code & 2) !== 0,
-  errorIgnorable: (code & 4) !== 0,
-  atRerunLimit: (code & 8) !== 0,
+  container: (code & CONTEXT_CONTAINER) !== 0,
+  root: (code & CONTEXT_ROOT) !== 0,
+  errorIgnorable: (code & CONTEXT_ERROR_IGNORABLE) !== 0,
+  atRerunLimit: (code & CONTEXT_AT_RERUN_LIMIT) !== 0,
 });
 
 const slot = (ctx: number, anc: number, busy: number, state: number, op: number): number =>
@@ -82,11 +90,11 @@ export function diagnose(ctx: number, anc: number, busy: number, state: number, 
   }
   const needs = STATES.filter((_, s) => ideal(s));
   if (needs.length > 0) return { reason: 'state', needs };
-  const base = ctx & ~3;
+  const base = ctx & ~(CONTEXT_CONTAINER | CONTEXT_ROOT);
   const kind = [
-    { code: base | 0, needs: 'leaf' as const },
-    { code: base | 1, needs: 'container' as const },
-    { code: base | 3, needs: 'root' as const },
+    { code: base, needs: 'leaf' as const },
+    { code: base | CONTEXT_CONTAINER, needs: 'container' as const },
+    { code: base | CONTEXT_CONTAINER | CONTEXT_ROOT, needs: 'root' as const },
   ].find((k) => STATES.some((_, s) => nextStateCode(k.code, RUNNING_ANC, 0, s, op) >= 0));
   return { reason: 'kind', needs: kind?.needs ?? 'root' };
 }

@@ -5,7 +5,9 @@
  * indexed by the same number. The definition never changes once registered, so every snapshot
  * shares it.
  */
-import { CONTAINER_KINDS, NODE_KINDS, type NodeKind } from '../lifecycle/index.js';
+import {
+  CONTAINER_KINDS, CONTEXT_CONTAINER, CONTEXT_ERROR_IGNORABLE, CONTEXT_ROOT, NODE_KINDS, type NodeKind,
+} from '../lifecycle/index.js';
 import { invalid, withArticle } from './errors.js';
 import type { NodeDefinition } from './types.js';
 
@@ -20,10 +22,10 @@ export interface DefinitionLimits {
 
 export const DEFAULT_LIMITS: DefinitionLimits = { maxNodes: 2_000_000, maxDepth: 1_000, maxNameLength: 1_000 };
 
-/** Bits of `traits`: the parts of the lifecycle context a definition fixes. */
-export const TRAIT_CONTAINER = 1;
-export const TRAIT_ROOT = 2;
-export const TRAIT_ERROR_IGNORABLE = 4;
+/** Bits of `traits`: the parts of the lifecycle context a definition fixes, in the table's layout. */
+export const TRAIT_CONTAINER = CONTEXT_CONTAINER;
+export const TRAIT_ROOT = CONTEXT_ROOT;
+export const TRAIT_ERROR_IGNORABLE = CONTEXT_ERROR_IGNORABLE;
 
 export interface PipelineDefinition {
   readonly size: number;
@@ -41,6 +43,8 @@ export interface PipelineDefinition {
 }
 
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** project, business and task ids */
+export const DIGITS_PATTERN = /^[0-9]{1,32}$/;
 
 export const kindOf = (def: PipelineDefinition, i: number): NodeKind => NODE_KINDS[def.kinds[i]];
 

@@ -5,11 +5,11 @@
  * Events go out after the commit.
  */
 import {
-  ACTIVE, EFFECTS, MACHINE_OPERATIONS, STATES, endsAttempt, initialRecord, nextStateCode,
+  ACTIVE, CONTEXT_AT_RERUN_LIMIT, EFFECTS, MACHINE_OPERATIONS, STATES, endsAttempt, initialRecord, nextStateCode,
   type Json, type MachineOperation, type NodeRecord, type Operation, type State,
 } from '../lifecycle/index.js';
 import {
-  DEFAULT_LIMITS, compileDefinition, invalid, kindOf, refused, toFrozenJson,
+  DEFAULT_LIMITS, DIGITS_PATTERN, compileDefinition, invalid, kindOf, refused, toFrozenJson,
   unknownNode, unknownProject, unknownTask, type DefinitionLimits, type Project, type ProjectInput,
   type Task, type TaskInput,
 } from '../model/index.js';
@@ -17,7 +17,7 @@ import { ChangeFeed, reportToStderr, type EngineEventName, type EngineListener, 
 import { refusal } from './refusal.js';
 import { Registry } from './registry.js';
 import { Snapshot } from './snapshot.js';
-import { isActive, recordAt, slotUnder, type History, type TaskSlot } from './task-slot.js';
+import { firstActiveDescendant, isActive, recordAt, slotUnder, type History, type TaskSlot } from './task-slot.js';
 import { emptyTrie, get, set, visitWeighted, type Edit, type Trie } from './trie.js';
 import { randomVersion } from './version.js';
 
@@ -55,7 +55,6 @@ const OPERATION_NAMES: ReadonlyMap<string, Operation> = new Map<string, Operatio
 ]);
 
 const NO_ARGS = Object.freeze({});
-const DIGITS = /^[0-9]{1,32}$/;
 const OP_CODE = new Map<MachineOperation, number>(MACHINE_OPERATIONS.map((op, i) => [op, i]));
 const STATE_CODE = new Map<State, number>(STATES.map((s, i) => [s, i]));
 const ANC_RUNNING = 0;
@@ -126,9 +125,9 @@ export class Store {
 
   createProject(input: ProjectInput): Project {
     if (typeof input !== 'object' || input === null) throw invalid('project', 'must be an object');
-    const id = requireString(input.id, 'project.id', DIGITS, 'a string of 1..32 digits');
+    const id = requireString(input.id, 'project.id', DIGITS_PATTERN, 'a string of 1..32 digits');
     const bizId = input.bk_biz_id === undefined ? null
-      : requireString(input.bk_biz_id, 'project.bk_biz_id', DIGITS, 'a string of 1..32 digits');
+      : requireString(input.bk_biz_id, 'project.bk_biz_id', DIGITS_PATTERN, 'a string of 1..32 digits');
     const name = requireString(input.name, 'project.name');
     const timeZone = requireString(input.time_zone ?? 'Asia/Shanghai', 'project.time_zone');
     if (!validTimeZone(timeZone)) throw invalid('project.time_zone', `${JSON.stringify(timeZone)} is not an IANA time zone`);
@@ -147,8 +146,8 @@ export class Store {
 
   createTask(input: TaskInput): Task {
     if (typeof input !== 'object' || input === null) throw invalid('task', 'must be an object');
-    const id = requireString(input.id, 'task.id', DIGITS, 'a string of 1..32 digits');
-    const projectId = requireString(input.project_id, 'task.project_id', DIGITS, 'a string of 1..32 digits');
+    const id = requireString(input.id, 'task.id', DIGITS_PATTERN, 'a string of 1..32 digits');
+    const projectId = requireString(input.project_id, 'task.project_id', DIGITS_PATTERN, 'a string of 1..32 digits');
     const name = requireString(input.name, 'task.name');
     if (this.registry.taskIndex.has(id)) throw invalid('task.id', `task ${id} already exists`);
     const p = this.registry.projectIndex.get(projectId);
@@ -227,11 +226,8 @@ export class Store {
       anc = s === 'SUSPENDED' ? ANC_SUSPENDED : ANC_ARCHIVED;
       blocker = p;
     }
-    let busy = -1;
-    if (op === 'finish' && def.end[i] > i + 1) {
-      visitWeighted(slot.records, i + 1, def.end[i], isActive, (_, j) => { busy = j; return true; });
-    }
-    const ctx = def.traits[i] | (from.loop >= this.rerunLimit ? 8 : 0);
+    const busy = op === 'finish' ? firstActiveDescendant(slot, i) : -1;
+    const ctx = def.traits[i] | (from.loop >= this.rerunLimit ? CONTEXT_AT_RERUN_LIMIT : 0);
     const state = STATE_CODE.get(from.state)!;
     const opCode = OP_CODE.get(op)!;
     const next = nextStateCode(ctx, anc, busy >= 0 ? 1 : 0, state, opCode);

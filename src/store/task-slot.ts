@@ -50,6 +50,7 @@ export function historyAt(t: TaskView, i: number): NodeRecord[] {
 
 /** The first descendant of node i that is RUNNING, READY or SUSPENDED, or -1. */
 export function firstActiveDescendant(t: TaskView, i: number): number {
+  if (t.definition.end[i] === i + 1) return -1; // a leaf, or a container without children
   let found = -1;
   visitWeighted(t.records, i + 1, t.definition.end[i], isActive, (_, j) => {
     found = j;

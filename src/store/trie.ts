@@ -90,9 +90,6 @@ export function set<T>(t: Trie<T>, i: number, value: T, edit: Edit, delta = 0): 
   return root === trie.root ? trie : { root, shift: trie.shift };
 }
 
-/** How many weighted values the whole vector holds. */
-export const weightedCount = (t: Trie<unknown>): number => (t.root ? (t.root[COUNT] as number) : 0);
-
 /**
  * Calls `visit` for every weighted value with an index in [lo, hi), in index order, skipping
  * subtrees that hold none; stops early when `visit` returns true. `isWeighted` tells a weighted

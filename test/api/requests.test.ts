@@ -143,3 +143,13 @@ describe('the envelope (SPEC §3.5)', () => {
     expect(env).toEqual({ result: false, data: null, code: 3599999, message: 'unexpected error', request_id: 'req', trace_id: 'trace' });
   });
 });
+
+describe('the request context', () => {
+  it('keeps only what is well formed: string ids, a function canSee', () => {
+    const { e } = setup();
+    const env = e.getTaskStatus({ bk_biz_id: '2', task_id: '10' }, { request_id: 5, trace_id: 'abc', canSee: 1 } as never);
+    expect([env.code, typeof env.request_id, env.request_id === '5', env.trace_id]).toEqual([0, 'string', false, 'abc']);
+    const hidden = e.getTaskStatus({ bk_biz_id: '2', task_id: '10' }, { canSee: () => false });
+    expect(hidden.code).toBe(3540100);
+  });
+});
