@@ -18,6 +18,10 @@ export class Snapshot {
     private readonly projectCount: number,
   ) {}
 
+  /**
+   * @internal The task's definition and record vectors, for the query layer. Its typed arrays
+   * cannot be frozen: treat them as read-only. Public readers use getNode and getHistory.
+   */
   getTask(taskId: string): TaskView | undefined {
     const i = Registry.visible(this.registry.taskIndex, taskId, this.taskCount);
     return i < 0 ? undefined : get(this.tasks, i);
