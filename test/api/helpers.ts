@@ -51,6 +51,19 @@ export const pipe = (id: string, ...children: NodeDefinition[]): NodeDefinition 
   ({ id, name: id, kind: 'pipeline', children });
 
 /** getTaskStatus of task `taskId` in business 2 at the engine's clock; throws unless it succeeded. */
+/**
+ * Task 10 of project 1 (business 2: root r, leaf a, subprocess s with leaf s1) with its root
+ * started, and task 30 of project 3: the usual pair for resolution and isolation cases.
+ */
+export function twoProjectTasks() {
+  const c = withProjects(clockedEngine());
+  const e = c.engine;
+  e.createTask({ id: '10', project_id: '1', name: 'ten', pipeline: pipe('r', leaf('a'), sub('s', leaf('s1'))) });
+  e.createTask({ id: '30', project_id: '3', name: 'thirty', pipeline: pipe('r', leaf('a')) });
+  e.start('10', 'r');
+  return { c, e };
+}
+
 export function status(engine: Engine, taskId: string, extra: Record<string, unknown> = {}) {
   const env = engine.getTaskStatus({ bk_biz_id: '2', task_id: taskId, ...extra }, CTX);
   if (!env.result) throw new Error(`status failed: ${env.code} ${env.message}`);

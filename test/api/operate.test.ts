@@ -1,14 +1,10 @@
 /** operate_task and operate_node (SPEC §4): resolved like queries, checked by the lifecycle. */
 import { describe, expect, it } from 'vitest';
 import type { NodeChange } from '../../src/index.js';
-import { CTX, clockedEngine, leaf, pipe, sub, version, withProjects } from './helpers.js';
+import { CTX, twoProjectTasks, version } from './helpers.js';
 
 function setup() {
-  const c = withProjects(clockedEngine());
-  const e = c.engine;
-  e.createTask({ id: '10', project_id: '1', name: 'ten', pipeline: pipe('r', leaf('a'), sub('s', leaf('s1'))) });
-  e.createTask({ id: '30', project_id: '3', name: 'thirty', pipeline: pipe('r', leaf('a')) });
-  e.start('10', 'r');
+  const { c, e } = twoProjectTasks();
   e.start('10', 'a');
   c.tick(1000);
   return { c, e };

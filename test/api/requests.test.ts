@@ -1,16 +1,9 @@
 /** Request validation (SPEC §3.1) and the error codes of §3.5, through the engine's five methods. */
 import { describe, expect, it } from 'vitest';
 import type { Envelope } from '../../src/index.js';
-import { CTX, clockedEngine, leaf, pipe, sub, withProjects } from './helpers.js';
+import { CTX, clockedEngine, pipe, twoProjectTasks, withProjects } from './helpers.js';
 
-function setup() {
-  const c = withProjects(clockedEngine());
-  const e = c.engine;
-  e.createTask({ id: '10', project_id: '1', name: 'ten', pipeline: pipe('r', leaf('a'), sub('s', leaf('s1'))) });
-  e.createTask({ id: '30', project_id: '3', name: 'thirty', pipeline: pipe('r', leaf('a')) });
-  e.start('10', 'r');
-  return { c, e };
-}
+const setup = twoProjectTasks;
 
 /** code and message, the parts a client reads on a refusal */
 const refusal = (env: Envelope<unknown>) => [env.code, env.message];
