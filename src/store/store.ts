@@ -5,7 +5,7 @@
  * Events go out after the commit.
  */
 import {
-  ACTIVE, CONTEXT_AT_RERUN_LIMIT, EFFECTS, MACHINE_OPERATIONS, STATES, endsAttempt, initialRecord, nextStateCode,
+  CONTEXT_AT_RERUN_LIMIT, EFFECTS, MACHINE_OPERATIONS, STATES, endsAttempt, initialRecord, nextStateCode,
   type Json, type MachineOperation, type NodeRecord, type Operation, type State,
 } from '../lifecycle/index.js';
 import {
@@ -18,7 +18,8 @@ import { refusal } from './refusal.js';
 import { Registry } from './registry.js';
 import { Snapshot } from './snapshot.js';
 import { firstActiveDescendant, isActive, recordAt, slotUnder, type History, type TaskSlot } from './task-slot.js';
-import { emptyTrie, get, set, visitWeighted, type Edit, type Trie } from './trie.js';
+import { ACTIVE_CLASSES, ROLLUP_CLASSES, recordClass } from './rollup.js';
+import { emptyTrie, get, set, visitClasses, type Edit, type Trie } from './trie.js';
 import { randomVersion } from './version.js';
 
 export interface StoreOptions {
@@ -157,7 +158,7 @@ export class Store {
     const task: Task = Object.freeze({ id, project_id: projectId, name, created_at: now });
     const slot = slotUnder({
       task, project: this.registry.projects[p], definition, initial: initialRecord(now),
-      records: emptyTrie(definition.size), histories: emptyTrie(definition.size), edit: this.edit,
+      records: emptyTrie(definition.size, ROLLUP_CLASSES), histories: emptyTrie(definition.size), edit: this.edit,
     }, this.edit);
     this.registry.taskIndex.set(id, this.taskCount);
     this.tasks = set(this.tasks, this.taskCount, slot, this.edit);
@@ -199,7 +200,7 @@ export class Store {
     const now = this.clock();
     const moves = [this.move(slot, index, op, op, now, exData, version)];
     if (op === 'revoke') {
-      visitWeighted(slot.records, index + 1, slot.definition.end[index], isActive, (_, j) => {
+      visitClasses(slot.records, index + 1, slot.definition.end[index], ACTIVE_CLASSES, isActive, (_, j) => {
         moves.push(this.move(slot, j, 'revoke_cascade', op, now, undefined, undefined));
       });
     }
@@ -251,9 +252,9 @@ export class Store {
   private commit(number: number, slot: TaskSlot, moves: Move[], op: Operation, now: number, data: Json | undefined): NodeChange[] {
     const edit = this.edit;
     const target = slot.edit === edit ? slot : slotUnder(slot, edit);
+    const def = slot.definition;
     for (const m of moves) {
-      const delta = (ACTIVE.has(m.to.state) ? 1 : 0) - (ACTIVE.has(m.from.state) ? 1 : 0);
-      target.records = set(target.records, m.index, m.to, edit, delta);
+      target.records = set(target.records, m.index, m.to, edit, recordClass(def, m.index, m.from), recordClass(def, m.index, m.to));
       if (m.ended) {
         const history: History = { attempt: m.from, previous: get(target.histories, m.index) };
         target.histories = set(target.histories, m.index, history, edit);

@@ -4,7 +4,8 @@
  */
 import { ACTIVE, type NodeRecord } from '../lifecycle/index.js';
 import type { PipelineDefinition, Project, Task } from '../model/index.js';
-import { get, visitWeighted, type Edit, type Trie } from './trie.js';
+import { ACTIVE_CLASSES } from './rollup.js';
+import { get, visitClasses, type Edit, type Trie } from './trie.js';
 
 /** Ended attempts of one node, newest first, as a cons list: pushing one is O(1). */
 export interface History {
@@ -18,7 +19,7 @@ export interface TaskSlot {
   readonly definition: PipelineDefinition;
   /** the record every node has before its first change */
   readonly initial: NodeRecord;
-  /** weighted by ACTIVE (RUNNING, READY, SUSPENDED), so a subtree's activity is one range query */
+  /** counted by state and kind (rollup.ts), so a subtree's counts and activity are range queries */
   records: Trie<NodeRecord>;
   histories: Trie<History>;
   /** the edit token this slot object was made under: only then may the store change it in place */
@@ -52,7 +53,7 @@ export function historyAt(t: TaskView, i: number): NodeRecord[] {
 export function firstActiveDescendant(t: TaskView, i: number): number {
   if (t.definition.end[i] === i + 1) return -1; // a leaf, or a container without children
   let found = -1;
-  visitWeighted(t.records, i + 1, t.definition.end[i], isActive, (_, j) => {
+  visitClasses(t.records, i + 1, t.definition.end[i], ACTIVE_CLASSES, isActive, (_, j) => {
     found = j;
     return true;
   });
