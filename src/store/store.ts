@@ -17,6 +17,7 @@ import { ChangeFeed, reportToStderr, type EngineEventName, type EngineListener, 
 import { refusal } from './refusal.js';
 import { Registry } from './registry.js';
 import { Snapshot } from './snapshot.js';
+import { TaskListIndex, type ProjectTaskList } from './task-list-index.js';
 import { firstActiveDescendant, isActive, recordAt, slotUnder, type History, type TaskSlot } from './task-slot.js';
 import { ACTIVE_CLASSES, ROLLUP_CLASSES, recordClass } from './rollup.js';
 import { emptyTrie, get, set, visitClasses, type Edit, type Trie } from './trie.js';
@@ -90,6 +91,7 @@ export class Store {
   private readonly limits: DefinitionLimits;
   private readonly registry = new Registry();
   private readonly feed: ChangeFeed;
+  private readonly taskLists = new TaskListIndex();
   private tasks: Trie<TaskSlot> = emptyTrie(0);
   private taskCount = 0;
   private edit: Edit = {};
@@ -114,6 +116,11 @@ export class Store {
       this.edit = {};
     }
     return this.lastSnapshot;
+  }
+
+  /** A project's tasks by root state (task-list-index.ts), as of the latest change; undefined before its first task. */
+  taskListOf(projectId: string): ProjectTaskList | undefined {
+    return this.taskLists.project(projectId);
   }
 
   on<E extends EngineEventName>(event: E, listener: EngineListener<E>): void {
@@ -161,6 +168,7 @@ export class Store {
       records: emptyTrie(definition.size, ROLLUP_CLASSES), histories: emptyTrie(definition.size), edit: this.edit,
     }, this.edit);
     this.registry.taskIndex.set(id, this.taskCount);
+    this.taskLists.registered(id, projectId, name);
     this.tasks = set(this.tasks, this.taskCount, slot, this.edit);
     this.taskCount++;
     this.lastSnapshot = undefined;
@@ -255,6 +263,7 @@ export class Store {
     const def = slot.definition;
     for (const m of moves) {
       target.records = set(target.records, m.index, m.to, edit, recordClass(def, m.index, m.from), recordClass(def, m.index, m.to));
+      if (m.index === 0 && m.from.state !== m.to.state) this.taskLists.rootMoved(slot.task.id, m.to.state);
       if (m.ended) {
         const history: History = { attempt: m.from, previous: get(target.histories, m.index) };
         target.histories = set(target.histories, m.index, history, edit);
