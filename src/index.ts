@@ -10,9 +10,12 @@ export type {
   GetTaskNodeDetailRequest, OperateTaskRequest, OperateNodeRequest,
 } from './api/requests.js';
 export type { OperationResult, ChangedNode } from './api/commands.js';
+export type { GetTaskSummaryRequest, GetTaskListRequest, GetTaskNodesRequest } from './api/overview-requests.js';
 export type {
   ShownState, IdKeyed, NodeStatus, NodeStatusSummary, TaskStatusEntry, NodeDetail, HistoryEntry,
+  TaskSummary, TaskListItem, TaskNodesPage, TaskNodeRow, AttemptRow, Progress,
 } from './query/index.js';
+export type { StateCounts } from './store/index.js';
 export { createServer, PipestateServer, type ServerOptions } from './api/http/server.js';
 export { createHandler, type HandlerOptions, type PipestateHandler, type Logger, type Next } from './api/http/handler.js';
 export { loadConfig, parseConfig, resolveConfig, ConfigError, type ServiceConfig, type AppConfig } from './api/http/config.js';

@@ -11,7 +11,8 @@
 import { ok, fromError } from './envelope.js';
 import { operateNodeIn, operateTaskIn, type OperationResult } from './commands.js';
 import { missingMessage, nodeDetailAt, taskStatusAt, tasksStatusAt } from './queries.js';
-import type { NodeDetail, NodeStatus, TaskStatusEntry } from '../query/index.js';
+import { taskListAt, taskNodesAt, taskSummaryAt } from './overview.js';
+import type { NodeDetail, NodeStatus, TaskListItem, TaskNodesPage, TaskStatusEntry, TaskSummary } from '../query/index.js';
 import { Store, type StoreOptions } from '../store/index.js';
 import type { Envelope, RequestContext } from './types.js';
 
@@ -65,6 +66,32 @@ export class Engine extends Store {
   /** get_task_node_detail (SPEC §4): `{bk_biz_id, task_id, node_id, with_ex_data?, scope?}`. */
   getTaskNodeDetail(request: unknown, ctx?: RequestContext): Envelope<NodeDetail> {
     return this.answer(ctx, (c) => nodeDetailAt(this.snapshot(), request, this.clock(), c));
+  }
+
+  /** get_task_summary: `{bk_biz_id, task_id, subprocess_id?, scope?}` → counts per state, progress, times of the subtree. */
+  getTaskSummary(request: unknown, ctx?: RequestContext): Envelope<TaskSummary> {
+    return this.answer(ctx, (c) => taskSummaryAt(this.snapshot(), request, this.clock(), c));
+  }
+
+  /**
+   * get_task_list (bk-sops): `{bk_biz_id, scope?, keyword?, is_started?, is_finished?,
+   * root_state?, limit?, offset?, without_count?, expected_timezone?}` → a page of the project's
+   * tasks, newest first, with `count` (the tasks matching) beside `data`, as bk-sops answers.
+   */
+  getTaskList(request: unknown, ctx?: RequestContext): Envelope<TaskListItem[]> & { readonly count?: number } {
+    const c = contextOf(ctx);
+    try {
+      const { data, count } = taskListAt(this.snapshot(), (p) => this.taskListOf(p), request, this.clock(), c);
+      const { result, code, message, request_id, trace_id } = ok(data, c);
+      return { result, data, count, code, message, request_id, trace_id };
+    } catch (error) {
+      return this.failed(error, c);
+    }
+  }
+
+  /** get_task_nodes: `{bk_biz_id, task_id, offset?, limit?, scope?}` → a page of the task's nodes in preorder. */
+  getTaskNodes(request: unknown, ctx?: RequestContext): Envelope<TaskNodesPage> {
+    return this.answer(ctx, (c) => taskNodesAt(this.snapshot(), request, this.clock(), c));
   }
 
   /** operate_task (SPEC §4): `{bk_biz_id, task_id, action: pause | resume | revoke, scope?}`. */

@@ -54,24 +54,24 @@ export interface OperateNodeRequest extends ScopedInput {
   readonly data?: Json;
 }
 
-type Reader<T> = (value: unknown, field: string) => T;
+export type Reader<T> = (value: unknown, field: string) => T;
 
-const absent = (v: unknown): boolean => v === undefined || v === null || v === '';
+export const absent = (v: unknown): boolean => v === undefined || v === null || v === '';
 
-const required = <T>(read: Reader<T>): Reader<T> => (v, field) => {
+export const required = <T>(read: Reader<T>): Reader<T> => (v, field) => {
   if (v === undefined || v === null) throw invalid(field, 'is required');
   return read(v, field);
 };
-const optional = <T, D>(read: Reader<T>, fallback: D): Reader<T | D> => (v, field) =>
+export const optional = <T, D>(read: Reader<T>, fallback: D): Reader<T | D> => (v, field) =>
   absent(v) ? fallback : read(v, field);
 
-const id: Reader<string> = (v, field) => {
+export const id: Reader<string> = (v, field) => {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return String(v);
   if (typeof v === 'string' && DIGITS_PATTERN.test(v)) return v;
   throw invalid(field, 'must be a string of 1..32 digits');
 };
 
-const nodeId: Reader<string> = (v, field) => {
+export const nodeId: Reader<string> = (v, field) => {
   if (typeof v === 'string' && ID_PATTERN.test(v)) return v;
   throw invalid(field, 'must be a node id: 1..64 characters of [A-Za-z0-9_-]');
 };
@@ -79,18 +79,18 @@ const nodeId: Reader<string> = (v, field) => {
 const FLAGS: ReadonlyMap<unknown, boolean> = new Map<unknown, boolean>([
   [true, true], [false, false], ['true', true], ['false', false], ['1', true], ['0', false],
 ]);
-const flag: Reader<boolean> = (v, field) => {
+export const flag: Reader<boolean> = (v, field) => {
   const b = FLAGS.get(v);
   if (b === undefined) throw invalid(field, 'must be true, false, "true", "false", "1" or "0"');
   return b;
 };
 
-const oneOf = <T extends string>(values: readonly T[]): Reader<T> => (v, field) => {
+export const oneOf = <T extends string>(values: readonly T[]): Reader<T> => (v, field) => {
   if (typeof v === 'string' && (values as readonly string[]).includes(v)) return v as T;
   throw invalid(field, `must be one of ${values.join(', ')}`);
 };
 
-const text: Reader<string> = (v, field) => {
+export const text: Reader<string> = (v, field) => {
   if (typeof v === 'string') return v;
   throw invalid(field, 'must be a string');
 };
@@ -107,7 +107,7 @@ const idList: Reader<string[]> = (v, field) => {
 };
 
 const SCOPES: readonly Scope[] = ['cmdb_biz', 'project'];
-const scoped = { bk_biz_id: required(id), scope: optional(oneOf(SCOPES), 'cmdb_biz' as Scope) };
+export const scoped = { bk_biz_id: required(id), scope: optional(oneOf(SCOPES), 'cmdb_biz' as Scope) };
 
 export const TASK_STATUS = {
   ...scoped,

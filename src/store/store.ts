@@ -118,7 +118,7 @@ export class Store {
     return this.lastSnapshot;
   }
 
-  /** A project's tasks by root state (task-list-index.ts), as of the latest change; undefined before its first task. */
+  /** @internal A project's tasks by root state (task-list-index.ts), as of the latest change, for get_task_list; undefined before its first task. */
   taskListOf(projectId: string): ProjectTaskList | undefined {
     return this.taskLists.project(projectId);
   }

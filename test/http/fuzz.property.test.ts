@@ -18,7 +18,12 @@ afterAll(async () => {
   await h.close();
 });
 
-const READ_ONLY: ReadonlySet<string> = new Set(['get_task_status', 'get_tasks_status', 'get_task_node_detail', 'watch_task_status', 'healthz', 'metrics']);
+const READ_ONLY: ReadonlySet<string> = new Set([
+  'get_task_status', 'get_tasks_status', 'get_task_node_detail', 'get_task_summary', 'get_task_list', 'get_task_nodes',
+  'watch_task_status', 'healthz', 'metrics',
+]);
+/** get_task_list answers bk-sops' `count` beside `data` */
+const LIST_KEYS = [...ENVELOPE_KEYS.slice(0, 2), 'count', ...ENVELOPE_KEYS.slice(2)];
 
 interface Outcome {
   readonly status: number;
@@ -66,11 +71,13 @@ const method = fc.constantFrom('GET', 'POST', 'GET', 'POST', 'PUT', 'DELETE', 'P
 const fieldName = fc.constantFrom(
   'bk_biz_id', 'task_id', 'node_id', 'subprocess_id', 'action', 'scope', 'with_ex_data', 'task_id_list',
   'include_children_status', 'event', 'ex_data', 'version', 'pipeline', 'name', 'data', 'bk_username', 'bk_app_code',
-  'last_event_id', '__proto__', 'constructor', 'toString',
+  'last_event_id', '__proto__', 'constructor', 'toString', 'keyword', 'is_started', 'is_finished', 'root_state', 'limit',
+  'offset', 'without_count', 'expected_timezone',
 );
 const meaningful = fc.constantFrom(
   '2', '4', '1', '3', '10', '30', '99', 'root', 'a', 'sub', 'sub2', 'c', 'd', 'nope', 'pause', 'resume', 'revoke', 'retry',
   'skip', 'forced_fail', 'callback', 'start', 'finish', 'fail', 'reenter', 'project', 'cmdb_biz', 'true', 'false', '1', '0', '',
+  'RUNNING', 'FAILED,CREATED', 'UTC', 'Asia/Shanghai', '5000', '-1',
 );
 const jsonValue = fc.oneof(meaningful, fc.jsonValue({ maxDepth: 3 }), fc.constant(PIPELINE), fc.array(meaningful, { maxLength: 4 }));
 const credentials = fc.oneof(
@@ -96,7 +103,7 @@ function check(route: string, m: string, o: Outcome, before: unknown): void {
   } else {
     expect(o.type).toMatch(/^application\/json/);
     const env = JSON.parse(o.text) as Record<string, unknown>;
-    expect(Object.keys(env)).toEqual(ENVELOPE_KEYS);
+    expect(Object.keys(env)).toEqual(env.result === true && route.includes('get_task_list') ? LIST_KEYS : ENVELOPE_KEYS);
     expect(typeof env.result).toBe('boolean');
     if (env.result === false) {
       expect(env.data).toBeNull();

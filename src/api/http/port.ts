@@ -14,4 +14,7 @@ export interface EnginePort extends Pick<Store, 'createTask' | 'apply' | 'snapsh
   readonly getTaskNodeDetail: ApiMethod;
   readonly operateTask: ApiMethod;
   readonly operateNode: ApiMethod;
+  readonly getTaskSummary: ApiMethod;
+  readonly getTaskList: ApiMethod;
+  readonly getTaskNodes: ApiMethod;
 }

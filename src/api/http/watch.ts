@@ -34,13 +34,18 @@ export interface WatchRequest {
 
 const CURSOR = /^[0-9]{1,15}$/;
 
+const isoOrNull = (ms: number | null): string | null => (ms !== null && Number.isFinite(ms) ? new Date(ms).toISOString() : null);
+
 /** What a `change` event carries: the change and the node's new runtime record. */
 function changeEvent(c: NodeChange): string {
-  const at = Number.isFinite(c.at) ? new Date(c.at).toISOString() : null;
+  const at = isoOrNull(c.at);
   const { state, version, loop, retry, skip, error_ignored, ex_data } = c.record;
+  // The attempt's times too, so a client can draw durations and timelines from the stream alone.
+  const started_at = isoOrNull(c.record.started_at);
+  const finished_at = isoOrNull(c.record.finished_at);
   const data = {
     cursor: c.seq, task_id: c.taskId, node_id: c.nodeId, operation: c.operation, from: c.from, to: c.to, at,
-    state, version, loop, retry, skip, error_ignored, ...(ex_data !== undefined ? { ex_data } : {}),
+    state, version, loop, retry, skip, error_ignored, started_at, finished_at, ...(ex_data !== undefined ? { ex_data } : {}),
   };
   return `id: ${c.seq}\nevent: change\ndata: ${JSON.stringify(data)}\n\n`;
 }

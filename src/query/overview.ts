@@ -1,0 +1,204 @@
+/**
+ * The answers an overview of tasks is built on (the web view reads nothing else besides the
+ * status and detail answers): a subtree's roll-up (get_task_summary), a task as one row of a
+ * list (get_task_list, the fields of bk-sops' answer that pipestate has, plus roll-ups), and a
+ * task's nodes with their definitions and stored records, a page at a time (get_task_nodes).
+ * Counts come from the store's roll-ups, never from a walk of the subtree.
+ */
+import type { Json, NodeKind, State } from '../lifecycle/index.js';
+import { TRAIT_ERROR_IGNORABLE, kindOf, type Project } from '../model/index.js';
+import { progressOf, recentHistoryAt, recordAt, rollupAt, type Rollup, type StateCounts, type TaskView } from '../store/index.js';
+import { elapsedAt, timesOf } from './record-times.js';
+import { statusTree } from './status-tree.js';
+import { isoUtcText } from './time-text.js';
+import type { ShownState } from './types.js';
+import type { ZonedTimeFormat } from './zoned-format.js';
+
+/** Leaves finished, of all leaves (Argo's "6/10"). */
+export interface Progress {
+  finished: number;
+  total: number;
+}
+
+/** get_task_summary: one subtree's roll-up and times. */
+export interface TaskSummary {
+  /** the subtree's root node */
+  id: string;
+  /** the node's name; the task's name for the task's pipeline */
+  name: string;
+  /** nodes of the subtree in each stored state (CREATED included) */
+  counts: StateCounts;
+  /** the subtree's leaves in each stored state */
+  leaves: StateCounts;
+  progress: Progress;
+  start_time: string;
+  finish_time: string;
+  elapsed_time: number;
+}
+
+export function taskSummary(task: TaskView, i: number, now: number): TaskSummary {
+  const rollup = rollupAt(task, i);
+  const times = timesOf(task).of(i, recordAt(task, i));
+  return {
+    id: task.definition.ids[i],
+    name: i === 0 ? task.task.name : task.definition.names[i],
+    counts: rollup.nodes,
+    leaves: rollup.leaves,
+    progress: progressOf(rollup),
+    start_time: times.start_time,
+    finish_time: times.finish_time,
+    elapsed_time: elapsedAt(times, now),
+  };
+}
+
+/** An id as bk-sops writes ids in list answers: a JSON number, unless that would change it. */
+export function numericId(id: string): number | string {
+  const n = Number(id);
+  return Number.isSafeInteger(n) && String(n) === id ? n : id;
+}
+
+/** get_task_list: one task (bk-sops' fields that pipestate has, then pipestate's own). */
+export interface TaskListItem {
+  id: number | string;
+  name: string;
+  /** ISO UTC with ms, or in `expected_timezone` as `YYYY-MM-DD HH:mm:ss +0800`; null when unset */
+  start_time: string | null;
+  finish_time: string | null;
+  /** the root has left CREATED */
+  is_started: boolean;
+  /** the root is FINISHED */
+  is_finished: boolean;
+  project_id: number | string;
+  project_name: string;
+  bk_biz_id: number | string | null;
+  /** the project's name when it is bound to a business (as bk-sops names CMDB projects) */
+  bk_biz_name: string | null;
+  /** the root's state as get_task_status shows it (SPEC §3.3) */
+  state: ShownState;
+  elapsed_time: number;
+  progress: Progress;
+  /** nodes of the task in each stored state */
+  counts: StateCounts;
+}
+
+/**
+ * What the root shows. Only a RUNNING root shows anything but its own state, and only when some
+ * node below is FAILED or SUSPENDED: the roll-up says so at once, and only then is the tree read.
+ */
+function shownRoot(task: TaskView, rollup: Rollup, now: number): ShownState {
+  const own = recordAt(task, 0).state;
+  if (own !== 'RUNNING' || (rollup.nodes.FAILED === 0 && rollup.nodes.SUSPENDED === 0)) return own;
+  return statusTree(task, 0, now, { withChildren: false, withExData: false }).state;
+}
+
+export function taskListItem(task: TaskView, project: Project, now: number, zone: ZonedTimeFormat | undefined): TaskListItem {
+  const record = recordAt(task, 0);
+  const rollup = rollupAt(task, 0);
+  const time = (ms: number | null): string | null => (ms === null ? null : zone ? zone.format(ms) : isoUtcText(ms));
+  return {
+    id: numericId(task.task.id),
+    name: task.task.name,
+    start_time: time(record.started_at),
+    finish_time: time(record.finished_at),
+    is_started: record.state !== 'CREATED',
+    is_finished: record.state === 'FINISHED',
+    project_id: numericId(project.id),
+    project_name: project.name,
+    bk_biz_id: project.bk_biz_id === null ? null : numericId(project.bk_biz_id),
+    bk_biz_name: project.bk_biz_id === null ? null : project.name,
+    state: shownRoot(task, rollup, now),
+    elapsed_time: elapsedAt(timesOf(task).of(0, record), now),
+    progress: progressOf(rollup),
+    counts: rollup.nodes,
+  };
+}
+
+/** One ended attempt, as a timeline draws it. */
+export interface AttemptRow {
+  state: State;
+  loop: number;
+  retry: number;
+  skip: boolean;
+  error_ignored: boolean;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/** One node: its definition and its stored runtime record (SPEC §1), times as ISO UTC. */
+export interface TaskNodeRow {
+  id: string;
+  name: string;
+  kind: NodeKind;
+  /** preorder number of the parent; -1 for the root */
+  parent: number;
+  /** defined error_ignorable */
+  error_ignorable: boolean;
+  /** the stored state (not the derived one of SPEC §3.3) */
+  state: State;
+  version: string;
+  loop: number;
+  retry: number;
+  skip: boolean;
+  error_ignored: boolean;
+  started_at: string | null;
+  finished_at: string | null;
+  ex_data: Json;
+  /** the newest ended attempts, oldest first */
+  attempts: AttemptRow[];
+  /** older ended attempts exist beyond `attempts` (get_task_node_detail has them all) */
+  more_attempts: boolean;
+}
+
+/** get_task_nodes: nodes [offset, next_offset) in preorder (a node's parent comes before it). */
+export interface TaskNodesPage {
+  task_id: string;
+  name: string;
+  created_at: string;
+  /** the engine clock at the answer, ISO UTC: a client ticks durations from it */
+  now: string;
+  /** nodes in the task */
+  total: number;
+  offset: number;
+  /** where the next page starts; null after the last node */
+  next_offset: number | null;
+  nodes: TaskNodeRow[];
+}
+
+export interface PageLimits {
+  /** nodes in one page */
+  readonly nodes: number;
+  /** ended attempts per node */
+  readonly attemptsPerNode: number;
+  /** ended attempts in one page: a page ends early rather than pass it (but holds one node at least) */
+  readonly attempts: number;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : isoUtcText(ms));
+
+export function taskNodesPage(task: TaskView, offset: number, limits: PageLimits, now: number): TaskNodesPage {
+  const def = task.definition;
+  const nodes: TaskNodeRow[] = [];
+  let attempts = 0;
+  let i = offset;
+  for (; i < def.size && nodes.length < limits.nodes; i++) {
+    const r = recordAt(task, i);
+    const history = recentHistoryAt(task, i, limits.attemptsPerNode);
+    if (nodes.length > 0 && attempts + history.attempts.length > limits.attempts) break;
+    attempts += history.attempts.length;
+    nodes.push({
+      id: def.ids[i], name: def.names[i], kind: kindOf(def, i), parent: def.parent[i],
+      error_ignorable: (def.traits[i] & TRAIT_ERROR_IGNORABLE) !== 0,
+      state: r.state, version: r.version, loop: r.loop, retry: r.retry, skip: r.skip, error_ignored: r.error_ignored,
+      started_at: iso(r.started_at), finished_at: iso(r.finished_at), ex_data: r.ex_data ?? null,
+      attempts: history.attempts.map((a) => ({
+        state: a.state, loop: a.loop, retry: a.retry, skip: a.skip, error_ignored: a.error_ignored,
+        started_at: iso(a.started_at), finished_at: iso(a.finished_at),
+      })),
+      more_attempts: history.more,
+    });
+  }
+  return {
+    task_id: task.task.id, name: task.task.name, created_at: isoUtcText(task.task.created_at), now: isoUtcText(now),
+    total: def.size, offset, next_offset: i < def.size ? i : null, nodes,
+  };
+}
