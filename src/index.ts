@@ -13,9 +13,8 @@ export type { OperationResult, ChangedNode } from './api/commands.js';
 export type { GetTaskSummaryRequest, GetTaskListRequest, GetTaskNodesRequest } from './api/overview-requests.js';
 export type {
   ShownState, IdKeyed, NodeStatus, NodeStatusSummary, TaskStatusEntry, NodeDetail, HistoryEntry,
-  TaskSummary, TaskListItem, TaskNodesPage, TaskNodeRow, AttemptRow, Progress,
+  TaskSummary, TaskListItem, TaskNodesPage, TaskNodeRow, AttemptRow, Progress, StateCounts,
 } from './query/index.js';
-export type { StateCounts } from './store/index.js';
 export { createServer, PipestateServer, type ServerOptions } from './api/http/server.js';
 export { createHandler, type HandlerOptions, type PipestateHandler, type Logger, type Next } from './api/http/handler.js';
 export { loadConfig, parseConfig, resolveConfig, ConfigError, type ServiceConfig, type AppConfig } from './api/http/config.js';

@@ -33,7 +33,7 @@ export function taskNodesAt(snap: Snapshot, request: unknown, now: number, ctx: 
   const task = resolveTask(snap, resolveProject(snap, r, ctx), r.task_id);
   if (r.offset > task.definition.size) throw invalid('offset', `must be at most ${task.definition.size}, the task's node count`);
   const limits = { nodes: Math.min(r.limit, TASK_NODES_MAX), attemptsPerNode: ATTEMPTS_PER_NODE, attempts: ATTEMPTS_PER_PAGE };
-  return taskNodesPage(task, r.offset, limits, now);
+  return taskNodesPage(task, r.offset, limits, now, snap.cursor);
 }
 
 export interface TaskList {

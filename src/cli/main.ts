@@ -60,20 +60,21 @@ const line = (io: Io, write: 'out' | 'err') => (text: string) => io[write](`${te
 const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['serve', {
     summary: 'serve the HTTP API over an in-memory engine',
-    usage: `pipestate serve [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}] [--config <file>] [--no-auth]
+    usage: `pipestate serve [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}] [--config <file>] [--no-auth] [--no-ui]
 
   --config <file>  projects and apps (JSON); default: $${ENV.config}
   --host <addr>    default ${DEFAULT_HOST} (loopback only); 0.0.0.0 to listen on every interface
   --port <n>       default ${DEFAULT_PORT}; 0 picks a free port
   --no-auth        accept every caller (local use only)
+  --no-ui          do not serve the web view (default: at /ui/)
 
   An extra app can come from $${ENV.appCode} / $${ENV.appSecret} (/ $${ENV.appProjects}).`,
-    options: { ...HELP, ...LISTEN, config: { type: 'string', short: 'c' }, 'no-auth': { type: 'boolean' } },
+    options: { ...HELP, ...LISTEN, config: { type: 'string', short: 'c' }, 'no-auth': { type: 'boolean' }, 'no-ui': { type: 'boolean' } },
     positionals: [],
     run: async (args, io) => {
       const service = await startService({
         port: args.int('port', DEFAULT_PORT, 0, 65535), host: args.string('host') ?? DEFAULT_HOST,
-        configPath: args.string('config'), noAuth: args.flag('no-auth'), env: io.env, log: line(io, 'out'), warn: line(io, 'err'),
+        configPath: args.string('config'), noAuth: args.flag('no-auth'), noUi: args.flag('no-ui'), env: io.env, log: line(io, 'out'), warn: line(io, 'err'),
       });
       await untilSignal();
       await service.close();

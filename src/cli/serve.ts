@@ -4,12 +4,16 @@
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { createEngine, type Engine } from '../api/engine.js';
 import { ConfigError, ENV, resolveConfig, type ServiceConfig } from '../api/http/config.js';
 import { createServer, type PipestateServer, type ServerOptions } from '../api/http/server.js';
 import { PipestateError } from '../model/index.js';
 
 export const DEFAULT_PORT = 7070;
+
+/** The built web view (`npm run build`): dist/ui/, from src/cli and dist/cli alike. */
+export const UI_DIR = fileURLToPath(new URL('../../dist/ui/', import.meta.url));
 export const DEFAULT_HOST = '127.0.0.1';
 
 export interface ServeOptions {
@@ -18,6 +22,8 @@ export interface ServeOptions {
   /** --config; else PIPESTATE_CONFIG */
   readonly configPath?: string;
   readonly noAuth: boolean;
+  /** --no-ui: do not serve the web view at /ui/ */
+  readonly noUi?: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** status lines (stdout) */
   readonly log: (line: string) => void;
@@ -32,6 +38,8 @@ export interface Service {
   readonly config: ServiceConfig;
   /** e.g. http://127.0.0.1:7070 */
   readonly url: string;
+  /** the web view's address, when it is served */
+  readonly uiUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -65,7 +73,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
   if (!o.noAuth && config.apps.length === 0) {
     throw new ConfigError(`no apps configured: add "apps" to ${source}, set ${ENV.appCode} and ${ENV.appSecret}, or pass --no-auth for local use`);
   }
-  const server = createServer(engine, { ...o.server, apps: config.apps, noAuth: o.noAuth });
+  const server = createServer(engine, { ...o.server, apps: config.apps, noAuth: o.noAuth, ...(o.noUi ? {} : { ui: { dir: UI_DIR } }) });
   server.listen(o.port, o.host);
   try {
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => { throw e; })]);
@@ -83,8 +91,11 @@ export async function startService(o: ServeOptions): Promise<Service> {
     if (!LOOPBACK.has(o.host)) o.warn(`  !!  and it listens on ${o.host}, not only on loopback: other machines can reach it`);
   }
   o.log(`pipestate: listening on ${url} (${config.projects.length} project(s), ${o.noAuth ? 'no auth' : `${config.apps.length} app(s)`})`);
+  const uiUrl = server.ui ? `${url}/ui/` : undefined;
+  if (server.ui && !server.ui.built) o.warn(`pipestate: the web view is not built (run npm run build); ${uiUrl} says so`);
+  else if (uiUrl) o.log(`pipestate: web view at ${uiUrl}`);
   return {
-    engine, server, config, url,
+    engine, server, config, url, uiUrl,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -24,10 +24,14 @@ export class SseParser {
   }
 
   feed(text: string): SseEvent[] {
+    // Only the new text can hold a line end (and a lone \r it may complete): a long line arriving
+    // in many chunks (a big status event) is scanned once, not once per chunk.
+    const scanFrom = Math.max(0, this.buffer.length - 1);
     this.buffer += text;
     const out: SseEvent[] = [];
     // A line ends at \r\n, \n or \r; a trailing lone \r may be the first half of \r\n, so wait.
     const lineEnd = /\r\n|\n|\r(?!$)/g;
+    lineEnd.lastIndex = scanFrom;
     let start = 0;
     for (let m = lineEnd.exec(this.buffer); m !== null; m = lineEnd.exec(this.buffer)) {
       const line = this.buffer.slice(start, m.index);

@@ -1,10 +1,8 @@
 /** The query layer: snapshot + task + node + clock → the answers of SPEC §3.2–3.4 and §4. */
 export { statusTree, type TreeOptions } from './status-tree.js';
 export { taskStatusEntry, nodeDetail } from './views.js';
-export {
-  taskSummary, taskListItem, taskNodesPage, numericId,
-  type TaskSummary, type TaskListItem, type TaskNodesPage, type TaskNodeRow, type AttemptRow, type Progress, type PageLimits,
-} from './overview.js';
+export { taskSummary, taskListItem, taskNodesPage, numericId, type PageLimits } from './overview.js';
+export type { TaskSummary, TaskListItem, TaskNodesPage, TaskNodeRow, AttemptRow, Progress, StateCounts } from './overview-types.js';
 export { shownState } from './derive.js';
 export { roundHalfEven, elapsedSeconds } from './elapsed.js';
 export { ZonedTimeFormat } from './zoned-format.js';

@@ -16,6 +16,8 @@ export class Snapshot {
     private readonly tasks: Trie<TaskSlot>,
     private readonly taskCount: number,
     private readonly projectCount: number,
+    /** the seq of the last change this snapshot includes (0 before any): changes after it have a higher one */
+    readonly cursor = 0,
   ) {}
 
   /**

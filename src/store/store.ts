@@ -111,7 +111,7 @@ export class Store {
   /** The state now, immutable. O(1): the same object until the next change. */
   snapshot(): Snapshot {
     if (!this.lastSnapshot) {
-      this.lastSnapshot = new Snapshot(this.registry, this.tasks, this.taskCount, this.registry.projects.length);
+      this.lastSnapshot = new Snapshot(this.registry, this.tasks, this.taskCount, this.registry.projects.length, this.seq);
       // From here on, nodes the snapshot holds are copied before they change.
       this.edit = {};
     }

@@ -163,7 +163,7 @@ describe('get_task_nodes', () => {
     expect(JSON.stringify(env)).toBe(JSON.stringify({
       result: true,
       data: {
-        task_id: '10', name: 'deploy web', created_at: '2020-08-17T12:13:53.200Z', now: '2020-08-17T12:13:58.200Z',
+        task_id: '10', name: 'deploy web', created_at: '2020-08-17T12:13:53.200Z', now: '2020-08-17T12:13:58.200Z', cursor: 9,
         total: 6, offset: 0, next_offset: 3,
         nodes: [
           { id: 'r', name: 'r', kind: 'pipeline', parent: -1, error_ignorable: false, state: 'RUNNING', version: version(1), loop: 1, retry: 0,
