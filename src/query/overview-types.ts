@@ -54,8 +54,9 @@ export interface TaskListItem {
   counts: StateCounts;
 }
 
-/** One ended attempt, as a timeline draws it. */
+/** One attempt of a node, as a timeline draws it: its state, counters and times (ISO UTC or null). */
 export interface AttemptRow {
+  /** the stored state (not the derived one of SPEC §3.3) */
   state: State;
   loop: number;
   retry: number;
@@ -65,8 +66,8 @@ export interface AttemptRow {
   finished_at: string | null;
 }
 
-/** One node: its definition and its stored runtime record (SPEC §1), times as ISO UTC. */
-export interface TaskNodeRow {
+/** One node: its definition and its stored runtime record (SPEC §1): the current attempt and more. */
+export interface TaskNodeRow extends AttemptRow {
   id: string;
   name: string;
   kind: NodeKind;
@@ -74,15 +75,7 @@ export interface TaskNodeRow {
   parent: number;
   /** defined error_ignorable */
   error_ignorable: boolean;
-  /** the stored state (not the derived one of SPEC §3.3) */
-  state: State;
   version: string;
-  loop: number;
-  retry: number;
-  skip: boolean;
-  error_ignored: boolean;
-  started_at: string | null;
-  finished_at: string | null;
   ex_data: Json;
   /** the newest ended attempts, oldest first */
   attempts: AttemptRow[];

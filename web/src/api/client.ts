@@ -3,8 +3,10 @@
  * X-Bkapi-Authorization header (never in a URL), answers as the envelope. A refusal is returned
  * as it came, so the page can show the message exactly as the service wrote it.
  */
+import type { Scope } from '../../../src/api/requests.js';
+import type { Envelope as BaseEnvelope } from '../../../src/api/types.js';
 
-export type Scope = 'cmdb_biz' | 'project';
+export type { Scope };
 
 export interface Credentials {
   readonly appCode: string;
@@ -15,16 +17,8 @@ export interface Credentials {
   readonly scope: Scope;
 }
 
-export interface Envelope<T> {
-  readonly result: boolean;
-  readonly data: T | null;
-  readonly code: number;
-  readonly message: string;
-  readonly request_id: string;
-  readonly trace_id: string;
-  /** get_task_list: the tasks matching */
-  readonly count?: number;
-}
+/** The envelope of every answer (SPEC §3.5); get_task_list adds `count`, the tasks matching. */
+export type Envelope<T> = BaseEnvelope<T> & { readonly count?: number };
 
 export const ESB = '/api/c/compapi/v2/sops/';
 
