@@ -148,6 +148,12 @@ describe.skipIf(!available)('the web view in Chromium', () => {
     expect(await page.textContent('[data-error-of="migrate"]')).toContain(String(status.ex_data!.migrate));
     expect(await page.getAttribute('[data-root-state]', 'data-root-state')).toBe(status.state);
     await page.screenshot({ path: join(OUT, 'ui-tree.png') });
+    // subprocesses fold and unfold (by their button, or by the arrow keys on their row)
+    await page.click('button[aria-label="collapse Deploy"]');
+    await page.waitForSelector('.tree-row[data-node="migrate"]', { state: 'detached' });
+    await page.focus('.tree-row[data-node="deploy"]');
+    await page.keyboard.press('ArrowRight');
+    await page.waitForSelector('.tree-row[data-node="migrate"]');
   }, 30_000);
 
   it('a node_event appears in the page within a second', async () => {

@@ -57,7 +57,8 @@ export function Timeline(p: TimelineProps) {
     const i = p.rows[k] >> 1;
     const n = p.model.nodes[i];
     return (
-      <div class={`gantt-row${p.selected === i ? ' selected' : ''}`} data-node={n.id} onClick={() => p.onSelect(i)}>
+      <div class={`gantt-row${p.selected === i ? ' selected' : ''}`} data-node={n.id} tabIndex={0} aria-selected={p.selected === i}
+        onClick={() => p.onSelect(i)} onKeyDown={(e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); p.onSelect(i); } }}>
         <span class="gantt-name" style={{ width: `${NAME_WIDTH}px`, paddingLeft: `${6 + n.depth * 12}px` }}>
           <span class={lookOf(n.shown).colour}>{lookOf(n.shown).symbol}</span> {i === 0 ? p.model.name : n.name || n.id}
         </span>

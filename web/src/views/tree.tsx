@@ -28,6 +28,15 @@ function noteOf(skip: boolean, errorIgnored: boolean, shown: string): string {
 
 export function Tree(p: TreeProps) {
   const { model } = p;
+  // Enter or space selects; the arrows fold and unfold, as in a file tree.
+  const onKey = (e: KeyboardEvent, i: number) => {
+    const n = model.nodes[i];
+    if (e.key === 'Enter' || e.key === ' ') p.onSelect(i);
+    else if ((e.key === 'ArrowLeft' && !p.collapsed.has(i)) || (e.key === 'ArrowRight' && p.collapsed.has(i))) {
+      if (n.end > i + 1) p.onToggle(i);
+    } else return;
+    e.preventDefault();
+  };
   const row = (k: number) => {
     const i = p.rows[k] >> 1;
     const n = model.nodes[i];
@@ -42,7 +51,8 @@ export function Tree(p: TreeProps) {
     const hasChildren = n.end > i + 1;
     const open = !p.collapsed.has(i);
     return (
-      <div class={`tree-row${p.selected === i ? ' selected' : ''}`} data-node={n.id} data-state={n.shown} onClick={() => p.onSelect(i)}>
+      <div class={`tree-row${p.selected === i ? ' selected' : ''}`} data-node={n.id} data-state={n.shown} tabIndex={0}
+        aria-selected={p.selected === i} onClick={() => p.onSelect(i)} onKeyDown={(e) => onKey(e, i)}>
         <span class="cell step" style={indent}>
           {hasChildren
             ? <button class="fold" aria-expanded={open} aria-label={`${open ? 'collapse' : 'expand'} ${n.name || n.id}`}
