@@ -25,6 +25,7 @@ export function taskSummaryAt(snap: Snapshot, request: unknown, now: number, ctx
 /** Bounds of one get_task_nodes page besides `limit`. */
 const ATTEMPTS_PER_NODE = 100;
 const ATTEMPTS_PER_PAGE = 20_000;
+const EX_DATA_CHARS_PER_PAGE = 4 << 20;
 
 /** get_task_nodes: a page of the task's nodes in preorder, definitions and stored records. */
 export function taskNodesAt(snap: Snapshot, request: unknown, now: number, ctx: RequestContext): TaskNodesPage {
@@ -32,7 +33,9 @@ export function taskNodesAt(snap: Snapshot, request: unknown, now: number, ctx: 
   if (r.limit === 0) throw invalid('limit', 'must be at least 1');
   const task = resolveTask(snap, resolveProject(snap, r, ctx), r.task_id);
   if (r.offset > task.definition.size) throw invalid('offset', `must be at most ${task.definition.size}, the task's node count`);
-  const limits = { nodes: Math.min(r.limit, TASK_NODES_MAX), attemptsPerNode: ATTEMPTS_PER_NODE, attempts: ATTEMPTS_PER_PAGE };
+  const limits = {
+    nodes: Math.min(r.limit, TASK_NODES_MAX), attemptsPerNode: ATTEMPTS_PER_NODE, attempts: ATTEMPTS_PER_PAGE, exDataChars: EX_DATA_CHARS_PER_PAGE,
+  };
   return taskNodesPage(task, r.offset, limits, now, snap.cursor);
 }
 

@@ -75,6 +75,8 @@ export interface PageLimits {
   readonly attemptsPerNode: number;
   /** ended attempts in one page: a page ends early rather than pass it (but holds one node at least) */
   readonly attempts: number;
+  /** characters of error data (as JSON) in one page: likewise */
+  readonly exDataChars: number;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : isoUtcText(ms));
@@ -83,12 +85,16 @@ export function taskNodesPage(task: TaskView, offset: number, limits: PageLimits
   const def = task.definition;
   const nodes: TaskNodeRow[] = [];
   let attempts = 0;
+  let exDataChars = 0;
   let i = offset;
   for (; i < def.size && nodes.length < limits.nodes; i++) {
     const r = recordAt(task, i);
     const history = recentHistoryAt(task, i, limits.attemptsPerNode);
-    if (nodes.length > 0 && attempts + history.attempts.length > limits.attempts) break;
+    // Error data is whatever the orchestrator sent: a page of failed nodes must not grow without bound.
+    const chars = r.ex_data === undefined ? 0 : JSON.stringify(r.ex_data).length;
+    if (nodes.length > 0 && (attempts + history.attempts.length > limits.attempts || exDataChars + chars > limits.exDataChars)) break;
     attempts += history.attempts.length;
+    exDataChars += chars;
     nodes.push({
       id: def.ids[i], name: def.names[i], kind: kindOf(def, i), parent: def.parent[i],
       error_ignorable: (def.traits[i] & TRAIT_ERROR_IGNORABLE) !== 0,

@@ -193,6 +193,21 @@ describe('get_task_nodes', () => {
     expect([a.attempts.length, a.more_attempts, a.attempts[0].retry, a.attempts[99].retry]).toEqual([100, true, 5, 104]);
   });
 
+  it('ends a page early rather than carry more than 4 Mi characters of error data', () => {
+    const { e } = setup();
+    const big = 'x'.repeat(3 << 20);
+    e.createTask({ id: '20', project_id: '1', name: 'loud', pipeline: pipe('r', leaf('a'), leaf('b'), leaf('c')) });
+    e.start('20', 'r');
+    for (const id of ['a', 'b']) {
+      e.start('20', id);
+      e.fail('20', id, { ex_data: big });
+    }
+    const first = e.getTaskNodes({ bk_biz_id: '2', task_id: '20' }).data!;
+    expect([first.nodes.map((n) => n.id), first.next_offset]).toEqual([['r', 'a'], 2]);
+    const second = e.getTaskNodes({ bk_biz_id: '2', task_id: '20', offset: 2 }).data!;
+    expect([second.nodes.map((n) => n.id), second.next_offset]).toEqual([['b', 'c'], null]);
+  });
+
   it('refuses a bad page, naming the field', () => {
     const { e } = setup();
     expect(e.getTaskNodes({ bk_biz_id: '2', task_id: '10', limit: 0 })).toMatchObject({ code: 3540000, message: expect.stringContaining('limit') });
