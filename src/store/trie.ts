@@ -114,13 +114,3 @@ export function visitWeighted<T>(
   };
   walk(t.root, t.shift, 0);
 }
-
-/** Calls `visit` for every slot in [lo, hi) with its value (undefined when never written). */
-export function forEachInRange<T>(t: Trie<T>, lo: number, hi: number, visit: (v: T | undefined, i: number) => void): void {
-  for (let i = lo; i < hi;) {
-    let node = t.root;
-    for (let s = t.shift; s > 0 && node !== undefined; s -= BITS) node = node[(i >>> s) & MASK] as Node | undefined;
-    const leafEnd = Math.min(hi, (i | MASK) + 1);
-    for (; i < leafEnd; i++) visit(node === undefined ? undefined : (node[i & MASK] as T | undefined), i);
-  }
-}
