@@ -96,7 +96,7 @@ function checkAnswer(snap: Snapshot, tree: Tree, zone: string, now: number, node
   const s = taskStatusAt(snap, request, now, {});
   checkNode(snap, tree, zone, now, s, nodeId === undefined || nodeId === 'root');
   if (s.state === 'FAILED') {
-    const listed = referenceFailedLeaves(s);
+    const listed = referenceFailedLeaves(s, (id) => tree.children.get(id) ?? []);
     const expected = Object.create(null);
     for (const id of listed) expected[id] = snap.getNode('10', id)!.ex_data ?? null;
     expect(JSON.stringify(s.ex_data)).toBe(JSON.stringify(expected));
@@ -114,34 +114,70 @@ function checkAnswer(snap: Snapshot, tree: Tree, zone: string, now: number, node
   return text;
 }
 
+const statusProperty = fc.property(
+  treeArb, fc.array(stepArb, { maxLength: 120 }), fc.constantFrom(...ZONES),
+  fc.integer({ min: Date.UTC(2026, 2, 8, 4), max: Date.UTC(2026, 2, 8, 8) }),
+  (tree, steps, zone, start) => {
+    const c = clockedEngine(start);
+    c.engine.createProject({ id: '1', bk_biz_id: '2', name: 'p', time_zone: zone });
+    c.engine.createTask({ id: '10', project_id: '1', name: 'task ten', pipeline: tree.definition });
+    const kept: { snap: Snapshot; now: number; text: string }[] = [];
+    c.engine.start('10', 'root');
+    for (const step of steps) {
+      c.tick(step.dt);
+      drive(c.engine, tree, step);
+      if (step.snapshot) {
+        const snap = c.engine.snapshot();
+        kept.push({ snap, now: c.now(), text: checkAnswer(snap, tree, zone, c.now(), undefined) });
+      }
+    }
+    c.tick(1234);
+    const snap = c.engine.snapshot();
+    for (const id of tree.ids) checkAnswer(snap, tree, zone, c.now(), id);
+    checkAnswer(snap, tree, zone, c.now(), undefined);
+    for (const k of kept) {
+      expect(JSON.stringify(taskStatusAt(k.snap, { bk_biz_id: '2', task_id: '10', with_ex_data: true }, k.now, {}))).toBe(k.text);
+    }
+    expect(c.unexpected).toEqual([]);
+  },
+);
+
 describe('status answers over random runs', () => {
   it('follow SPEC §3.2–3.4, are pure, and an earlier snapshot answers as it did', () => {
-    fc.assert(fc.property(
-      treeArb, fc.array(stepArb, { maxLength: 120 }), fc.constantFrom(...ZONES),
-      fc.integer({ min: Date.UTC(2026, 2, 8, 4), max: Date.UTC(2026, 2, 8, 8) }),
-      (tree, steps, zone, start) => {
-        const c = clockedEngine(start);
-        c.engine.createProject({ id: '1', bk_biz_id: '2', name: 'p', time_zone: zone });
-        c.engine.createTask({ id: '10', project_id: '1', name: 'task ten', pipeline: tree.definition });
-        const kept: { snap: Snapshot; now: number; text: string }[] = [];
-        c.engine.start('10', 'root');
-        for (const step of steps) {
-          c.tick(step.dt);
-          drive(c.engine, tree, step);
-          if (step.snapshot) {
-            const snap = c.engine.snapshot();
-            kept.push({ snap, now: c.now(), text: checkAnswer(snap, tree, zone, c.now(), undefined) });
-          }
-        }
-        c.tick(1234);
-        const snap = c.engine.snapshot();
-        for (const id of tree.ids) checkAnswer(snap, tree, zone, c.now(), id);
-        checkAnswer(snap, tree, zone, c.now(), undefined);
-        for (const k of kept) {
-          expect(JSON.stringify(taskStatusAt(k.snap, { bk_biz_id: '2', task_id: '10', with_ex_data: true }, k.now, {}))).toBe(k.text);
-        }
-        expect(c.unexpected).toEqual([]);
-      },
-    ), { numRuns: 300 });
+    fc.assert(statusProperty, { numRuns: 300 });
+  });
+});
+
+// The reference once listed failed nodes by walking Object.values(children), which puts
+// integer-like ids first, and failed ~2.5% of runs on the key order of ex_data (the engine was
+// right). Pinned twice: the run that caught it, replayed, and the shrunk case spelled out.
+describe('ex_data lists failed nodes in preorder, whatever JS does with integer-like keys', () => {
+  it('replays seed -1075307775, path "235"', () => {
+    fc.assert(statusProperty, { seed: -1075307775, path: '235', endOnFailure: true });
+  });
+
+  it('a failed child listed before a failed grandchild under the integer-like id "2"', () => {
+    const c = clockedEngine();
+    c.engine.createProject({ id: '1', bk_biz_id: '2', name: 'p', time_zone: 'UTC' });
+    const leaf = (id: string): NodeDefinition => ({ id, kind: 'activity' });
+    c.engine.createTask({ id: '10', project_id: '1', name: 'task ten', pipeline: {
+      id: 'root', kind: 'pipeline', children: [
+        leaf('__proto__'), leaf('constructor'), leaf('10'),
+        { id: '2', kind: 'subprocess', children: [leaf('valueOf')] }, leaf('toString'),
+      ],
+    } });
+    const e = c.engine;
+    e.start('10', 'root');
+    e.start('10', 'constructor');
+    e.fail('10', 'constructor', { ex_data: 'c' });
+    e.start('10', '2');
+    e.start('10', 'valueOf');
+    e.fail('10', 'valueOf', { ex_data: 'v' });
+    const s = taskStatusAt(e.snapshot(), { bk_biz_id: '2', task_id: '10', with_ex_data: true }, c.now(), {});
+    expect(s.state).toBe('FAILED');
+    expect(Object.keys(s.children)).toEqual(['2', 'constructor']);
+    expect(JSON.stringify(s.ex_data)).toBe('{"constructor":"c","valueOf":"v"}');
+    const definitionOrder = new Map([['root', ['__proto__', 'constructor', '10', '2', 'toString']], ['2', ['valueOf']]]);
+    expect(referenceFailedLeaves(s, (id) => definitionOrder.get(id) ?? [])).toEqual(['constructor', 'valueOf']);
   });
 });
