@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Envelope } from '../../src/index.js';
 import { clockedEngine, leaf, pipe, sub, withProjects } from './helpers.js';
+import { runs } from '../fc-runs.js';
 
 const CODES = new Set([0, 3540000, 3540100, 3540400, 3545000]);
 const KEYS = ['result', 'data', 'code', 'message', 'request_id', 'trace_id'];
@@ -53,7 +54,7 @@ describe('any request', () => {
       expect(() => { env = c.engine[method](request); }).not.toThrow();
       checkEnvelope(env!);
       if (env!.code === 0) expect(() => JSON.stringify(env)).not.toThrow();
-    }), { numRuns: 3000 });
+    }), { numRuns: runs('apiNeverThrows') });
     expect(c.unexpected).toEqual([]);
   });
 

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { STATE_STYLES, formatDuration, renderStatus } from '../../src/cli/render.js';
 import { displayWidth } from '../../src/cli/text-width.js';
+import { runs } from '../fc-runs.js';
 
 const node = (id: string, state: string, name: string, extra: Record<string, unknown> = {}, children: Record<string, unknown> = {}) => ({
   id, state, name, retry: 0, loop: 1, skip: false, error_ignorable: false, version: 'v', state_refresh_at: '2024-01-01T00:00:00.000Z',
@@ -77,7 +78,7 @@ describe('renderStatus', () => {
       const table = lines.slice(lines.indexOf('') + 1);
       const column = displayWidth(table[0].slice(0, table[0].indexOf('ID')));
       for (const line of table.slice(1)) expect(displayWidth(line.slice(0, line.lastIndexOf('Ω'))), line).toBe(column);
-    }), { numRuns: 200 });
+    }), { numRuns: runs('cliRender') });
   });
 
   it('long and many-lined error data is cut, and says where to find all of it', () => {

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../src/api/http/routes.js';
 import { ALPHA, BETA, ENVELOPE_KEYS, OPS, PIPELINE, harness, type Harness } from './helpers.js';
+import { runs } from '../fc-runs.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -116,14 +117,14 @@ describe('fuzz: every route', () => {
         const before = h.engine.snapshot();
         const query = new URLSearchParams({ ...creds, ...params }).toString();
         check(route, m, await exchange(m, `${route}?${query}`, undefined), before);
-      }), { numRuns: 300 });
+      }), { numRuns: runs('httpFuzz') });
   });
 
   it('arbitrary raw query strings', async () => {
     await fc.assert(fc.asyncProperty(routePath, method, rawQuery, async (route, m, query) => {
       const before = h.engine.snapshot();
       check(route, m, await exchange(m, `${route}?${new URLSearchParams(ALPHA).toString()}&${query}`, undefined), before);
-    }), { numRuns: 300 });
+    }), { numRuns: runs('httpFuzz') });
   });
 
   it('arbitrary JSON bodies, objects or not', async () => {
@@ -134,7 +135,7 @@ describe('fuzz: every route', () => {
     await fc.assert(fc.asyncProperty(routePath, fc.constantFrom('POST', 'POST', 'GET', 'PUT'), body, async (route, m, text) => {
       const before = h.engine.snapshot();
       check(route, m, await exchange(m, route, text, 'application/json'), before);
-    }), { numRuns: 300 });
+    }), { numRuns: runs('httpFuzz') });
   });
 
   it('arbitrary body bytes and content types', async () => {
@@ -143,7 +144,7 @@ describe('fuzz: every route', () => {
     await fc.assert(fc.asyncProperty(routePath, bytes, type, async (route, text, contentType) => {
       const before = h.engine.snapshot();
       check(route, 'POST', await exchange('POST', `${route}?${new URLSearchParams(ALPHA).toString()}`, text, contentType), before);
-    }), { numRuns: 200 });
+    }), { numRuns: runs('httpFuzzBytes') });
   });
 
   it('the server is still up and answering afterwards', async () => {

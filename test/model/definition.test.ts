@@ -11,6 +11,7 @@ import {
 import { NODE_KINDS, type NodeKind } from '../../src/lifecycle/index.js';
 import { Store } from '../../src/store/index.js';
 import { recordEvents, versionCounter } from '../store/helpers.js';
+import { runs } from '../fc-runs.js';
 
 const INVALID = 3540000;
 
@@ -298,7 +299,7 @@ describe('preorder numbering (property)', () => {
       });
       expect(compiled.indexOf('missing')).toBe(-1);
       expect(compiled.end[0]).toBe(flat.length);
-    }), { numRuns: 300 });
+    }), { numRuns: runs('modelDefinition') });
   });
 
   it('maxDepth and maxNodes refuse exactly the trees that exceed them', () => {
@@ -316,6 +317,6 @@ describe('preorder numbering (property)', () => {
       }
       expect(refused !== undefined).toBe(tooBig);
       if (refused) expect(refused.message).toMatch(/field children: (nesting deeper than|the task has more than)/);
-    }), { numRuns: 300 });
+    }), { numRuns: runs('modelDefinition') });
   });
 });

@@ -11,6 +11,7 @@ import { clockedEngine } from '../api/helpers.js';
 import {
   jsKeyOrder, referenceElapsed, referenceFailedLeaves, referenceLocalTime, referenceShown,
 } from './reference.js';
+import { runs } from '../fc-runs.js';
 
 /** Ids that would trip an object used as a map, and integer-like ids that JS orders first. */
 const SPECIAL_IDS = ['__proto__', 'constructor', 'hasOwnProperty', '10', '2', 'toString', 'valueOf'];
@@ -144,7 +145,7 @@ const statusProperty = fc.property(
 
 describe('status answers over random runs', () => {
   it('follow SPEC §3.2–3.4, are pure, and an earlier snapshot answers as it did', () => {
-    fc.assert(statusProperty, { numRuns: 300 });
+    fc.assert(statusProperty, { numRuns: runs('queryStatus') });
   });
 });
 

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ZonedTimeFormat } from '../../src/query/index.js';
 import { referenceLocalTime as reference } from './reference.js';
+import { runs } from '../fc-runs.js';
 
 const ZONES = [
   'Asia/Shanghai', 'UTC', 'America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'Asia/Kathmandu',
@@ -18,7 +19,7 @@ describe('ZonedTimeFormat', () => {
       (zone, ms) => {
         expect(formats.get(zone)!.format(ms)).toBe(reference(ms, zone));
       },
-    ), { numRuns: 3000 });
+    ), { numRuns: runs('queryTime') });
   });
 
   it('agrees with Intl second by second around changes (near 2026 transitions)', () => {
@@ -31,6 +32,6 @@ describe('ZonedTimeFormat', () => {
         const ms = change + seconds * 1000;
         expect(formats.get(zone)!.format(ms)).toBe(reference(ms, zone));
       },
-    ), { numRuns: 3000 });
+    ), { numRuns: runs('queryTime') });
   });
 });
