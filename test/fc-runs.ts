@@ -25,6 +25,8 @@ export const RUNS_AT_DEFAULT = {
   modelDefinition: 300,
   /** test/api/never-throws.property.test.ts: cheap requests of any shape */
   apiNeverThrows: 3000,
+  /** the same file: runs of up to 8 well-formed requests on a fresh engine */
+  apiWellFormed: 300,
   /** test/http/fuzz.property.test.ts: a real HTTP round trip each */
   httpFuzz: 300,
   httpFuzzBytes: 200,
