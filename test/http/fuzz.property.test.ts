@@ -6,16 +6,19 @@
  */
 import { request } from 'node:http';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../src/api/http/routes.js';
 import { ALPHA, BETA, ENVELOPE_KEYS, OPS, PIPELINE, harness, type Harness } from './helpers.js';
 import { runs } from '../fc-runs.js';
 
+// A fresh server per test, made in beforeEach rather than once in beforeAll: code a beforeAll
+// runs belongs to no test, and Stryker would count the engine code it reaches as static (each
+// such mutant then runs the whole suite).
 let h: Harness;
-beforeAll(async () => {
+beforeEach(async () => {
   h = await harness({ bodyLimitBytes: 16 * 1024 });
 });
-afterAll(async () => {
+afterEach(async () => {
   await h.close();
 });
 
