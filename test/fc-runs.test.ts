@@ -6,8 +6,8 @@ import { RUNS_AT_DEFAULT, parseRuns, replayFromEnv, runsAt } from './fc-runs.js'
 describe('FC_RUNS', () => {
   it('scales every property from its count at the default 1,000, never below its minimum', () => {
     expect(runsAt('storeModel', 1000)).toBe(1000);
-    expect(runsAt('queryStatus', 1000)).toBe(300);
-    expect(runsAt('queryStatus', 10_000)).toBe(3000);
+    expect(runsAt('queryStatus', 1000)).toBe(150);
+    expect(runsAt('queryStatus', 10_000)).toBe(1500);
     expect(runsAt('apiNeverThrows', 100)).toBe(300);
     expect(runsAt('default', 1000)).toBe(100);
     expect(runsAt('storeWide', 100)).toBe(10); // 5 would be too few to mean anything

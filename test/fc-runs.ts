@@ -17,8 +17,8 @@ export const RUNS_AT_DEFAULT = {
   storeModel: 1000,
   /** test/store/wide.property.test.ts: long runs over thousands of nodes */
   storeWide: 50,
-  /** test/query/status.property.test.ts */
-  queryStatus: 300,
+  /** test/query/status.property.test.ts: runs of up to 120 steps, every answer checked */
+  queryStatus: 150,
   /** test/query/time.property.test.ts: cheap, and the instant space is wide */
   queryTime: 3000,
   /** test/model/definition.test.ts */
