@@ -4,9 +4,9 @@
  * quotas given back. delete.property.test.ts checks the same at random.
  */
 import { describe, expect, it } from 'vitest';
-import { PipestateError, type NodeDefinition } from '../../src/model/index.js';
+import type { NodeDefinition } from '../../src/model/index.js';
 import { Store, type TaskDeleted } from '../../src/store/index.js';
-import { dumpSnapshot, versionCounter } from './helpers.js';
+import { dumpSnapshot, refusal, versionCounter } from './helpers.js';
 
 const PIPELINE: NodeDefinition = {
   id: 'root', kind: 'pipeline', children: [
@@ -26,15 +26,6 @@ function setup() {
   return { store, at };
 }
 
-const refusal = (run: () => unknown): { code: number; message: string } => {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof PipestateError) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error('not refused');
-};
 
 describe('deleteTask', () => {
   it('deletes a task whose root never started, is FINISHED or is REVOKED', () => {

@@ -1,6 +1,7 @@
 /** Small shared pieces of the store suites: deterministic stores and whole-state dumps. */
 import { historyAt, recordAt, type NodeChange, type Snapshot, type TaskCreated, type Store } from '../../src/store/index.js';
 import type { NodeRecord } from '../../src/lifecycle/index.js';
+import { PipestateError } from '../../src/model/index.js';
 
 /** A counter dressed as a version: 32 lowercase hex chars, 1, 2, 3, … */
 export const hexVersion = (n: number): string => n.toString(16).padStart(32, '0');
@@ -41,4 +42,15 @@ export function recordEvents(store: Store): { nodes: NodeChange[]; tasks: TaskCr
   store.on('node', onNode);
   store.on('task', onTask);
   return { nodes, tasks, stop: () => { store.off('node', onNode); store.off('task', onTask); } };
+}
+
+/** The code and message of the PipestateError `run` throws; fails the test when it throws none. */
+export function refusal(run: () => unknown): { code: number; message: string } {
+  try {
+    run();
+  } catch (e) {
+    if (e instanceof PipestateError) return { code: e.code, message: e.message };
+    throw e;
+  }
+  throw new Error('expected a PipestateError, none was thrown');
 }

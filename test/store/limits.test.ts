@@ -5,9 +5,10 @@
  * which keeps nothing of the tasks removed from it.
  */
 import { describe, expect, it } from 'vitest';
-import { PipestateError, jsonTextBytes, type NodeDefinition } from '../../src/model/index.js';
+import { jsonTextBytes, type NodeDefinition } from '../../src/model/index.js';
 import { DEFAULT_STORE_LIMITS, Store, type StoreLimits } from '../../src/store/index.js';
 import { emptyTrie, get, set, unset, type Trie } from '../../src/store/trie.js';
+import { refusal } from './helpers.js';
 
 const PIPELINE: NodeDefinition = { id: 'r', kind: 'pipeline', children: [{ id: 'a', kind: 'activity' }, { id: 'b', kind: 'activity' }] };
 
@@ -21,15 +22,6 @@ function running(limits: Partial<StoreLimits> = {}) {
   return store;
 }
 
-const refusal = (run: () => unknown): { code: number; message: string } => {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof PipestateError) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error('not refused');
-};
 
 describe('ex_data per node', () => {
   it('defaults: 64 KiB of ex_data, 1,000 ended attempts a node, histories answered 100 at a time and at most 1,000', () => {

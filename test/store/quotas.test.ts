@@ -4,9 +4,9 @@
  * refused; usage counted as it changes; the quota table checked like any other input.
  */
 import { describe, expect, it } from 'vitest';
-import { PipestateError, type NodeDefinition } from '../../src/model/index.js';
+import type { NodeDefinition } from '../../src/model/index.js';
 import { DEFAULT_QUOTA, Store, quotasOf, type QuotaTable, type StoreOptions } from '../../src/store/index.js';
-import { recordEvents, versionCounter } from './helpers.js';
+import { recordEvents, refusal, versionCounter } from './helpers.js';
 
 const leaves = (n: number): NodeDefinition => ({
   id: 'r', kind: 'pipeline', children: Array.from({ length: n }, (_, i) => ({ id: `n${i}`, kind: 'activity' as const })),
@@ -20,15 +20,6 @@ function setup(quotas: QuotaTable, options: StoreOptions = {}) {
   return store;
 }
 
-const refusal = (run: () => unknown): { code: number; message: string } => {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof PipestateError) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error('not refused');
-};
 
 /** Runs a command that must be refused, and checks that nothing changed: snapshot, usage, events. */
 function refusedUnchanged(store: Store, run: () => unknown): string {

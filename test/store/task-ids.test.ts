@@ -4,8 +4,9 @@
  * assigned id is never one a deleted task had.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_TASK_ID, PipestateError, type NodeDefinition } from '../../src/model/index.js';
+import { MAX_TASK_ID, type NodeDefinition } from '../../src/model/index.js';
 import { Store } from '../../src/store/index.js';
+import { refusal } from './helpers.js';
 
 const PIPELINE: NodeDefinition = { id: 'r', kind: 'pipeline', children: [{ id: 'a', kind: 'activity' }] };
 
@@ -15,15 +16,6 @@ function setup() {
   return store;
 }
 
-const refusal = (run: () => unknown): { code: number; message: string } => {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof PipestateError) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error('not refused');
-};
 
 describe('task ids', () => {
   it('without an id, a task gets one plus the highest id ever registered', () => {
