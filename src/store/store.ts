@@ -252,6 +252,7 @@ export class Store {
     const slot = get(this.tasks, number)!;
     const root = recordAt(slot, 0);
     if (!DELETABLE.has(root.state)) throw undeletable(taskId, slot.definition.ids[0], root.state);
+    const at = this.clock();
     if (this.removals.seen) {
       const next = new Removals();
       this.removals.next = next;
@@ -266,7 +267,7 @@ export class Store {
     usage.project.nodes -= slot.definition.size;
     usage.charge(-usage.histories, -usage.exDataBytes);
     this.lastSnapshot = undefined;
-    const deleted: TaskDeleted = Object.freeze({ seq: ++this.seq, taskId, projectId: slot.task.project_id, at: this.clock() });
+    const deleted: TaskDeleted = Object.freeze({ seq: ++this.seq, taskId, projectId: slot.task.project_id, at });
     if (this.feed.listening('task_deleted')) this.feed.publish('task_deleted', deleted);
     return deleted;
   }
