@@ -62,9 +62,12 @@ export class Engine extends Store {
     }
   }
 
-  /** get_task_node_detail (SPEC §4): `{bk_biz_id, task_id, node_id, with_ex_data?, scope?}`. */
+  /**
+   * get_task_node_detail (SPEC §4): `{bk_biz_id, task_id, node_id, with_ex_data?, scope?,
+   * histories_limit?, histories_offset?}`; histories are paged from the newest (limits.ts).
+   */
   getTaskNodeDetail(request: unknown, ctx?: RequestContext): Envelope<NodeDetail> {
-    return this.answer(ctx, (c) => nodeDetailAt(this.snapshot(), request, this.clock(), c));
+    return this.answer(ctx, (c) => nodeDetailAt(this.snapshot(), request, this.clock(), c, this.limits));
   }
 
   /** operate_task (SPEC §4): `{bk_biz_id, task_id, action: pause | resume | revoke, scope?}`. */

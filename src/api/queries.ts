@@ -4,7 +4,8 @@
  * They throw PipestateErrors; the engine turns them into envelopes.
  */
 import { nodeDetail, statusTree, taskStatusEntry, type NodeDetail, type NodeStatus, type TaskStatusEntry } from '../query/index.js';
-import type { Snapshot } from '../store/index.js';
+import { invalid } from '../model/index.js';
+import type { Snapshot, StoreLimits } from '../store/index.js';
 import { NODE_DETAIL, TASKS_STATUS, TASK_STATUS, parseRequest } from './requests.js';
 import { findTask, resolveNode, resolveProject, resolveTask } from './resolve.js';
 import type { RequestContext } from './types.js';
@@ -44,9 +45,17 @@ export function missingMessage(missing: readonly string[]): string {
   return missing.length === 1 ? `task ${missing[0]} does not exist` : `tasks ${missing.join(', ')} do not exist`;
 }
 
-/** get_task_node_detail: the node's answer plus its ended attempts. */
-export function nodeDetailAt(snap: Snapshot, request: unknown, now: number, ctx: RequestContext): NodeDetail {
+/** The histories limits a node detail reads: the store's limits. */
+export type HistoriesLimits = Pick<StoreLimits, 'historiesDefaultLimit' | 'historiesMaxLimit'>;
+
+/**
+ * get_task_node_detail: the node's answer plus one page of its ended attempts: `histories_limit`
+ * (default and maximum from `limits`) after skipping the `histories_offset` newest.
+ */
+export function nodeDetailAt(snap: Snapshot, request: unknown, now: number, ctx: RequestContext, limits: HistoriesLimits): NodeDetail {
   const r = parseRequest(NODE_DETAIL, request);
+  const limit = r.histories_limit ?? limits.historiesDefaultLimit;
+  if (limit > limits.historiesMaxLimit) throw invalid('histories_limit', `must be at most ${limits.historiesMaxLimit}`);
   const task = resolveTask(snap, resolveProject(snap, r, ctx), r.task_id);
-  return nodeDetail(task, resolveNode(task, r.node_id), now, r.with_ex_data);
+  return nodeDetail(task, resolveNode(task, r.node_id), now, r.with_ex_data, { offset: r.histories_offset, limit });
 }

@@ -15,6 +15,8 @@ export type NodeAction = 'retry' | 'skip' | 'pause' | 'resume' | 'forced_fail' |
 
 /** Ids: strings of digits; JSON clients often send numbers, and non-negative integers are accepted. */
 export type IdInput = string | number;
+/** Counts: non-negative JSON integers, or strings of digits (query strings). */
+export type CountInput = number | string;
 /** Booleans: JSON booleans, or from query strings "true", "false", "1", "0". */
 export type FlagInput = boolean | 'true' | 'false' | '1' | '0';
 
@@ -37,6 +39,10 @@ export interface GetTaskNodeDetailRequest extends ScopedInput {
   readonly task_id: IdInput;
   readonly node_id: string;
   readonly with_ex_data?: FlagInput;
+  /** how many ended attempts to answer: default 100, at most 1,000 (the store's limits) */
+  readonly histories_limit?: CountInput;
+  /** how many of the newest ended attempts to skip first; default 0 */
+  readonly histories_offset?: CountInput;
 }
 export interface OperateTaskRequest extends ScopedInput {
   readonly task_id: IdInput;
@@ -69,6 +75,13 @@ const id: Reader<string> = (v, field) => {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return String(v);
   if (typeof v === 'string' && DIGITS_PATTERN.test(v)) return v;
   throw invalid(field, 'must be a string of 1..32 digits');
+};
+
+const COUNT_PATTERN = /^[0-9]{1,16}$/;
+const count: Reader<number> = (v, field) => {
+  const n = typeof v === 'string' && COUNT_PATTERN.test(v) ? Number(v) : v;
+  if (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) return n;
+  throw invalid(field, 'must be a non-negative integer');
 };
 
 const nodeId: Reader<string> = (v, field) => {
@@ -127,6 +140,9 @@ export const NODE_DETAIL = {
   task_id: required(id),
   node_id: required(nodeId),
   with_ex_data: optional(flag, false),
+  // the defaults and the maximum are the store's limits, applied where they are known
+  histories_limit: optional(count, undefined),
+  histories_offset: optional(count, 0),
 };
 
 export const TASK_ACTIONS: readonly TaskAction[] = ['pause', 'resume', 'revoke'];

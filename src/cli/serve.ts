@@ -52,7 +52,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
     throw new ConfigError(`no configuration: pass --config <file> or set ${ENV.config} (config/demo.json is an example)`);
   }
   const config = resolveConfig(o.configPath, o.env);
-  const engine = createEngine();
+  const engine = createEngine({ quotas: config.quotas });
   const source = o.configPath ?? o.env[ENV.config];
   for (const [i, project] of config.projects.entries()) {
     try {

@@ -43,8 +43,19 @@ export interface PipelineDefinition {
 }
 
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-/** project, business and task ids */
+/** project and business ids, and task ids as requests name them */
 export const DIGITS_PATTERN = /^[0-9]{1,32}$/;
+
+/** The highest task id: ids are positive integers a JSON number holds exactly. */
+export const MAX_TASK_ID = Number.MAX_SAFE_INTEGER;
+const TASK_ID_PATTERN = /^[1-9][0-9]{0,15}$/;
+
+/**
+ * A task id as the engine registers it: a positive integer up to MAX_TASK_ID, written in digits
+ * without leading zeros, so that one number has one spelling and the service can answer it as a
+ * JSON number.
+ */
+export const isTaskId = (id: string): boolean => TASK_ID_PATTERN.test(id) && Number(id) <= MAX_TASK_ID;
 
 export const kindOf = (def: PipelineDefinition, i: number): NodeKind => NODE_KINDS[def.kinds[i]];
 

@@ -28,7 +28,11 @@ export interface Project {
 }
 
 export interface TaskInput {
-  readonly id: string;
+  /**
+   * a positive integer up to 2^53-1, as digits; absent: the engine assigns one plus the highest
+   * id it has ever registered (an assigned id is never reused, even after a deletion)
+   */
+  readonly id?: string;
   readonly project_id: string;
   readonly name: string;
   readonly pipeline: NodeDefinition;

@@ -56,6 +56,10 @@ export interface HistoryEntry {
 }
 
 export interface NodeDetail extends NodeStatus {
-  /** oldest first */
+  /** one page of the ended attempts the node keeps, oldest first (by default the newest 100) */
   histories: HistoryEntry[];
+  /** ended attempts the node keeps: every page together */
+  histories_total: number;
+  /** the oldest ended attempts dropped to keep at most the cap (default 1,000) */
+  histories_dropped: number;
 }

@@ -1,6 +1,6 @@
 /** The answers of SPEC §4 built on the status tree: a task's summary and a node's detail. */
 import type { NodeRecord } from '../lifecycle/index.js';
-import { historyAt, type TaskView } from '../store/index.js';
+import { historyPageAt, type TaskView } from '../store/index.js';
 import { elapsedAt, timesOf, type TaskTimes } from './record-times.js';
 import { statusTree } from './status-tree.js';
 import type { HistoryEntry, NodeDetail, NodeStatus, NodeStatusSummary, TaskStatusEntry } from './types.js';
@@ -20,11 +20,23 @@ function withoutChildren(s: NodeStatus): NodeStatusSummary {
   };
 }
 
-/** get_task_node_detail: node `i`'s answer plus its ended attempts, oldest first. */
-export function nodeDetail(task: TaskView, i: number, now: number, withExData: boolean): NodeDetail {
+/** Which ended attempts a node detail answers: `limit` of them, skipping the `offset` newest. */
+export interface HistoriesPage {
+  readonly offset: number;
+  readonly limit: number;
+}
+
+/**
+ * get_task_node_detail: node `i`'s answer plus one page of its ended attempts, oldest first, the
+ * number it keeps (`histories_total`) and the number dropped past the cap (`histories_dropped`).
+ */
+export function nodeDetail(task: TaskView, i: number, now: number, withExData: boolean, page: HistoriesPage): NodeDetail {
   const detail = statusTree(task, i, now, { withChildren: true, withExData }) as NodeDetail;
   const times = timesOf(task);
-  detail.histories = historyAt(task, i).map((attempt) => historyEntry(attempt, times, now));
+  const { attempts, total, dropped } = historyPageAt(task, i, page.offset, page.limit);
+  detail.histories = attempts.map((attempt) => historyEntry(attempt, times, now));
+  detail.histories_total = total;
+  detail.histories_dropped = dropped;
   return detail;
 }
 

@@ -90,6 +90,25 @@ export function set<T>(t: Trie<T>, i: number, value: T, edit: Edit, delta = 0): 
   return root === trie.root ? trie : { root, shift: trie.shift };
 }
 
+function unsetIn(node: Node, shift: number, i: number, edit: Edit): Node | undefined {
+  if (node[COUNT] === 1) return undefined; // the only value beneath: the whole node goes
+  const n = editable(node, edit);
+  (n[COUNT] as number) -= 1;
+  const slot = (i >>> shift) & MASK;
+  n[slot] = shift === 0 ? undefined : unsetIn(n[slot] as Node, shift - BITS, i, edit);
+  return n;
+}
+
+/**
+ * Clears slot i of a vector in which every value is weighted (written with delta 1), dropping
+ * every node left without a value, so that a vector of tasks keeps nothing of the ones removed
+ * from it: its size follows the live values, not every value it ever held.
+ */
+export function unset<T>(t: Trie<T>, i: number, edit: Edit): Trie<T> {
+  if (get(t, i) === undefined) return t;
+  return { root: unsetIn(t.root!, t.shift, i, edit), shift: t.shift };
+}
+
 /**
  * Calls `visit` for every weighted value with an index in [lo, hi), in index order, skipping
  * subtrees that hold none; stops early when `visit` returns true. `isWeighted` tells a weighted

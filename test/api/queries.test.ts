@@ -98,6 +98,8 @@ describe('get_task_node_detail', () => {
         { state: 'FINISHED', version: version(3), loop: 1, retry: 1, skip: false, error_ignorable: false,
           start_time: '2020-08-17 20:13:58 +0800', finish_time: '2020-08-17 20:13:59 +0800', elapsed_time: 2, ex_data: null },
       ],
+      histories_total: 2,
+      histories_dropped: 0,
     }));
   });
 
@@ -108,7 +110,7 @@ describe('get_task_node_detail', () => {
     const root = e.getTaskNodeDetail({ bk_biz_id: '2', task_id: '10', node_id: 'r', with_ex_data: true }).data!;
     expect(Object.keys(root)).toEqual([
       'id', 'state', 'name', 'retry', 'loop', 'skip', 'error_ignorable', 'version', 'state_refresh_at',
-      'elapsed_time', 'children', 'start_time', 'finish_time', 'ex_data', 'histories',
+      'elapsed_time', 'children', 'start_time', 'finish_time', 'ex_data', 'histories', 'histories_total', 'histories_dropped',
     ]);
     expect([root.name, JSON.stringify(root.ex_data)]).toEqual(['ten', '{"a":"a broke"}']);
   });

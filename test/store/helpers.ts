@@ -2,6 +2,7 @@
 import type { History, NodeChange, Snapshot, Store, TaskCreated } from '../../src/store/index.js';
 import type { Trie } from '../../src/store/trie.js';
 import type { NodeRecord } from '../../src/lifecycle/index.js';
+import { PipestateError } from '../../src/model/index.js';
 
 /** A counter dressed as a version: 32 lowercase hex chars, 1, 2, 3, … */
 export const hexVersion = (n: number): string => n.toString(16).padStart(32, '0');
@@ -48,8 +49,14 @@ export function dumpSnapshot(snap: Snapshot): Map<string, Map<string, NodeDump>>
     const histories = vectorValues<History>(task.histories);
     const nodes = new Map<string, NodeDump>();
     task.definition.ids.forEach((id, i) => {
+      // The queue's two lists read cell by cell: the oldest kept (oldest first), then the chain
+      // from the head (newest first, so reversed).
+      const head = histories.get(i);
       const attempts: NodeRecord[] = [];
-      for (let h = histories.get(i); h !== undefined; h = h.previous) attempts.unshift(h.attempt);
+      for (let c = head?.oldest; c !== undefined; c = c.next) attempts.push(c.attempt);
+      const chain: NodeRecord[] = [];
+      for (let c = head; c !== undefined; c = c.next) chain.push(c.attempt);
+      attempts.push(...chain.reverse());
       // a deep copy that a later in-place write could not reach
       nodes.set(id, {
         record: structuredClone({ ...(records.get(i) ?? task.initial) }),
@@ -70,4 +77,15 @@ export function recordEvents(store: Store): { nodes: NodeChange[]; tasks: TaskCr
   store.on('node', onNode);
   store.on('task', onTask);
   return { nodes, tasks, stop: () => { store.off('node', onNode); store.off('task', onTask); } };
+}
+
+/** The code and message of the PipestateError `run` throws; fails the test when it throws none. */
+export function refusal(run: () => unknown): { code: number; message: string } {
+  try {
+    run();
+  } catch (e) {
+    if (e instanceof PipestateError) return { code: e.code, message: e.message };
+    throw e;
+  }
+  throw new Error('expected a PipestateError, none was thrown');
 }

@@ -212,9 +212,10 @@ describe('many tasks (the task vector grows past two trie levels)', () => {
     let projects = 0;
     for (let t = 0; t < 1_100; t++) {
       if (t % 100 === 0) store.createProject({ id: String(++projects), bk_biz_id: String(500 + projects), name: 'p' });
-      store.createTask({ id: String(t), project_id: String(projects), name: `t${t}`, pipeline });
+      // task ids are positive: task t + 1 is the t-th registered
+      store.createTask({ id: String(t + 1), project_id: String(projects), name: `t${t}`, pipeline });
       // operate on an older task too, so writes land all over the vector
-      const older = String((t * 7) % (t + 1));
+      const older = String(((t * 7) % (t + 1)) + 1);
       if (!started.has(older)) {
         store.start(older, 'r');
         started.add(older);
@@ -226,14 +227,14 @@ describe('many tasks (the task vector grows past two trie levels)', () => {
     taken.push({ snap: store.snapshot(), tasks: 1_100, projects, started: new Set(started) });
     for (const { snap, tasks, projects: p, started: s } of taken) {
       expect(snap.size).toBe(tasks);
-      expect(snap.getTask(String(tasks))).toBeUndefined();
+      expect(snap.getTask(String(tasks + 1))).toBeUndefined();
       expect(snap.getProject(String(p))?.id).toBe(String(p));
       expect(snap.getProject(String(p + 1))).toBeUndefined();
       expect(snap.getProjectByBizId(String(500 + p))?.id).toBe(String(p));
       expect(snap.getProjectByBizId(String(501 + p))).toBeUndefined();
       const ids = [...snap.tasksInOrder()].map((v) => v.task.id);
-      expect(ids).toEqual(Array.from({ length: tasks }, (_, k) => String(k)));
-      for (let k = 0; k < tasks; k++) {
+      expect(ids).toEqual(Array.from({ length: tasks }, (_, k) => String(k + 1)));
+      for (let k = 1; k <= tasks; k++) {
         expect(snap.getNode(String(k), 'r')!.state).toBe(s.has(String(k)) ? 'RUNNING' : 'CREATED');
       }
     }
