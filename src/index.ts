@@ -5,8 +5,11 @@ export {
   type TaskDeleted, type HistoryPage, type StoreLimits, type Quota, type QuotaTable, type Usage, type ProjectQuota,
 } from './store/index.js';
 export { PipestateError, ERROR_CODES, type ErrorCode } from './model/index.js';
-export type { NodeDefinition, ProjectInput, Project, TaskInput, Task } from './model/index.js';
-export type { NodeRecord, Json, State, Operation, NodeKind } from './lifecycle/index.js';
+export type {
+  NodeDefinition, ProjectInput, Project, TaskInput, Task, AutoRetryPolicy, TimeoutPolicy, TimeoutAction,
+} from './model/index.js';
+export type { NodeRecord, Json, State, Operation, EngineOperation, NodeKind } from './lifecycle/index.js';
+export { ManualClock, type Timers } from './policy/index.js';
 export type { Envelope, RequestContext } from './api/types.js';
 export type {
   Scope, TaskAction, NodeAction, IdInput, FlagInput, CountInput, GetTaskStatusRequest, GetTasksStatusRequest,
@@ -15,6 +18,7 @@ export type {
 export type { OperationResult, ChangedNode } from './api/commands.js';
 export type {
   ShownState, IdKeyed, NodeStatus, NodeStatusSummary, TaskStatusEntry, NodeDetail, HistoryEntry,
+  FailedNodeInfo, AutoRetryStatus,
 } from './query/index.js';
 export { createServer, PipestateServer, type ServerOptions } from './api/http/server.js';
 export { createHandler, type HandlerOptions, type PipestateHandler, type Logger, type Next } from './api/http/handler.js';

@@ -1,14 +1,31 @@
 /** The answers of SPEC §4 built on the status tree: a task's summary and a node's detail. */
 import type { NodeRecord } from '../lifecycle/index.js';
-import { historyPageAt, type TaskView } from '../store/index.js';
+import { historyPageAt, recordAt, type TaskView } from '../store/index.js';
 import { elapsedAt, timesOf, type TaskTimes } from './record-times.js';
 import { statusTree } from './status-tree.js';
 import type { HistoryEntry, NodeDetail, NodeStatus, NodeStatusSummary, TaskStatusEntry } from './types.js';
 
-/** get_tasks_status: one task's entry; its root's answer, with children only when asked. */
-export function taskStatusEntry(task: TaskView, now: number, withChildren: boolean): TaskStatusEntry {
+/** States after which bk-sops calls a task's flow "finished" (its archive and revoke handlers). */
+const FLOW_FINISHED: ReadonlySet<string> = new Set(['FINISHED', 'REVOKED']);
+
+/**
+ * get_tasks_status: one task's entry; its root's answer, with children only when asked, and the
+ * task's own fields in bk-sops' order. `url` is the task's web address, made by the caller.
+ */
+export function taskStatusEntry(task: TaskView, now: number, withChildren: boolean, url: string): TaskStatusEntry {
   const root = statusTree(task, 0, now, { withChildren, withExData: false });
-  return { id: task.task.id, name: task.task.name, status: withChildren ? root : withoutChildren(root) };
+  return {
+    id: Number(task.task.id),
+    name: task.task.name,
+    status: withChildren ? root : withoutChildren(root),
+    flow_type: 'common',
+    current_flow: FLOW_FINISHED.has(recordAt(task, 0).state) ? 'finished' : 'execute_task',
+    is_deleted: false,
+    create_time: timesOf(task).text(task.task.created_at),
+    start_time: root.start_time,
+    finish_time: root.finish_time,
+    url,
+  };
 }
 
 /** The same answer minus `children`, keys still in §3.2 order. */

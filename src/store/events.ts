@@ -10,15 +10,18 @@
  * reached the listeners; they follow once the current event has reached all of them.)
  */
 import { EventEmitter } from 'eventemitter3';
-import type { Json, NodeRecord, Operation, State } from '../lifecycle/index.js';
+import type { EngineOperation, Json, NodeRecord, Operation, State } from '../lifecycle/index.js';
 
 export interface NodeChange {
   /** engine-wide sequence number of accepted changes, from 1: a cursor for change feeds */
   readonly seq: number;
   readonly taskId: string;
   readonly nodeId: string;
-  /** the operation asked for (a revoke's cascade to descendants says `revoke`) */
-  readonly operation: Operation;
+  /**
+   * the operation asked for (a revoke's cascade to descendants says `revoke`), or the one the
+   * engine made under a node's policy (`auto_retry`)
+   */
+  readonly operation: Operation | EngineOperation;
   readonly from: State;
   readonly to: State;
   /** ms: the engine clock at the operation */

@@ -1,5 +1,5 @@
 /** The store layer: the immutable tree, snapshots, operations and their events. */
-export { Store, type StoreOptions, type OperationArgs, type ProjectQuota } from './store.js';
+export { Store, type StoreOptions, type OperationArgs, type ProjectQuota, type AppliedOperation } from './store.js';
 export { Snapshot } from './snapshot.js';
 export { recordAt, historyAt, historyPageAt, firstActiveDescendant, isActive, type TaskView, type HistoryPage } from './task-slot.js';
 export type { History } from './history.js';

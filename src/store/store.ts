@@ -6,7 +6,7 @@
  */
 import {
   ACTIVE, CONTEXT_AT_RERUN_LIMIT, EFFECTS, MACHINE_OPERATIONS, STATES, endsAttempt, initialRecord, nextStateCode,
-  type Json, type MachineOperation, type NodeRecord, type Operation, type State,
+  type EngineOperation, type Json, type MachineOperation, type NodeRecord, type Operation, type State,
 } from '../lifecycle/index.js';
 import {
   DIGITS_PATTERN, MAX_TASK_ID, compileDefinition, invalid, isTaskId, jsonTextBytes, kindOf, refused, registrationsExhausted,
@@ -56,15 +56,18 @@ export interface OperationArgs {
   readonly data?: Json;
 }
 
+/** An operation a caller asks for, or one the engine's policies make (src/policy). */
+export type AppliedOperation = Operation | EngineOperation;
+
 /** Which arguments each operation takes besides `version`. */
-const EXTRA_ARGS: Readonly<Record<Operation, readonly ('ex_data' | 'data')[]>> = {
+const EXTRA_ARGS: Readonly<Record<AppliedOperation, readonly ('ex_data' | 'data')[]>> = {
   start: [], finish: [], fail: ['ex_data'], forced_fail: ['ex_data'], pause: [], resume: [],
-  retry: [], skip: [], reenter: [], revoke: [], callback: ['data'],
+  retry: [], skip: [], reenter: [], revoke: [], callback: ['data'], auto_retry: [],
 };
 
 /** The method names (SPEC §5) and the operation names (SPEC §2) both name an operation. */
-const OPERATION_NAMES: ReadonlyMap<string, Operation> = new Map<string, Operation>([
-  ...(Object.keys(EXTRA_ARGS) as Operation[]).map((op) => [op, op] as const),
+const OPERATION_NAMES: ReadonlyMap<string, AppliedOperation> = new Map<string, AppliedOperation>([
+  ...(Object.keys(EXTRA_ARGS) as AppliedOperation[]).map((op) => [op, op] as const),
   ['forcedFail', 'forced_fail'],
 ]);
 
@@ -288,7 +291,7 @@ export class Store {
    * Applies an operation by name. Returns one change per node it changed (a revoke also changes
    * the root's active descendants). A refusal throws a PipestateError and changes nothing.
    */
-  apply(taskId: string, nodeId: string, operation: Operation | 'forcedFail', args?: OperationArgs): NodeChange[] {
+  apply(taskId: string, nodeId: string, operation: AppliedOperation | 'forcedFail', args?: OperationArgs): NodeChange[] {
     requireString(taskId, 'taskId');
     requireString(nodeId, 'nodeId');
     const op = typeof operation === 'string' ? OPERATION_NAMES.get(operation) : undefined;
@@ -320,7 +323,7 @@ export class Store {
    * history). Returns the bytes; commit counts the attempt as it pushes it. Far from the
    * attempts quota, an ended attempt costs two comparisons here.
    */
-  private admit(slot: TaskSlot, m: Move, op: Operation, exData: Json | undefined, exDataBytes: number): number {
+  private admit(slot: TaskSlot, m: Move, op: AppliedOperation, exData: Json | undefined, exDataBytes: number): number {
     const project = slot.usage.project;
     if (m.ended) {
       if (project.histories >= project.quota.maxHistories && (get(slot.histories, m.index)?.count ?? 0) < this.limits.maxNodeHistories) {
@@ -339,7 +342,7 @@ export class Store {
    * refusal.
    */
   private move(
-    slot: TaskSlot, i: number, op: MachineOperation, asked: Operation, now: number,
+    slot: TaskSlot, i: number, op: MachineOperation, asked: AppliedOperation, now: number,
     exData: Json | undefined, version: string | undefined,
   ): Move {
     const def = slot.definition;
@@ -376,7 +379,7 @@ export class Store {
   }
 
   /** Writes the moves, and the usage they add: `bytes` of ex_data (admitted already) and the attempts they end. */
-  private commit(number: number, slot: TaskSlot, moves: Move[], op: Operation, now: number, data: Json | undefined, bytes: number): NodeChange[] {
+  private commit(number: number, slot: TaskSlot, moves: Move[], op: AppliedOperation, now: number, data: Json | undefined, bytes: number): NodeChange[] {
     let histories = 0;
     const edit = this.edit;
     const target = slot.edit === edit ? slot : slotUnder(slot, edit);
@@ -409,7 +412,7 @@ export class Store {
     return changes;
   }
 
-  private checkArgs(op: Operation, args: OperationArgs | undefined): CheckedArgs {
+  private checkArgs(op: AppliedOperation, args: OperationArgs | undefined): CheckedArgs {
     if (args === undefined || args === null) return NO_ARGS;
     if (typeof args !== 'object' || Array.isArray(args)) throw invalid('args', 'must be an object');
     const allowed = EXTRA_ARGS[op];

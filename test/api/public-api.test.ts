@@ -5,7 +5,7 @@ import * as api from '../../src/index.js';
 describe('the public API', () => {
   it('exports exactly the runtime values it documents', () => {
     expect(Object.keys(api).sort()).toEqual([
-      'ConfigError', 'DEFAULT_QUOTA', 'DEFAULT_STORE_LIMITS', 'ERROR_CODES', 'Engine', 'PipestateError', 'PipestateServer', 'Snapshot',
+      'ConfigError', 'DEFAULT_QUOTA', 'DEFAULT_STORE_LIMITS', 'ERROR_CODES', 'Engine', 'ManualClock', 'PipestateError', 'PipestateServer', 'Snapshot',
       'createEngine', 'createHandler', 'createServer', 'loadConfig', 'parseConfig', 'resolveConfig',
     ]);
   });

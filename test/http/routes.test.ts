@@ -48,21 +48,21 @@ describe('get_tasks_status', () => {
   const list = (reply: { status: number; json: Record<string, unknown> | undefined }) => {
     expect(reply.status).toBe(200);
     expect(reply.json).toMatchObject({ result: true, code: 0 });
-    return { ids: (reply.json!.data as { id: string }[]).map((t) => t.id), message: String(reply.json!.message) };
+    return { ids: (reply.json!.data as { id: number }[]).map((t) => t.id), message: String(reply.json!.message) };
   };
   it('ESB GET: task_id_list as a comma list or repeated keys', async () => {
-    expect(list(await send(h.base, 'GET', ESB('get_tasks_status'), { query: `${creds}&bk_biz_id=2&task_id_list=10` })).ids).toEqual(['10']);
+    expect(list(await send(h.base, 'GET', ESB('get_tasks_status'), { query: `${creds}&bk_biz_id=2&task_id_list=10` })).ids).toEqual([10]);
     const b = list(await send(h.base, 'GET', ESB('get_tasks_status'), { query: `${creds}&bk_biz_id=2&task_id_list=10,30&task_id_list=10` }));
     // task 30 belongs to another project: left out and named, as a missing one would be
-    expect(b.ids).toEqual(['10']);
+    expect(b.ids).toEqual([10]);
     expect(b.message).toMatch(/30/);
   });
   it('ESB POST with a JSON list', async () => {
-    expect(list(await send(h.base, 'POST', ESB('get_tasks_status'), { body: { ...ALPHA, bk_biz_id: '2', task_id_list: ['10'] } })).ids).toEqual(['10']);
+    expect(list(await send(h.base, 'POST', ESB('get_tasks_status'), { body: { ...ALPHA, bk_biz_id: '2', task_id_list: ['10'] } })).ids).toEqual([10]);
   });
   it('gateway POST /get_tasks_status/{bk_biz_id}/', async () => {
     const r = list(await send(h.base, 'POST', '/get_tasks_status/2/', { body: { ...ALPHA, task_id_list: ['10', '30'] } }));
-    expect(r.ids).toEqual(['10']);
+    expect(r.ids).toEqual([10]);
     expect(r.message).toMatch(/30/);
   });
 });

@@ -23,7 +23,7 @@ const V = (n: number): string => n.toString(16).padStart(32, '0');
 
 /** The initial record, written out (the first test checks initialRecord against it). */
 const base: NodeRecord = Object.freeze({
-  state: 'CREATED', version: '', loop: 0, retry: 0, skip: false, error_ignored: false,
+  state: 'CREATED', version: '', loop: 0, retry: 0, auto_retry_times: 0, skip: false, error_ignored: false,
   started_at: null, finished_at: null, state_refresh_at: CREATED_AT, ex_data: undefined,
 });
 const rec = (changes: Partial<NodeRecord>): NodeRecord => Object.freeze({ ...base, ...changes });
@@ -47,7 +47,7 @@ describe('pure effects (SPEC §2 effects table)', () => {
   it('start from CREATED: loop 1, a new version, started now', () => {
     const r = effect('start', base, 'RUNNING');
     expect(r).toStrictEqual({
-      state: 'RUNNING', version: V(1), loop: 1, retry: 0, skip: false, error_ignored: false,
+      state: 'RUNNING', version: V(1), loop: 1, retry: 0, auto_retry_times: 0, skip: false, error_ignored: false,
       started_at: NOW, finished_at: null, state_refresh_at: NOW, ex_data: undefined,
     });
     expect(Object.isFrozen(r)).toBe(true);

@@ -10,7 +10,7 @@ import { allAttempts, droppedByPush, historyPage, pushAttempt, type History } fr
 
 /** An attempt told apart by its loop counter. */
 const attempt = (n: number): NodeRecord => ({
-  state: 'FAILED', version: '', loop: n, retry: 0, skip: false, error_ignored: false,
+  state: 'FAILED', version: '', loop: n, retry: 0, auto_retry_times: 0, skip: false, error_ignored: false,
   started_at: null, finished_at: null, state_refresh_at: 0, ex_data: undefined,
 });
 const loops = (rs: readonly NodeRecord[]): number[] => rs.map((r) => r.loop);

@@ -347,7 +347,7 @@ describe('invalid input (3540000)', () => {
     { name: 'a node id that is not a string', run: (s) => s.start('10', null as unknown as string),
       message: 'invalid nodeId: must be a string' },
     { name: 'an unknown operation', run: (s) => s.apply('10', 'g', 'explode' as Operation),
-      message: 'invalid operation: must be one of start, finish, fail, forced_fail, pause, resume, retry, skip, reenter, revoke, callback, forcedFail' },
+      message: 'invalid operation: must be one of start, finish, fail, forced_fail, pause, resume, retry, skip, reenter, revoke, callback, auto_retry, forcedFail' },
     { name: 'invalid input is reported before an unknown task', run: (s) => s.start('99', 'g', { data: 1 }),
       message: 'invalid args.data: start takes version' },
   ];
