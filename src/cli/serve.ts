@@ -52,8 +52,14 @@ export async function startService(o: ServeOptions): Promise<Service> {
     throw new ConfigError(`no configuration: pass --config <file> or set ${ENV.config} (config/demo.json is an example)`);
   }
   const config = resolveConfig(o.configPath, o.env);
-  const engine = createEngine({ quotas: config.quotas });
   const source = o.configPath ?? o.env[ENV.config];
+  let engine: Engine;
+  try {
+    engine = createEngine({ quotas: config.quotas, taskUrl: config.task_url });
+  } catch (error) {
+    if (error instanceof PipestateError) throw new ConfigError(`${source}: task_url: ${error.message}`);
+    throw error;
+  }
   for (const [i, project] of config.projects.entries()) {
     try {
       engine.createProject(project);

@@ -29,6 +29,8 @@ export interface ServiceConfig {
   readonly apps: readonly AppConfig[];
   /** per-project quotas over the defaults; absent: the defaults for every project */
   readonly quotas?: QuotaTable;
+  /** get_tasks_status `url` template ({task_id}, {project_id}, {bk_biz_id}); absent: "" */
+  readonly task_url?: string;
 }
 
 /** Environment variables the service reads. */
@@ -48,7 +50,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const isObject = (v: unknown): v is Readonly<Record<string, unknown>> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const TOP_KEYS: ReadonlySet<string> = new Set(['projects', 'apps', 'quotas', '$comment']);
+const TOP_KEYS: ReadonlySet<string> = new Set(['projects', 'apps', 'quotas', 'task_url', '$comment']);
 const PROJECT_KEYS: ReadonlySet<string> = new Set(['id', 'bk_biz_id', 'name', 'time_zone']);
 const APP_KEYS: ReadonlySet<string> = new Set(['bk_app_code', 'bk_app_secret', 'projects']);
 
@@ -87,7 +89,12 @@ export function parseConfig(json: unknown, source = 'config'): ServiceConfig {
     if (codes.has(app.bk_app_code)) throw new ConfigError(`${source}: app ${app.bk_app_code} is configured twice`);
     codes.add(app.bk_app_code);
   }
-  return json.quotas === undefined ? { projects, apps } : { projects, apps, quotas: parseQuotas(json.quotas, source, ids) };
+  if (json.task_url !== undefined && typeof json.task_url !== 'string') throw new ConfigError(`${source}: task_url must be a string`);
+  return {
+    projects, apps,
+    ...(json.quotas === undefined ? {} : { quotas: parseQuotas(json.quotas, source, ids) }),
+    ...(typeof json.task_url === 'string' ? { task_url: json.task_url } : {}),
+  };
 }
 
 /** The quota table, checked as the engine will read it, and naming configured projects only. */
