@@ -153,7 +153,7 @@ describe('pipestate serve + status', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/Unknown option '--colour'/);
     expect(noCommand.code).toBe(2);
-    expect(noCommand.stdout).toMatch(/Usage: pipestate <command>/);
+    expect(noCommand.stderr).toMatch(/Usage: pipestate <command>/);
     expect(badPort.code).toBe(2);
     expect(badPort.stderr).toMatch(/--port must be a whole number from 0 to 65535/);
   });

@@ -95,10 +95,10 @@ describe('renderStatus', () => {
     expect(lines.at(-1)).toMatch(/more lines \(--json shows all\)/);
   });
 
-  it('error data that is not a string is shown as JSON; a failed node without data shows null', () => {
+  it('error data that is not a string is shown as JSON; a failed node without data shows no error line', () => {
     const lines = renderStatus({ ...node('r', 'FAILED', 'x'), ex_data: { r: { code: 502 } } }, { color: false });
     expect(lines.at(-1)).toBe('   error: {"code":502}');
-    expect(renderStatus({ ...node('r', 'FAILED', 'x'), ex_data: { r: null } }, { color: false }).at(-1)).toBe('   error: null');
+    expect(renderStatus({ ...node('r', 'FAILED', 'x'), ex_data: { r: null } }, { color: false }).at(-1)).toBe(' ✖ x   r   3s');
   });
 
   it('a malformed answer: no status unless it names a node id; with one, a header and the node\'s row', () => {
