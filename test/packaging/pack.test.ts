@@ -43,7 +43,7 @@ afterAll(() => {
 
 describe('npm pack', () => {
   it('ships the build, the command, the demo configuration, the licence and the docs, and no sources or tests', () => {
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'bin/pipestate.js', 'config/demo.json', 'LICENSE', 'README.md', 'package.json']) {
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'bin/pipestate.js', 'config/demo.json', 'docs/contract.md', 'LICENSE', 'README.md', 'package.json']) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => /^(src|test|bench)\//.test(f))).toEqual([]);
