@@ -119,7 +119,7 @@ export function renderStatus(answer: unknown, options: RenderOptions): string[] 
   const errors = new ErrorNotes(isObject(answer) && isObject(answer.ex_data) ? answer.ex_data : {}, options, paint);
   const duration = (n: StatusNode): string => formatDuration(n.elapsed_time + (underWay(n) ? options.extraSeconds ?? 0 : 0));
   const rows: Row[] = [];
-  collectRows(root, ' ', ' ', rows, errors, paint, duration);
+  collectRows(root, ' ', ' ', rows, { errors, paint, duration, retries: autoRetries(answer) });
   const lines = [...header(root, options, paint, duration), '', ...table(rows, options.width)];
   // Errors of nodes the tree does not show (none in a well-formed answer) are not dropped.
   for (const id of errors.remaining()) lines.push(...errors.take(id, ` ${escapeControls(id)}: `));
@@ -151,13 +151,38 @@ function header(root: StatusNode, options: RenderOptions, paint: Paint, duration
   return fields.map(([k, v]) => `${k.padEnd(12)}${v}`);
 }
 
+/**
+ * What the answer's failed_node_info and auto_retry_status say about automatic retries, per
+ * node: `auto retry 1/3, next pending` (absent from answers that were not asked for them).
+ */
+function autoRetries(answer: unknown): ReadonlyMap<string, string> {
+  const out = new Map<string, string>();
+  if (!isObject(answer) || !isObject(answer.failed_node_info)) return out;
+  const status = answer.auto_retry_status;
+  const waiting = new Set(isObject(status) && Array.isArray(status.auto_retry_nodes) ? status.auto_retry_nodes : []);
+  for (const [id, info] of Object.entries(answer.failed_node_info)) {
+    if (!isObject(info) || typeof info.max_auto_retry_times !== 'number') continue;
+    out.set(id, `auto retry ${num(info.auto_retry_times)}/${info.max_auto_retry_times}${waiting.has(id) ? ', next pending' : ''}`);
+  }
+  return out;
+}
+
+interface Drawing {
+  readonly errors: ErrorNotes;
+  readonly paint: Paint;
+  readonly duration: (n: StatusNode) => string;
+  /** by node id, from autoRetries */
+  readonly retries: ReadonlyMap<string, string>;
+}
+
 /** Preorder rows; `branch` draws this node's connector, `continuation` the lines below it. */
-function collectRows(
-  node: StatusNode, branch: string, continuation: string, rows: Row[], errors: ErrorNotes, paint: Paint, duration: (n: StatusNode) => string,
-): void {
+function collectRows(node: StatusNode, branch: string, continuation: string, rows: Row[], d: Drawing): void {
+  const { errors, paint, duration } = d;
   const style = styleOf(node.state);
-  const message = [node.skip ? 'skipped' : '', node.error_ignorable ? 'error ignored' : '', node.state === 'NODE_SUSPENDED' ? 'a node inside is paused' : '']
-    .filter((m) => m !== '').join(', ');
+  const message = [
+    node.skip ? 'skipped' : '', node.error_ignorable ? 'error ignored' : '',
+    node.state === 'NODE_SUSPENDED' ? 'a node inside is paused' : '', d.retries.get(node.id) ?? '',
+  ].filter((m) => m !== '').join(', ');
   rows.push({
     step: `${branch}${paint(style.color, style.symbol)} ${node.name === '' ? paint(DIM, safe(node.id)) : safe(node.name)}`,
     id: safe(node.id),
@@ -169,7 +194,7 @@ function collectRows(
   });
   node.children.forEach((child, i) => {
     const last = i === node.children.length - 1;
-    collectRows(child, `${continuation}${last ? '└─' : '├─'}`, `${continuation}${last ? '  ' : '│ '}`, rows, errors, paint, duration);
+    collectRows(child, `${continuation}${last ? '└─' : '├─'}`, `${continuation}${last ? '  ' : '│ '}`, rows, d);
   });
 }
 

@@ -57,7 +57,8 @@ interface EnvelopeLike {
 }
 
 function query(r: StatusRequest): Map<string, string> {
-  const q = new Map([['with_ex_data', 'true']]);
+  // The error data and the automatic retries of failed nodes are drawn under and beside them.
+  const q = new Map([['with_ex_data', 'true'], ['with_failed_node_info', 'true'], ['with_auto_retry_status', 'true']]);
   if (r.subprocessId !== undefined) q.set('subprocess_id', r.subprocessId);
   if (r.scope !== undefined) q.set('scope', r.scope);
   return q;

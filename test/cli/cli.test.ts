@@ -110,7 +110,7 @@ describe('pipestate serve + status', () => {
     const answer = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(Object.keys(answer)).toEqual(['result', 'data', 'code', 'message', 'request_id', 'trace_id']);
     expect(answer).toMatchObject({ result: true, data: { id: 'root', state: 'FAILED', name: 'Build 77' } });
-    const direct = await send(url, 'GET', `/get_task_status/${taskId}/2/`, { query: new URLSearchParams({ ...APP, with_ex_data: 'true' }).toString() });
+    const direct = await send(url, 'GET', `/get_task_status/${taskId}/2/`, { query: new URLSearchParams({ ...APP, with_ex_data: 'true', with_failed_node_info: 'true', with_auto_retry_status: 'true' }).toString() });
     expect({ ...(answer.data as object), elapsed_time: 0 }).toEqual({ ...(direct.json!.data as object), elapsed_time: 0 });
   });
 

@@ -78,3 +78,19 @@ describe('renderStatus in a terminal', () => {
     expect(lines.find((l) => l.includes('Run '))).toMatch(/ 1m5s$/);
   });
 });
+
+describe('renderStatus with the automatic retries of failed nodes', () => {
+  it('says how many automatic retries a failed node had, and whether one is pending', () => {
+    const answer = {
+      ...node('r', 'RUNNING', 'Release', { finish_time: '' }, {
+        a: node('a', 'FAILED', 'Alpha'), b: node('b', 'FAILED', 'Beta'), c: node('c', 'FAILED', 'Gamma'),
+      }),
+      failed_node_info: { a: { node_id: 'a', auto_retry_times: 1, max_auto_retry_times: 3 }, b: { node_id: 'b', auto_retry_times: 2, max_auto_retry_times: 2 }, c: {} },
+      auto_retry_status: { exist_auto_retry_nodes: true, auto_retry_nodes: ['a'] },
+    };
+    const lines = renderStatus(answer, { color: false });
+    expect(lines.find((l) => l.includes('Alpha'))).toMatch(/ auto retry 1\/3, next pending$/);
+    expect(lines.find((l) => l.includes('Beta'))).toMatch(/ auto retry 2\/2$/);
+    expect(lines.find((l) => l.includes('Gamma'))).toMatch(/ c +3s$/);
+  });
+});
