@@ -164,6 +164,7 @@ describe('pure effects (SPEC §2 effects table)', () => {
       ['pause', 'SUSPENDED', { ...running }],
       ['resume', 'RUNNING', { ...running, state: 'SUSPENDED' }],
       ['retry', 'READY', { ...running, state: 'FAILED', finished_at: 4_000, ex_data: { why: ['boom'] } }],
+      ['auto_retry', 'READY', { ...running, state: 'FAILED', finished_at: 4_000, ex_data: { why: ['boom'] } }],
       ['skip', 'FINISHED', { ...running, state: 'FAILED', finished_at: 4_000, ex_data: { why: ['boom'] } }],
       ['reenter', 'RUNNING', { ...running, state: 'FINISHED', finished_at: 4_000, ex_data: { old: [1] } }],
       ['reenter', 'FAILED', { ...running, state: 'FINISHED', loop: 2, finished_at: 4_000 }],
