@@ -16,7 +16,7 @@
  */
 import type { NodeRecord } from '../lifecycle/index.js';
 import { PipestateError, type NodePolicy, type TimeoutPolicy } from '../model/index.js';
-import { recordAt, type NodeChange, type Store, type TaskCreated } from '../store/index.js';
+import { recordAt, type NodeChange, type Store, type TaskCreated, type TaskDeleted } from '../store/index.js';
 import type { Timers } from './timers.js';
 
 /** What the scheduler needs of the store. */
@@ -64,6 +64,7 @@ export class PolicyScheduler {
   private readonly followed = new Map<string, Followed>();
   private listening = false;
   private readonly onTask = (t: TaskCreated): void => this.follow(t.taskId);
+  private readonly onDeleted = (t: TaskDeleted): void => this.forget(t.taskId);
   private readonly onNode = (c: NodeChange): void => this.changed(c);
 
   constructor(
@@ -73,6 +74,7 @@ export class PolicyScheduler {
     private readonly onError: (error: unknown) => void,
   ) {
     store.on('task', this.onTask);
+    store.on('task_deleted', this.onDeleted);
   }
 
   /** Timers armed now, over all tasks. */
@@ -87,6 +89,7 @@ export class PolicyScheduler {
     for (const f of this.followed.values()) for (const a of f.armed.values()) a.cancel();
     this.followed.clear();
     this.store.off('task', this.onTask);
+    this.store.off('task_deleted', this.onDeleted);
     if (this.listening) this.store.off('node', this.onNode);
     this.listening = false;
   }
@@ -117,12 +120,19 @@ export class PolicyScheduler {
     if (f === undefined) return;
     if (c.nodeId === f.rootId && c.to === 'REVOKED') {
       // A revoked task accepts nothing more: forget it.
-      for (const a of f.armed.values()) a.cancel();
-      this.followed.delete(c.taskId);
+      this.forget(c.taskId);
       return;
     }
     const policy = f.policies.get(c.nodeId);
     if (policy !== undefined) this.arm(c.taskId, f, c.nodeId, policy, c.record);
+  }
+
+  /** Cancels a task's timers and stops following it (revoked, or deleted). */
+  private forget(taskId: string): void {
+    const f = this.followed.get(taskId);
+    if (f === undefined) return;
+    for (const a of f.armed.values()) a.cancel();
+    this.followed.delete(taskId);
   }
 
   private arm(taskId: string, f: Followed, nodeId: string, policy: NodePolicy, record: NodeRecord): void {

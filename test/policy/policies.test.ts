@@ -160,6 +160,16 @@ describe('timeout', () => {
     expect(node(r, 'a')).toMatchObject({ state: 'FAILED', auto_retry_times: 1 });
   });
 
+  it('a deleted task is forgotten: its timers are cancelled', () => {
+    const r = run(act('a', { auto_retry: { max_times: 1, interval_seconds: 10 } }));
+    r.e.start('10', 'a');
+    r.e.fail('10', 'a');
+    r.e.finish('10', 'r'); // the flow ends past the failure: the retry stays armed (and would be refused)
+    expect(r.time.pending).toBe(1);
+    r.e.deleteTask('10');
+    expect([r.time.pending, r.e.policies.armed]).toEqual([0, 0]);
+  });
+
   it('a revoked task is forgotten: its timers are cancelled', () => {
     const r = run(act('a', { timeout: { seconds: 10, action: 'forced_fail' } }));
     r.e.start('10', 'a');
