@@ -110,6 +110,25 @@ describe('any request', () => {
     for (const method of METHODS) expect(succeeded.get(method) ?? 0, method).toBeGreaterThan(0);
   });
 
+  it('context fields of the wrong type count as absent: ids are made afresh, a canSee that is no function is ignored', () => {
+    const c = engine();
+    const HEX32 = /^[0-9a-f]{32}$/;
+    for (const bad of [5, null, { id: 'x' }, ['t'], true]) {
+      for (const method of METHODS) {
+        const env = c.engine[method]({ bk_biz_id: '2', task_id: '10', node_id: 'a', action: 'pause', task_id_list: ['10'] },
+          { request_id: bad, trace_id: bad, canSee: bad } as never);
+        checkEnvelope(env);
+        expect(env.request_id, `${method} ${JSON.stringify(bad)}`).toMatch(HEX32);
+        expect(env.trace_id, `${method} ${JSON.stringify(bad)}`).toMatch(HEX32);
+        expect(env.request_id).not.toBe(env.trace_id);
+        expect(env.code, env.message).not.toBe(3540100);
+      }
+    }
+    // well-typed ones are kept, refusals included
+    const kept = c.engine.getTaskStatus({ bk_biz_id: '2', task_id: '99' }, { request_id: 'r-1', trace_id: 't-1', canSee: () => true });
+    expect([kept.code, kept.request_id, kept.trace_id]).toEqual([3540400, 'r-1', 't-1']);
+  });
+
   it('a context that is not an object counts as none', () => {
     const c = engine();
     for (const ctx of [null, 5, 'ctx', undefined]) {

@@ -117,6 +117,20 @@ describe('get_task_node_detail', () => {
     expect([root.name, JSON.stringify(root.ex_data)]).toEqual(['ten', '{"a":"a broke"}']);
   });
 
+  it('a FAILED node carries ex_data only when asked', () => {
+    const { e } = setup();
+    const keys = ['id', 'state', 'name', 'retry', 'loop', 'skip', 'error_ignorable', 'version', 'state_refresh_at',
+      'elapsed_time', 'children', 'start_time', 'finish_time'];
+    for (const flag of [{}, { with_ex_data: false }, { with_ex_data: '0' }, { with_ex_data: '' }]) {
+      const detail = e.getTaskNodeDetail({ bk_biz_id: '2', task_id: '10', node_id: 'a', ...flag }).data!;
+      expect(detail.state, JSON.stringify(flag)).toBe('FAILED');
+      expect(Object.keys(detail), JSON.stringify(flag)).toEqual([...keys, 'histories']);
+    }
+    const asked = e.getTaskNodeDetail({ bk_biz_id: '2', task_id: '10', node_id: 'a', with_ex_data: 'true' }).data!;
+    expect(Object.keys(asked)).toEqual([...keys, 'ex_data', 'histories']);
+    expect(JSON.stringify(asked.ex_data)).toBe('{"a":"a broke"}');
+  });
+
   it('refuses a missing node_id', () => {
     const { e } = setup();
     expect(e.getTaskNodeDetail({ bk_biz_id: '2', task_id: '10' }).message).toBe('invalid node_id: is required');

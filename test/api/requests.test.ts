@@ -1,15 +1,18 @@
 /** Request validation (SPEC §3.1) and the error codes of §3.5, through the engine's five methods. */
-import { describe, expect, it } from 'vitest';
-import type { Envelope } from '../../src/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Engine, Envelope } from '../../src/index.js';
 import { CTX, clockedEngine, pipe, twoProjectTasks, withProjects } from './helpers.js';
 
+// A fresh engine per test, made in beforeEach: code that runs while a describe block is
+// collected belongs to no test, and mutation runs would count what it reaches as static.
 const setup = twoProjectTasks;
 
 /** code and message, the parts a client reads on a refusal */
 const refusal = (env: Envelope<unknown>) => [env.code, env.message];
 
 describe('get_task_status request fields', () => {
-  const { e } = setup();
+  let e: Engine;
+  beforeEach(() => ({ e } = setup()));
   const ask = (req: unknown) => e.getTaskStatus(req, CTX);
 
   it.each([
@@ -89,7 +92,8 @@ describe('get_task_status request fields', () => {
 });
 
 describe('resolution: 3540400 and 3540100', () => {
-  const { e } = setup();
+  let e: Engine;
+  beforeEach(() => ({ e } = setup()));
 
   it('an unknown business or project is 3540400', () => {
     expect(refusal(e.getTaskStatus({ bk_biz_id: '99', task_id: '10' }))).toEqual([3540400, 'no project is bound to business 99']);
@@ -133,7 +137,8 @@ describe('resolution: 3540400 and 3540100', () => {
 });
 
 describe('the envelope (SPEC §3.5)', () => {
-  const { e } = setup();
+  let e: Engine;
+  beforeEach(() => ({ e } = setup()));
 
   it('carries the context ids, or new 32-hex ids for every request', () => {
     const a = e.getTaskStatus({ bk_biz_id: '2', task_id: '10' });

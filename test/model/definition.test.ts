@@ -102,6 +102,15 @@ describe('definition validation (3540000, naming node and field)', () => {
     }
   });
 
+  // Every other path here reads the same both ways: this one would show a reversed walk.
+  it('a path is written root first: pipeline.children[2].children[0].children[1]', () => {
+    const sub = (id: string, ...children: unknown[]) => ({ id, kind: 'subprocess', children });
+    const definition = root(leaf('a'), leaf('b'), sub('s', sub('t', leaf('c'), { id: 'd', kind: 'activity', name: 5 })));
+    expect(refusalOf(definition).message).toBe(`${P}node "d" (pipeline.children[2].children[0].children[1]) field name: must be a string`);
+    const unnamed = root(sub('s', leaf('a'), leaf('b'), sub('t', 7)));
+    expect(refusalOf(unnamed).message).toBe(`${P}node pipeline.children[0].children[2].children[0] field (node): must be an object`);
+  });
+
   it('a cyclic definition is refused (as a duplicate id), not looped over', () => {
     const r: { id: string; kind: string; children: unknown[] } = { id: 'root', kind: 'pipeline', children: [] };
     const s = { id: 's', kind: 'subprocess', children: [r] };

@@ -2,7 +2,7 @@
  * `npm run mutation [-- <scope> …] [-- stryker options]`: Stryker over the core, one scope at a
  * time (the scopes are in stryker.config.mjs), each with its own incremental file and report
  * under reports/mutation/, then the score of every scope measured so far. Exits 1 when a
- * measured scope is below the floor.
+ * Stryker run failed or a measured scope is below the floor.
  *
  * One scope at a time because a full run is over an hour on two cores: a scope can be re-run on
  * its own after a change, and its incremental file then re-tests only what changed. Arguments
@@ -36,13 +36,17 @@ async function main(argv: readonly string[]): Promise<number> {
   const { SCOPES } = (await import(pathToFileURL('stryker.config.mjs').href)) as { SCOPES: Record<string, string> };
   const asked = argv.filter((a) => a in SCOPES);
   const passOn = argv.filter((a) => !(a in SCOPES));
+  let failed = false;
   for (const scope of asked.length > 0 ? asked : Object.keys(SCOPES)) {
     const run = spawnSync('npx', ['stryker', 'run', ...passOn], {
       stdio: 'inherit', env: { ...process.env, PIPESTATE_MUTATION_SCOPE: scope },
     });
-    if (run.status !== 0) console.error(`mutation: stryker exited ${run.status} on ${scope}`);
+    if (run.status !== 0) {
+      console.error(`mutation: stryker exited ${run.status} on ${scope}`);
+      failed = true;
+    }
   }
-  let below = false;
+  let below = failed;
   console.log(`\nscope       score  detected  undetected   (floor ${FLOOR}%)`);
   for (const scope of Object.keys(SCOPES)) {
     const file = `${OUT}/${scope}.json`;
