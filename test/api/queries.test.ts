@@ -124,10 +124,10 @@ describe('get_task_node_detail', () => {
     for (const flag of [{}, { with_ex_data: false }, { with_ex_data: '0' }, { with_ex_data: '' }]) {
       const detail = e.getTaskNodeDetail({ bk_biz_id: '2', task_id: '10', node_id: 'a', ...flag }).data!;
       expect(detail.state, JSON.stringify(flag)).toBe('FAILED');
-      expect(Object.keys(detail), JSON.stringify(flag)).toEqual([...keys, 'histories']);
+      expect(Object.keys(detail), JSON.stringify(flag)).toEqual([...keys, 'histories', 'histories_total', 'histories_dropped']);
     }
     const asked = e.getTaskNodeDetail({ bk_biz_id: '2', task_id: '10', node_id: 'a', with_ex_data: 'true' }).data!;
-    expect(Object.keys(asked)).toEqual([...keys, 'ex_data', 'histories']);
+    expect(Object.keys(asked)).toEqual([...keys, 'ex_data', 'histories', 'histories_total', 'histories_dropped']);
     expect(JSON.stringify(asked.ex_data)).toBe('{"a":"a broke"}');
   });
 

@@ -427,7 +427,8 @@ describe('invalid input (3540000)', () => {
       expectRefusal(store, () => store.createTask(input as never), INVALID, 'invalid task: must be an object');
     }
     expectRefusal(store, () => store.createProject([] as never), INVALID, 'invalid project.id: must be a string of 1..32 digits');
-    expectRefusal(store, () => store.createTask([] as never), INVALID, 'invalid task.id: must be a string of 1..32 digits');
+    // the id is optional (assigned when absent), so an array's first missing field is its project
+    expectRefusal(store, () => store.createTask([] as never), INVALID, 'invalid task.project_id: must be a string of 1..32 digits');
   });
 
   // `args` is optional, and JavaScript callers write null for "none" as often as undefined.
