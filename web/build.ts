@@ -36,7 +36,8 @@ export async function buildWeb(outDir = DEFAULT_OUT): Promise<void> {
 
 const invoked = process.argv[1];
 if (invoked !== undefined && pathToFileURL(realpathSync(invoked)).href === import.meta.url) {
-  buildWeb(process.argv[2]).then(() => console.log(`web view built in ${process.argv[2] ?? DEFAULT_OUT}`), (error: unknown) => {
+  // stderr: `npm pack --json` runs the build (prepack) and its stdout must stay JSON
+  buildWeb(process.argv[2]).then(() => console.error(`web view built in ${process.argv[2] ?? DEFAULT_OUT}`), (error: unknown) => {
     console.error(error);
     process.exitCode = 1;
   });

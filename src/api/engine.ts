@@ -12,13 +12,25 @@ import { ok, fromError } from './envelope.js';
 import { operateNodeIn, operateTaskIn, type OperationResult } from './commands.js';
 import { missingMessage, nodeDetailAt, taskStatusAt, tasksStatusAt } from './queries.js';
 import { taskListAt, taskNodesAt, taskSummaryAt } from './overview.js';
+import { PolicyScheduler, systemTimers, type Timers } from '../policy/index.js';
 import type { NodeDetail, NodeStatus, TaskListItem, TaskNodesPage, TaskStatusEntry, TaskSummary } from '../query/index.js';
 import { Store, type StoreOptions } from '../store/index.js';
+import { compileTaskUrl, type TaskUrl } from './task-url.js';
 import type { Envelope, RequestContext } from './types.js';
 
 export interface EngineOptions extends StoreOptions {
   /** hears errors that are not PipestateErrors (bugs); default: written to stderr */
   readonly onUnexpectedError?: (error: unknown) => void;
+  /**
+   * When the engine's own operations (auto_retry and timeout policies) fall due, on `clock`.
+   * Default: node's timers. Tests pass a ManualClock as both `clock` and `timers`.
+   */
+  readonly timers?: Timers;
+  /**
+   * get_tasks_status `url` of a task: a template with {task_id}, {project_id}, {bk_biz_id}, e.g.
+   * `https://sops.example.com/taskflow/execute/{project_id}/?instance_id={task_id}`. Default: "".
+   */
+  readonly taskUrl?: string;
 }
 
 const reportToStderr = (error: unknown): void => {
@@ -38,13 +50,21 @@ function contextOf(ctx: unknown): RequestContext {
 
 export class Engine extends Store {
   private readonly onUnexpected: (error: unknown) => void;
+  private readonly taskUrl: TaskUrl;
+  /** performs the nodes' auto_retry and timeout policies */
+  readonly policies: PolicyScheduler;
 
   constructor(options: EngineOptions = {}) {
     super(options);
     this.onUnexpected = options.onUnexpectedError ?? reportToStderr;
+    this.taskUrl = compileTaskUrl(options.taskUrl);
+    this.policies = new PolicyScheduler(this, options.timers ?? systemTimers(this.clock), (e) => this.onUnexpected(e));
   }
 
-  /** get_task_status (SPEC §3): `{bk_biz_id, task_id, subprocess_id?, with_ex_data?, scope?}`. */
+  /**
+   * get_task_status (SPEC §3): `{bk_biz_id, task_id, subprocess_id?, with_ex_data?,
+   * with_failed_node_info?, with_auto_retry_status?, scope?}`.
+   */
   getTaskStatus(request: unknown, ctx?: RequestContext): Envelope<NodeStatus> {
     return this.answer(ctx, (c) => taskStatusAt(this.snapshot(), request, this.clock(), c));
   }
@@ -56,16 +76,19 @@ export class Engine extends Store {
   getTasksStatus(request: unknown, ctx?: RequestContext): Envelope<TaskStatusEntry[]> {
     const c = contextOf(ctx);
     try {
-      const { data, missing } = tasksStatusAt(this.snapshot(), request, this.clock(), c);
+      const { data, missing } = tasksStatusAt(this.snapshot(), request, this.clock(), c, this.taskUrl);
       return { ...ok(data, c), message: missingMessage(missing) };
     } catch (error) {
       return this.failed(error, c);
     }
   }
 
-  /** get_task_node_detail (SPEC §4): `{bk_biz_id, task_id, node_id, with_ex_data?, scope?}`. */
+  /**
+   * get_task_node_detail (SPEC §4): `{bk_biz_id, task_id, node_id, with_ex_data?, scope?,
+   * histories_limit?, histories_offset?}`; histories are paged from the newest (limits.ts).
+   */
   getTaskNodeDetail(request: unknown, ctx?: RequestContext): Envelope<NodeDetail> {
-    return this.answer(ctx, (c) => nodeDetailAt(this.snapshot(), request, this.clock(), c));
+    return this.answer(ctx, (c) => nodeDetailAt(this.snapshot(), request, this.clock(), c, this.limits));
   }
 
   /** get_task_summary: `{bk_biz_id, task_id, subprocess_id?, scope?}` → counts per state, progress, times of the subtree. */

@@ -5,7 +5,7 @@
  */
 import { STATES, type State } from '../lifecycle/index.js';
 import { invalid } from '../model/index.js';
-import { flag, id, nodeId, optional, required, scoped, text, type FlagInput, type IdInput, type Reader, type Scope } from './requests.js';
+import { count, flag, nodeId, optional, required, scoped, taskId, text, type FlagInput, type IdInput, type Reader, type Scope } from './requests.js';
 
 export interface GetTaskSummaryRequest {
   readonly bk_biz_id: IdInput;
@@ -42,13 +42,6 @@ export interface GetTaskNodesRequest {
   readonly limit?: number | string;
 }
 
-/** A non-negative whole number: JSON numbers, or digit strings from a query string. */
-const count: Reader<number> = (v, field) => {
-  const n = typeof v === 'string' && /^[0-9]{1,15}$/.test(v) ? Number(v) : v;
-  if (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) return n;
-  throw invalid(field, 'must be a whole number, 0 or more');
-};
-
 /** Root states: one, a list, or one comma-separated string of them; none at all is no filter. */
 const stateList: Reader<State[]> = (v, field) => {
   const items = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : Array.isArray(v) ? v : undefined;
@@ -78,7 +71,7 @@ const timeZone: Reader<string> = (v, field) => {
 /** A flag whose absence means "no filter" rather than false. */
 const filter = optional(flag, undefined);
 
-export const TASK_SUMMARY = { ...scoped, task_id: required(id), subprocess_id: optional(nodeId, undefined) };
+export const TASK_SUMMARY = { ...scoped, task_id: required(taskId), subprocess_id: optional(nodeId, undefined) };
 
 /** bk-sops caps a page of get_task_list at 200 tasks, silently; so does pipestate. */
 export const TASK_LIST_MAX = 200;
@@ -100,7 +93,7 @@ export const TASK_NODES_DEFAULT = 1_000;
 export const TASK_NODES_MAX = 5_000;
 export const TASK_NODES = {
   ...scoped,
-  task_id: required(id),
+  task_id: required(taskId),
   offset: optional(count, 0),
   limit: optional(count, TASK_NODES_DEFAULT),
 };

@@ -3,18 +3,32 @@
  * the same arguments give the same answer, and a snapshot taken earlier answers as it did then.
  * They throw PipestateErrors; the engine turns them into envelopes.
  */
-import { nodeDetail, statusTree, taskStatusEntry, type NodeDetail, type NodeStatus, type TaskStatusEntry } from '../query/index.js';
-import type { Snapshot } from '../store/index.js';
+import {
+  autoRetryStatus, failedNodeIds, failedNodeInfo, nodeDetail, statusTree, taskStatusEntry,
+  type NodeDetail, type NodeStatus, type TaskStatusEntry,
+} from '../query/index.js';
+import { invalid } from '../model/index.js';
+import type { Snapshot, StoreLimits } from '../store/index.js';
 import { NODE_DETAIL, TASKS_STATUS, TASK_STATUS, parseRequest } from './requests.js';
 import { findTask, resolveNode, resolveProject, resolveTask } from './resolve.js';
+import { NO_URL, type TaskUrl } from './task-url.js';
 import type { RequestContext } from './types.js';
 
-/** get_task_status: the task's answer, or the subtree of `subprocess_id`. */
+/**
+ * get_task_status: the task's answer, or the subtree of `subprocess_id`; with `ex_data`,
+ * `failed_node_info` and `auto_retry_status` when asked (in that order, as bk-sops adds them).
+ */
 export function taskStatusAt(snap: Snapshot, request: unknown, now: number, ctx: RequestContext): NodeStatus {
   const r = parseRequest(TASK_STATUS, request);
   const task = resolveTask(snap, resolveProject(snap, r, ctx), r.task_id);
   const root = r.subprocess_id === undefined ? 0 : resolveNode(task, r.subprocess_id);
-  return statusTree(task, root, now, { withChildren: true, withExData: r.with_ex_data });
+  const answer = statusTree(task, root, now, { withChildren: true, withExData: r.with_ex_data });
+  if (r.with_failed_node_info || r.with_auto_retry_status) {
+    const info = failedNodeInfo(task, failedNodeIds(answer));
+    if (r.with_failed_node_info) answer.failed_node_info = info;
+    if (r.with_auto_retry_status) answer.auto_retry_status = autoRetryStatus(info);
+  }
+  return answer;
 }
 
 export interface TasksStatus {
@@ -25,7 +39,7 @@ export interface TasksStatus {
 }
 
 /** get_tasks_status: the tasks found in the project; the others are named in `missing`. */
-export function tasksStatusAt(snap: Snapshot, request: unknown, now: number, ctx: RequestContext): TasksStatus {
+export function tasksStatusAt(snap: Snapshot, request: unknown, now: number, ctx: RequestContext, url: TaskUrl = NO_URL): TasksStatus {
   const r = parseRequest(TASKS_STATUS, request);
   const project = resolveProject(snap, r, ctx);
   const data: TaskStatusEntry[] = [];
@@ -33,7 +47,7 @@ export function tasksStatusAt(snap: Snapshot, request: unknown, now: number, ctx
   for (const taskId of new Set(r.task_id_list)) {
     const task = findTask(snap, project, taskId);
     if (task === undefined) missing.push(taskId);
-    else data.push(taskStatusEntry(task, now, r.include_children_status));
+    else data.push(taskStatusEntry(task, now, r.include_children_status, url(task.task, task.project)));
   }
   return { data, missing };
 }
@@ -44,9 +58,17 @@ export function missingMessage(missing: readonly string[]): string {
   return missing.length === 1 ? `task ${missing[0]} does not exist` : `tasks ${missing.join(', ')} do not exist`;
 }
 
-/** get_task_node_detail: the node's answer plus its ended attempts. */
-export function nodeDetailAt(snap: Snapshot, request: unknown, now: number, ctx: RequestContext): NodeDetail {
+/** The histories limits a node detail reads: the store's limits. */
+export type HistoriesLimits = Pick<StoreLimits, 'historiesDefaultLimit' | 'historiesMaxLimit'>;
+
+/**
+ * get_task_node_detail: the node's answer plus one page of its ended attempts: `histories_limit`
+ * (default and maximum from `limits`) after skipping the `histories_offset` newest.
+ */
+export function nodeDetailAt(snap: Snapshot, request: unknown, now: number, ctx: RequestContext, limits: HistoriesLimits): NodeDetail {
   const r = parseRequest(NODE_DETAIL, request);
+  const limit = r.histories_limit ?? limits.historiesDefaultLimit;
+  if (limit > limits.historiesMaxLimit) throw invalid('histories_limit', `must be at most ${limits.historiesMaxLimit}`);
   const task = resolveTask(snap, resolveProject(snap, r, ctx), r.task_id);
-  return nodeDetail(task, resolveNode(task, r.node_id), now, r.with_ex_data);
+  return nodeDetail(task, resolveNode(task, r.node_id), now, r.with_ex_data, { offset: r.histories_offset, limit });
 }

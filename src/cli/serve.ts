@@ -45,6 +45,15 @@ export interface Service {
 
 const LOOPBACK: ReadonlySet<string> = new Set(['127.0.0.1', '::1', 'localhost']);
 
+/** Why listening failed, in words that say what to change (all are configuration errors: exit 2). */
+const LISTEN_ERRORS: ReadonlyMap<string, (host: string, port: number) => string> = new Map([
+  ['EADDRINUSE', (host: string, port: number) => `port ${port} on ${host} is in use; pass --port <n>`],
+  ['EACCES', (host: string, port: number) => `not allowed to listen on ${host}:${port}`],
+  ['ENOTFOUND', (host: string) => `--host ${host} is not a known host name`],
+  ['EAI_AGAIN', (host: string) => `--host ${host} could not be resolved (name service unavailable)`],
+  ['EADDRNOTAVAIL', (host: string) => `--host ${host} is not an address of this machine`],
+]);
+
 const NO_AUTH_BANNER = [
   '',
   '  !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
@@ -60,8 +69,14 @@ export async function startService(o: ServeOptions): Promise<Service> {
     throw new ConfigError(`no configuration: pass --config <file> or set ${ENV.config} (config/demo.json is an example)`);
   }
   const config = resolveConfig(o.configPath, o.env);
-  const engine = createEngine();
   const source = o.configPath ?? o.env[ENV.config];
+  let engine: Engine;
+  try {
+    engine = createEngine({ quotas: config.quotas, taskUrl: config.task_url });
+  } catch (error) {
+    if (error instanceof PipestateError) throw new ConfigError(`${source}: task_url: ${error.message}`);
+    throw error;
+  }
   for (const [i, project] of config.projects.entries()) {
     try {
       engine.createProject(project);
@@ -80,8 +95,9 @@ export async function startService(o: ServeOptions): Promise<Service> {
   } catch (error) {
     server.close();
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new ConfigError(`port ${o.port} on ${o.host} is in use; pass --port <n>`);
-    if (code === 'EACCES') throw new ConfigError(`not allowed to listen on ${o.host}:${o.port}`);
+    const why = code === undefined ? undefined : LISTEN_ERRORS.get(code);
+    if (why !== undefined) throw new ConfigError(why(o.host, o.port));
+    if (code !== undefined) throw new ConfigError(`cannot listen on ${o.host}:${o.port} (${code})`);
     throw error;
   }
   const { address, port } = server.address() as AddressInfo;

@@ -3,3 +3,5 @@ export * from './types.js';
 export * from './errors.js';
 export * from './definition.js';
 export * from './json.js';
+export * from './policy.js';
+export * from './task-id.js';

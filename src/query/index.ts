@@ -1,6 +1,7 @@
 /** The query layer: snapshot + task + node + clock → the answers of SPEC §3.2–3.4 and §4. */
 export { statusTree, type TreeOptions } from './status-tree.js';
-export { taskStatusEntry, nodeDetail } from './views.js';
+export { taskStatusEntry, nodeDetail, type HistoriesPage } from './views.js';
+export { failedNodeIds, failedNodeInfo, autoRetryStatus } from './failed-nodes.js';
 export { taskSummary, taskListItem, taskNodesPage, numericId, type PageLimits } from './overview.js';
 export type { TaskSummary, TaskListItem, TaskNodesPage, TaskNodeRow, AttemptRow, Progress, StateCounts } from './overview-types.js';
 export { shownState } from './derive.js';
@@ -8,5 +9,5 @@ export { roundHalfEven, elapsedSeconds } from './elapsed.js';
 export { ZonedTimeFormat } from './zoned-format.js';
 export { isoUtcText } from './time-text.js';
 export type {
-  ShownState, IdKeyed, NodeStatus, NodeStatusSummary, TaskStatusEntry, HistoryEntry, NodeDetail,
+  ShownState, IdKeyed, NodeStatus, NodeStatusSummary, TaskStatusEntry, HistoryEntry, NodeDetail, FailedNodeInfo, AutoRetryStatus,
 } from './types.js';

@@ -79,8 +79,8 @@ export interface TaskNodeRow extends AttemptRow {
   ex_data: Json;
   /** the newest ended attempts, oldest first */
   attempts: AttemptRow[];
-  /** older ended attempts exist beyond `attempts` (get_task_node_detail has them all) */
-  more_attempts: boolean;
+  /** ended attempts in all, kept or dropped by the store's cap: the newest of them are `attempts` */
+  attempts_ended: number;
 }
 
 /** get_task_nodes: nodes [offset, next_offset) in preorder (a node's parent comes before it). */

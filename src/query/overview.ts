@@ -6,7 +6,7 @@
  * Counts come from the store's roll-ups, never from a walk of the subtree.
  */
 import { TRAIT_ERROR_IGNORABLE, kindOf, type Project } from '../model/index.js';
-import { progressOf, recentHistoryAt, recordAt, rollupAt, type Rollup, type TaskView } from '../store/index.js';
+import { historyPageAt, progressOf, recordAt, rollupAt, type Rollup, type TaskView } from '../store/index.js';
 import { elapsedAt, timesOf } from './record-times.js';
 import { statusTree } from './status-tree.js';
 import { isoUtcText } from './time-text.js';
@@ -89,7 +89,8 @@ export function taskNodesPage(task: TaskView, offset: number, limits: PageLimits
   let i = offset;
   for (; i < def.size && nodes.length < limits.nodes; i++) {
     const r = recordAt(task, i);
-    const history = recentHistoryAt(task, i, limits.attemptsPerNode);
+    // the newest attempts only (a history is capped, but its cap is the store's to choose)
+    const history = historyPageAt(task, i, 0, limits.attemptsPerNode);
     // Error data is whatever the orchestrator sent: a page of failed nodes must not grow without bound.
     const chars = r.ex_data === undefined ? 0 : JSON.stringify(r.ex_data).length;
     if (nodes.length > 0 && (attempts + history.attempts.length > limits.attempts || exDataChars + chars > limits.exDataChars)) break;
@@ -104,7 +105,7 @@ export function taskNodesPage(task: TaskView, offset: number, limits: PageLimits
         state: a.state, loop: a.loop, retry: a.retry, skip: a.skip, error_ignored: a.error_ignored,
         started_at: iso(a.started_at), finished_at: iso(a.finished_at),
       })),
-      more_attempts: history.more,
+      attempts_ended: history.total + history.dropped,
     });
   }
   return {

@@ -115,6 +115,25 @@ export function set<T>(t: Trie<T>, i: number, value: T, edit: Edit, from = NO_CL
   return root === trie.root ? trie : { root, shift: trie.shift, classes: trie.classes };
 }
 
+function unsetIn(node: Node, shift: number, i: number, edit: Edit, classes: number, cls: number): Node | undefined {
+  if (node[COUNTS + cls] === 1) return undefined; // the only value beneath: the whole node goes
+  const n = editable(node, edit, classes);
+  n[COUNTS + cls] = (n[COUNTS + cls] as number) - 1;
+  const slot = (i >>> shift) & MASK;
+  n[slot] = shift === 0 ? undefined : unsetIn(n[slot] as Node, shift - BITS, i, edit, classes, cls);
+  return n;
+}
+
+/**
+ * Clears slot i of a vector in which every value is in class `cls`, dropping every node left
+ * without a value, so that a vector of tasks keeps nothing of the ones removed from it: its size
+ * follows the live values, not every value it ever held.
+ */
+export function unset<T>(t: Trie<T>, i: number, edit: Edit, cls = 0): Trie<T> {
+  if (get(t, i) === undefined) return t;
+  return { root: unsetIn(t.root!, t.shift, i, edit, t.classes, cls), shift: t.shift, classes: t.classes };
+}
+
 /** How many values beneath a node are in any class of `classes` (a list of class numbers). */
 function weight(node: Node, classes: readonly number[]): number {
   let w = 0;
@@ -177,14 +196,4 @@ export function countClasses<T>(t: Trie<T>, lo: number, hi: number, classOf: (v:
     }
   };
   walk(t.root, t.shift, 0);
-}
-
-/** Calls `visit` for every slot in [lo, hi) with its value (undefined when never written). */
-export function forEachInRange<T>(t: Trie<T>, lo: number, hi: number, visit: (v: T | undefined, i: number) => void): void {
-  for (let i = lo; i < hi;) {
-    let node = t.root;
-    for (let s = t.shift; s > 0 && node !== undefined; s -= BITS) node = node[(i >>> s) & MASK] as Node | undefined;
-    const leafEnd = Math.min(hi, (i | MASK) + 1);
-    for (; i < leafEnd; i++) visit(node === undefined ? undefined : (node[i & MASK] as T | undefined), i);
-  }
 }

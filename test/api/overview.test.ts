@@ -1,6 +1,6 @@
 /** get_task_summary, get_task_list and get_task_nodes, pinned as exact JSON; their refusals. */
 import { describe, expect, it } from 'vitest';
-import { CTX, clockedEngine, leaf, pipe, sub, version, withProjects } from './helpers.js';
+import { CTX, T0, clockedEngine, leaf, pipe, sub, version, withProjects } from './helpers.js';
 
 /** Task 10: r → a, s → (s1, s2), b (error_ignorable); a failed, s running with s1 finished. */
 function setup() {
@@ -125,6 +125,14 @@ describe('get_task_list', () => {
     expect(ids({ limit: 0 })).toEqual([[], 3]);
   });
 
+  it('leaves a deleted task out, and lists a task registered again under its id once', () => {
+    const { e } = many();
+    e.deleteTask('12');
+    expect([e.getTaskList({ bk_biz_id: '2' }).data!.map((t) => t.id), e.getTaskList({ bk_biz_id: '2', is_finished: true }).count]).toEqual([[11, 10], 0]);
+    e.createTask({ id: '12', project_id: '1', name: 'backup again', pipeline: pipe('q', leaf('x')) });
+    expect(e.getTaskList({ bk_biz_id: '2' }).data!.map((t) => [t.id, t.name])).toEqual([[12, 'backup again'], [11, 'deploy api'], [10, 'deploy web']]);
+  });
+
   it('writes times in expected_timezone, as bk-sops does', () => {
     const { e } = many();
     expect(e.getTaskList({ bk_biz_id: '2', limit: 1, expected_timezone: 'america/new_york' }).data![0]).toMatchObject({
@@ -167,13 +175,13 @@ describe('get_task_nodes', () => {
         total: 6, offset: 0, next_offset: 3,
         nodes: [
           { id: 'r', name: 'r', kind: 'pipeline', parent: -1, error_ignorable: false, state: 'RUNNING', version: version(1), loop: 1, retry: 0,
-            skip: false, error_ignored: false, started_at: '2020-08-17T12:13:53.200Z', finished_at: null, ex_data: null, attempts: [], more_attempts: false },
+            skip: false, error_ignored: false, started_at: '2020-08-17T12:13:53.200Z', finished_at: null, ex_data: null, attempts: [], attempts_ended: 0 },
           { id: 'a', name: 'a', kind: 'activity', parent: 0, error_ignorable: false, state: 'RUNNING', version: version(5), loop: 1, retry: 1,
             skip: false, error_ignored: false, started_at: '2020-08-17T12:13:58.200Z', finished_at: null, ex_data: null,
             attempts: [{ state: 'FAILED', loop: 1, retry: 0, skip: false, error_ignored: false, started_at: '2020-08-17T12:13:54.200Z', finished_at: '2020-08-17T12:13:56.200Z' }],
-            more_attempts: false },
+            attempts_ended: 1 },
           { id: 's', name: 's', kind: 'subprocess', parent: 0, error_ignorable: false, state: 'RUNNING', version: version(3), loop: 1, retry: 0,
-            skip: false, error_ignored: false, started_at: '2020-08-17T12:13:54.200Z', finished_at: null, ex_data: null, attempts: [], more_attempts: false },
+            skip: false, error_ignored: false, started_at: '2020-08-17T12:13:54.200Z', finished_at: null, ex_data: null, attempts: [], attempts_ended: 0 },
         ],
       },
       code: 0, message: '', request_id: 'req', trace_id: 'trace',
@@ -182,7 +190,7 @@ describe('get_task_nodes', () => {
     expect([rest.offset, rest.next_offset, rest.nodes.map((n) => [n.id, n.parent, n.error_ignorable])]).toEqual([3, null, [['s1', 2, false], ['s2', 2, false], ['b', 0, true]]]);
   });
 
-  it('keeps the newest 100 ended attempts of a node and says there are more', () => {
+  it('keeps the newest 100 ended attempts of a node and says how many it has had', () => {
     const { e } = setup();
     for (let k = 0; k < 105; k++) {
       e.retry('10', 'a');
@@ -190,11 +198,11 @@ describe('get_task_nodes', () => {
       e.fail('10', 'a');
     }
     const a = e.getTaskNodes({ bk_biz_id: '2', task_id: '10', offset: 1, limit: 1 }).data!.nodes[0];
-    expect([a.attempts.length, a.more_attempts, a.attempts[0].retry, a.attempts[99].retry]).toEqual([100, true, 5, 104]);
+    expect([a.attempts.length, a.attempts_ended, a.attempts[0].retry, a.attempts[99].retry]).toEqual([100, 105, 5, 104]);
   });
 
   it('ends a page early rather than carry more than 4 Mi characters of error data', () => {
-    const { e } = setup();
+    const e = withProjects(clockedEngine(T0, { limits: { maxNodeExDataBytes: 8 << 20, historiesMaxLimit: 10, historiesDefaultLimit: 10 } })).engine;
     const big = 'x'.repeat(3 << 20);
     e.createTask({ id: '20', project_id: '1', name: 'loud', pipeline: pipe('r', leaf('a'), leaf('b'), leaf('c')) });
     e.start('20', 'r');

@@ -6,15 +6,19 @@
  */
 import { request } from 'node:http';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../src/api/http/routes.js';
 import { ALPHA, BETA, ENVELOPE_KEYS, OPS, PIPELINE, harness, type Harness } from './helpers.js';
+import { runs } from '../fc-runs.js';
 
+// A fresh server per test, made in beforeEach rather than once in beforeAll: code a beforeAll
+// runs belongs to no test, and Stryker would count the engine code it reaches as static (each
+// such mutant then runs the whole suite).
 let h: Harness;
-beforeAll(async () => {
+beforeEach(async () => {
   h = await harness({ bodyLimitBytes: 16 * 1024 });
 });
-afterAll(async () => {
+afterEach(async () => {
   await h.close();
 });
 
@@ -123,14 +127,14 @@ describe('fuzz: every route', () => {
         const before = h.engine.snapshot();
         const query = new URLSearchParams({ ...creds, ...params }).toString();
         check(route, m, await exchange(m, `${route}?${query}`, undefined), before);
-      }), { numRuns: 300 });
+      }), { numRuns: runs('httpFuzz') });
   });
 
   it('arbitrary raw query strings', async () => {
     await fc.assert(fc.asyncProperty(routePath, method, rawQuery, async (route, m, query) => {
       const before = h.engine.snapshot();
       check(route, m, await exchange(m, `${route}?${new URLSearchParams(ALPHA).toString()}&${query}`, undefined), before);
-    }), { numRuns: 300 });
+    }), { numRuns: runs('httpFuzz') });
   });
 
   it('arbitrary JSON bodies, objects or not', async () => {
@@ -141,7 +145,7 @@ describe('fuzz: every route', () => {
     await fc.assert(fc.asyncProperty(routePath, fc.constantFrom('POST', 'POST', 'GET', 'PUT'), body, async (route, m, text) => {
       const before = h.engine.snapshot();
       check(route, m, await exchange(m, route, text, 'application/json'), before);
-    }), { numRuns: 300 });
+    }), { numRuns: runs('httpFuzz') });
   });
 
   it('arbitrary body bytes and content types', async () => {
@@ -150,7 +154,7 @@ describe('fuzz: every route', () => {
     await fc.assert(fc.asyncProperty(routePath, bytes, type, async (route, text, contentType) => {
       const before = h.engine.snapshot();
       check(route, 'POST', await exchange('POST', `${route}?${new URLSearchParams(ALPHA).toString()}`, text, contentType), before);
-    }), { numRuns: 200 });
+    }), { numRuns: runs('httpFuzzBytes') });
   });
 
   it('the server is still up and answering afterwards', async () => {

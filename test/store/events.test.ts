@@ -46,7 +46,7 @@ describe('node events', () => {
     expect(events.nodes).toEqual([{
       seq: 2, taskId: '10', nodeId: 'root', operation: 'start', from: 'CREATED', to: 'RUNNING', at: 2_000,
       record: {
-        state: 'RUNNING', version: hexVersion(1), loop: 1, retry: 0, skip: false, error_ignored: false,
+        state: 'RUNNING', version: hexVersion(1), loop: 1, retry: 0, auto_retry_times: 0, skip: false, error_ignored: false,
         started_at: 2_000, finished_at: null, state_refresh_at: 2_000, ex_data: undefined,
       },
     }]);

@@ -1,5 +1,5 @@
 /**
- * Request parameters: the query string, the body (JSON or form-encoded), read with a size limit
+ * Request parameters: the query string, the body (a JSON object, else form fields), read with a size limit
  * and a deadline so that a large or slow body cannot hold the server's memory or a socket.
  * Values from query strings stay strings ("10" is not turned into 10): the engine validates the
  * fields, and SPEC §3.1 says which strings it accepts for which types.
@@ -64,17 +64,21 @@ function parseBody(raw: Buffer, contentType: string | undefined, listFields: Rea
     throw malformedJson();
   }
   if (text.trim() === '') return {};
-  if ((contentType ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
-    return queryParams(new URLSearchParams(text), listFields);
-  }
+  // A body that parses as a JSON object is JSON, whatever it is labelled (bk-sops reads every
+  // body as JSON, and `curl -d '{…}'` labels it a form); otherwise a form is form fields.
   let value: unknown;
+  let parsed = true;
   try {
     value = JSON.parse(text);
   } catch {
-    throw malformedJson();
+    parsed = false;
   }
-  if (!isPlainObject(value)) throw notAnObject();
-  return value;
+  if (parsed && isPlainObject(value)) return value;
+  if ((contentType ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+    return queryParams(new URLSearchParams(text), listFields);
+  }
+  if (!parsed) throw malformedJson();
+  throw notAnObject();
 }
 
 function readRaw(req: IncomingMessage, { limitBytes, timeoutMs }: BodyOptions): Promise<Buffer> {

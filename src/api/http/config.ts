@@ -8,9 +8,14 @@
  * }
  *
  * `projects` of an app lists the project ids it may see, or is "*" for every project.
+ *
+ * An optional `quotas` says what each project may hold (docs/service-limits.md):
+ * `{ "default": { "maxTasks": …, "maxNodes": …, "maxExDataBytes": …, "maxHistories": … },
+ *    "projects": { "1": { "maxTasks": … } } }`, each over the built-in defaults.
  */
 import { readFileSync } from 'node:fs';
-import type { ProjectInput } from '../../model/index.js';
+import { PipestateError, type ProjectInput } from '../../model/index.js';
+import { quotasOf, type QuotaTable } from '../../store/index.js';
 
 export interface AppConfig {
   readonly bk_app_code: string;
@@ -22,6 +27,10 @@ export interface AppConfig {
 export interface ServiceConfig {
   readonly projects: readonly ProjectInput[];
   readonly apps: readonly AppConfig[];
+  /** per-project quotas over the defaults; absent: the defaults for every project */
+  readonly quotas?: QuotaTable;
+  /** get_tasks_status `url` template ({task_id}, {project_id}, {bk_biz_id}); absent: "" */
+  readonly task_url?: string;
 }
 
 /** Environment variables the service reads. */
@@ -41,7 +50,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const isObject = (v: unknown): v is Readonly<Record<string, unknown>> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const TOP_KEYS: ReadonlySet<string> = new Set(['projects', 'apps', '$comment']);
+const TOP_KEYS: ReadonlySet<string> = new Set(['projects', 'apps', 'quotas', 'task_url', '$comment']);
 const PROJECT_KEYS: ReadonlySet<string> = new Set(['id', 'bk_biz_id', 'name', 'time_zone']);
 const APP_KEYS: ReadonlySet<string> = new Set(['bk_app_code', 'bk_app_secret', 'projects']);
 
@@ -80,7 +89,27 @@ export function parseConfig(json: unknown, source = 'config'): ServiceConfig {
     if (codes.has(app.bk_app_code)) throw new ConfigError(`${source}: app ${app.bk_app_code} is configured twice`);
     codes.add(app.bk_app_code);
   }
-  return { projects, apps };
+  if (json.task_url !== undefined && typeof json.task_url !== 'string') throw new ConfigError(`${source}: task_url must be a string`);
+  return {
+    projects, apps,
+    ...(json.quotas === undefined ? {} : { quotas: parseQuotas(json.quotas, source, ids) }),
+    ...(typeof json.task_url === 'string' ? { task_url: json.task_url } : {}),
+  };
+}
+
+/** The quota table, checked as the engine will read it, and naming configured projects only. */
+function parseQuotas(raw: unknown, source: string, projectIds: ReadonlySet<string>): QuotaTable {
+  try {
+    quotasOf(raw as QuotaTable);
+  } catch (error) {
+    if (error instanceof PipestateError) throw new ConfigError(`${source}: ${error.message}`);
+    throw error;
+  }
+  const table = raw as QuotaTable;
+  for (const id of Object.keys(table.projects ?? {})) {
+    if (!projectIds.has(id)) throw new ConfigError(`${source}: quotas.projects names project ${JSON.stringify(id)}, which is not configured`);
+  }
+  return table;
 }
 
 function parseApp(a: unknown, where: string, source: string, projectIds: ReadonlySet<string>): AppConfig {
@@ -142,5 +171,5 @@ export function resolveConfig(path: string | undefined, env: Env): ServiceConfig
       if (!ids.has(p)) throw new ConfigError(`${ENV.appProjects} names project ${JSON.stringify(p)}, which is not configured`);
     }
   }
-  return { projects: base.projects, apps: [...base.apps.filter((a) => a.bk_app_code !== extra.bk_app_code), extra] };
+  return { ...base, apps: [...base.apps.filter((a) => a.bk_app_code !== extra.bk_app_code), extra] };
 }

@@ -8,7 +8,7 @@ import type { Envelope, RequestContext } from '../types.js';
 /** An in-process API of SPEC §3–4: request in, envelope out, never throws. */
 export type ApiMethod = (request: unknown, ctx?: RequestContext) => Envelope<unknown> | Promise<Envelope<unknown>>;
 
-export interface EnginePort extends Pick<Store, 'createTask' | 'apply' | 'snapshot' | 'on' | 'off'> {
+export interface EnginePort extends Pick<Store, 'createTask' | 'deleteTask' | 'apply' | 'snapshot' | 'on' | 'off'> {
   readonly getTaskStatus: ApiMethod;
   readonly getTasksStatus: ApiMethod;
   readonly getTaskNodeDetail: ApiMethod;

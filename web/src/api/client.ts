@@ -3,10 +3,9 @@
  * X-Bkapi-Authorization header (never in a URL), answers as the envelope. A refusal is returned
  * as it came, so the page can show the message exactly as the service wrote it.
  */
-import type { Scope } from '../../../src/api/requests.js';
-import type { Envelope as BaseEnvelope } from '../../../src/api/types.js';
-
-export type { Scope };
+// The page is a client of the HTTP API: it reads answers as they arrive, and imports nothing
+// from the service's request layer (which holds Node-only code).
+export type Scope = 'cmdb_biz' | 'project';
 
 export interface Credentials {
   readonly appCode: string;
@@ -17,8 +16,14 @@ export interface Credentials {
   readonly scope: Scope;
 }
 
-/** The envelope of every answer (SPEC §3.5); get_task_list adds `count`, the tasks matching. */
-export type Envelope<T> = BaseEnvelope<T> & { readonly count?: number };
+/** The envelope of every answer (SPEC §3.5), as it arrives; get_task_list adds `count`, the tasks matching. */
+export interface Envelope<T> {
+  readonly result: boolean;
+  readonly data: T | null;
+  readonly code: number;
+  readonly message: string;
+  readonly count?: number;
+}
 
 export const ESB = '/api/c/compapi/v2/sops/';
 
@@ -58,7 +63,7 @@ export class ApiClient {
     try {
       return JSON.parse(text) as Envelope<T>;
     } catch {
-      return { result: false, data: null, code: res.status, message: `HTTP ${res.status}: ${text.slice(0, 200)}`, request_id: '', trace_id: '' };
+      return { result: false, data: null, code: res.status, message: `HTTP ${res.status}: ${text.slice(0, 200)}` };
     }
   }
 }

@@ -54,7 +54,8 @@ export interface NodeModel {
   exData: Json | null;
   /** ended attempts, oldest first (the newest ATTEMPTS_KEPT) */
   attempts: Attempt[];
-  moreAttempts: boolean;
+  /** ended attempts in all: attempt k of `attempts` is number ended - attempts.length + k + 1 */
+  ended: number;
   /** the cursor of the page the node came from: changes at or below it are already in */
   seen: number;
 }
@@ -106,7 +107,7 @@ export class TaskModel {
           state: a.state, loop: a.loop, retry: a.retry, skip: a.skip, errorIgnored: a.error_ignored,
           startedAt: ms(a.started_at), finishedAt: ms(a.finished_at),
         })),
-        moreAttempts: n.more_attempts,
+        ended: n.attempts_ended,
         seen: page.cursor,
       };
       this.nodes.push(node);
@@ -135,10 +136,8 @@ export class TaskModel {
         state: n.state, loop: n.loop, retry: n.retry, skip: n.skip, errorIgnored: n.errorIgnored,
         startedAt: n.startedAt, finishedAt: n.finishedAt,
       });
-      if (n.attempts.length > ATTEMPTS_KEPT) {
-        n.attempts.shift();
-        n.moreAttempts = true;
-      }
+      n.ended++;
+      if (n.attempts.length > ATTEMPTS_KEPT) n.attempts.shift();
     }
     n.state = c.state;
     n.version = c.version;

@@ -22,7 +22,7 @@ export interface Bar {
 /** The bars of one node, oldest first; a node that never started has none. */
 export function barsOf(n: NodeModel, now: number): Bar[] {
   const bars: Bar[] = [];
-  const first = n.moreAttempts ? 0 : 1;
+  const first = n.ended - n.attempts.length + 1;
   n.attempts.forEach((a, k) => {
     if (a.startedAt === null) return;
     bars.push({ start: a.startedAt, end: a.finishedAt ?? a.startedAt, state: a.state, open: false, loop: a.loop, retry: a.retry, attempt: first + k });

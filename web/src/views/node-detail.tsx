@@ -36,7 +36,7 @@ interface Pending {
 
 export function NodeDetailPanel(p: NodeDetailProps) {
   const n = p.model.nodes[p.index];
-  const [histories, setHistories] = useState<HistoryEntry[] | undefined>(undefined);
+  const [histories, setHistories] = useState<{ entries: HistoryEntry[]; total: number; dropped: number } | undefined>(undefined);
   const [summary, setSummary] = useState<TaskSummary | undefined>(undefined);
   const [page, setPage] = useState(0);
   const [pending, setPending] = useState<Pending | undefined>(undefined);
@@ -50,8 +50,13 @@ export function NodeDetailPanel(p: NodeDetailProps) {
 
   useEffect(() => {
     const stop = new AbortController();
-    void p.client.get<NodeDetail>('get_task_node_detail', { task_id: p.model.taskId, node_id: n.id }, stop.signal)
-      .then((env) => setHistories(env.result ? env.data!.histories : []))
+    // a page of ended attempts, counted from the newest (the service pages them)
+    void p.client.get<NodeDetail>('get_task_node_detail', {
+      task_id: p.model.taskId, node_id: n.id, histories_offset: page * HISTORY_PAGE, histories_limit: HISTORY_PAGE,
+    }, stop.signal)
+      .then((env) => setHistories(env.result
+        ? { entries: env.data!.histories, total: env.data!.histories_total, dropped: env.data!.histories_dropped }
+        : { entries: [], total: 0, dropped: 0 }))
       .catch(() => undefined);
     if (n.container) {
       void p.client.get<TaskSummary>('get_task_summary', { task_id: p.model.taskId, subprocess_id: n.id }, stop.signal)
@@ -59,7 +64,7 @@ export function NodeDetailPanel(p: NodeDetailProps) {
         .catch(() => undefined);
     } else setSummary(undefined);
     return () => stop.abort();
-  }, [p.index, p.seen]);
+  }, [p.index, p.seen, page]);
 
   const offers = offeredOperations(OFFERS, { container: n.container, root: p.index === 0, errorIgnorable: n.errorIgnorable }, ancestorsOf(p.model, p.index), n.state);
 
@@ -82,9 +87,12 @@ export function NodeDetailPanel(p: NodeDetailProps) {
   };
 
   const look = lookOf(n.shown);
-  const shown = histories ?? [];
-  const pages = Math.max(1, Math.ceil(shown.length / HISTORY_PAGE));
-  const slice = shown.slice(page * HISTORY_PAGE, (page + 1) * HISTORY_PAGE);
+  const entries = histories?.entries ?? [];
+  const total = histories?.total ?? 0;
+  const dropped = histories?.dropped ?? 0;
+  const pages = Math.max(1, Math.ceil(total / HISTORY_PAGE));
+  /** attempt number of the k-th entry of the page (entries are oldest first; the page counts from the newest) */
+  const numberOf = (k: number) => dropped + total - (page * HISTORY_PAGE + entries.length - 1 - k);
   return (
     <aside class="detail" aria-label="node detail">
       <h2><span class={look.colour} role="img" aria-label={n.shown}>{look.symbol}</span> {p.index === 0 ? p.model.name : n.name || n.id}</h2>
@@ -120,23 +128,23 @@ export function NodeDetailPanel(p: NodeDetailProps) {
           </div>
         </div>
       )}
-      <h3>Attempts ({shown.length} ended{n.startedAt !== null ? ', 1 current' : ''})</h3>
-      {shown.length === 0 ? <p class="muted">No ended attempt.</p> : (
+      <h3>Attempts ({total + dropped} ended{n.startedAt !== null ? ', 1 current' : ''}{dropped > 0 ? `; the oldest ${dropped} not kept` : ''})</h3>
+      {total === 0 ? <p class="muted">No ended attempt.</p> : (
         <>
           <table class="histories">
             <thead><tr><th>#</th><th>state</th><th>retry</th><th>loop</th><th>started</th><th>finished</th><th>elapsed</th><th>error</th></tr></thead>
-            <tbody>{slice.map((h, k) => (
+            <tbody>{entries.map((h, k) => (
               <tr key={k}>
-                <td>{page * HISTORY_PAGE + k + 1}</td><td class={lookOf(h.state).colour}>{lookOf(h.state).symbol} {h.state}</td><td>{h.retry}</td><td>{h.loop}</td>
+                <td>{numberOf(k)}</td><td class={lookOf(h.state).colour}>{lookOf(h.state).symbol} {h.state}</td><td>{h.retry}</td><td>{h.loop}</td>
                 <td>{h.start_time}</td><td>{h.finish_time}</td><td>{h.elapsed_time}s</td><td class="mono">{h.ex_data === null ? '' : jsonText(h.ex_data)}</td>
               </tr>
             ))}</tbody>
           </table>
           {pages > 1 && (
             <div class="pager">
-              <button disabled={page === 0} onClick={() => setPage(page - 1)}>‹ earlier</button>
+              <button disabled={page + 1 >= pages} onClick={() => setPage(page + 1)}>‹ older</button>
               <span>{page + 1} / {pages}</span>
-              <button disabled={page + 1 >= pages} onClick={() => setPage(page + 1)}>later ›</button>
+              <button disabled={page === 0} onClick={() => setPage(page - 1)}>newer ›</button>
             </div>
           )}
         </>
