@@ -1,5 +1,6 @@
 /** Request validation (SPEC §3.1) and the error codes of §3.5, through the engine's five methods. */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { createEngine } from '../../src/index.js';
 import type { Engine, Envelope } from '../../src/index.js';
 import { CTX, clockedEngine, pipe, twoProjectTasks, withProjects } from './helpers.js';
 
@@ -133,6 +134,34 @@ describe('the envelope (SPEC §3.5)', () => {
     const env = c.engine.getTaskStatus({ bk_biz_id: '2', task_id: '10' }, { canSee: boom });
     expect(refusal(env)).toEqual([3599999, 'unexpected error']);
     expect(reported).toHaveLength(1);
+  });
+
+  it('every method answers 3599999 for an unexpected error, and reports the error itself', () => {
+    const reported: unknown[] = [];
+    const c = withProjects(clockedEngine(undefined, { onUnexpectedError: (err) => reported.push(err) }));
+    c.engine.createTask({ id: '10', project_id: '1', name: 'ten', pipeline: pipe('r') });
+    const boom = new Error('secret internals');
+    const request = { bk_biz_id: '2', task_id: '10', task_id_list: ['10'], node_id: 'r', action: 'pause' };
+    for (const method of ['getTaskStatus', 'getTasksStatus', 'getTaskNodeDetail', 'operateTask', 'operateNode'] as const) {
+      const env = c.engine[method](request, { ...CTX, canSee: () => { throw boom; } });
+      expect(env, method).toEqual({ result: false, data: null, code: 3599999, message: 'unexpected error', request_id: 'req', trace_id: 'trace' });
+    }
+    expect(reported).toEqual([boom, boom, boom, boom, boom]);
+  });
+
+  it('without onUnexpectedError, an unexpected error is written to stderr', () => {
+    const written: unknown[][] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => { written.push(args); });
+    try {
+      const engine = createEngine({ clock: () => 0 });
+      engine.createProject({ id: '1', bk_biz_id: '2', name: 'one' });
+      const boom = new Error('x');
+      const env = engine.getTaskStatus({ bk_biz_id: '2', task_id: '10' }, { canSee: () => { throw boom; } });
+      expect(env.code).toBe(3599999);
+      expect(written).toEqual([['pipestate: unexpected error answering a request', boom]]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('never throws even when onUnexpectedError throws', () => {
