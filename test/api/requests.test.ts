@@ -56,6 +56,16 @@ describe('get_task_status request fields', () => {
     }
   });
 
+  it('an id may be the integer 0 (a string of digits); negative, fractional or unsafe numbers are refused', () => {
+    expect(refusal(ask({ bk_biz_id: '2', task_id: 0 }))).toEqual([3540400, 'task 0 does not exist']);
+    expect(refusal(ask({ bk_biz_id: 0, task_id: '10' }))).toEqual([3540400, 'no project is bound to business 0']);
+    for (const task_id of [-1, 1.5, 2 ** 53, Number.NaN, '1e3', ' 10', '']) {
+      expect(refusal(ask({ bk_biz_id: '2', task_id })), String(task_id)).toEqual([3540000, 'invalid task_id: must be a string of 1..32 digits']);
+    }
+    const list = e.getTasksStatus({ bk_biz_id: '2', task_id_list: ' 10 ,, 99 ,' });
+    expect([list.code, list.message, list.data!.map((t) => t.id)]).toEqual([0, 'task 99 does not exist', ['10']]);
+  });
+
   it('reads only own fields: a prototype cannot supply one', () => {
     const req = Object.create({ bk_biz_id: '2', task_id: '10' });
     expect(refusal(ask(req))).toEqual([3540000, 'invalid bk_biz_id: is required']);
@@ -100,6 +110,14 @@ describe('resolution: 3540400 and 3540100', () => {
     expect(e.getTaskStatus({ bk_biz_id: '4', task_id: '30' }, ctx).code).toBe(0);
     expect(e.getTaskStatus({ bk_biz_id: '3', task_id: '30', scope: 'project' }, { canSee: () => false }).message)
       .toBe('you may not see the project of id 3');
+  });
+
+  it('canSee must answer true: any other answer hides the project', () => {
+    for (const answer of [1, 'yes', {}, undefined, null]) {
+      const env = e.getTaskStatus({ bk_biz_id: '2', task_id: '10' }, { canSee: () => answer as never });
+      expect(refusal(env), String(answer)).toEqual([3540100, 'you may not see the project of business 2']);
+    }
+    expect(e.getTaskStatus({ bk_biz_id: '2', task_id: '10' }, { canSee: () => true }).code).toBe(0);
   });
 
   it('a project that does not exist is 3540400 even to a caller who may see nothing', () => {

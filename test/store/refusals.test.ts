@@ -332,6 +332,31 @@ describe('versions', () => {
   });
 });
 
+describe('the error itself', () => {
+  const caught = (run: () => unknown): PipestateError => {
+    try {
+      run();
+    } catch (e) {
+      return e as PipestateError;
+    }
+    throw new Error('nothing was thrown');
+  };
+
+  it('is a PipestateError (an Error) with its code; invalid input also names the field', () => {
+    const store = fixture([START_ROOT, ['start', 'n2']]).store;
+    const invalid = caught(() => store.fail('10', 'n2', { ex_data: [Number.NaN] }));
+    expect(invalid).toBeInstanceOf(Error);
+    expect([invalid.name, invalid.code, invalid.field, String(invalid)]).toEqual([
+      'PipestateError', 3540000, 'args.ex_data', 'PipestateError: invalid args.ex_data: args.ex_data[0] is not a finite number',
+    ]);
+    const refused = caught(() => store.start('10', 'n2'));
+    expect([refused.name, refused.code, refused.field]).toEqual(['PipestateError', 3545000, undefined]);
+    const missing = caught(() => store.start('10', 'zz'));
+    expect([missing.name, missing.code, missing.field]).toEqual(['PipestateError', 3540400, undefined]);
+    expect(caught(() => store.createTask({ id: 'x' } as never)).field).toBe('task.id');
+  });
+});
+
 describe('unknown things (3540400)', () => {
   it('an unknown task', () => {
     const { store } = fixture();
