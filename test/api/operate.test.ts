@@ -85,6 +85,18 @@ describe('operate_node', () => {
     expect(fresh.code).toBe(0);
   });
 
+  it('a null version is no version (no guard); null and "" ex_data are data', () => {
+    const { e } = setup();
+    const nullVersion = e.operateNode({ bk_biz_id: '2', task_id: '10', node_id: 'a', action: 'forced_fail', version: null, ex_data: null });
+    expect(nullVersion.code).toBe(0);
+    expect(e.snapshot().getNode('10', 'a')).toMatchObject({ state: 'FAILED', ex_data: null });
+    e.retry('10', 'a');
+    e.start('10', 'a');
+    e.operateNode({ bk_biz_id: '2', task_id: '10', node_id: 'a', action: 'forced_fail', ex_data: '' });
+    expect(e.snapshot().getNode('10', 'a')).toMatchObject({ state: 'FAILED', ex_data: '' });
+    expect(JSON.stringify(e.getTaskStatus({ bk_biz_id: '2', task_id: '10', with_ex_data: true }).data!.ex_data)).toBe('{"a":""}');
+  });
+
   it('an empty version is a version (a never-started node\'s), not a missing one', () => {
     const { e } = setup();
     const before = e.snapshot();

@@ -1,5 +1,6 @@
 /** Request validation (SPEC §3.1) and the error codes of §3.5, through the engine's five methods. */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { createEngine } from '../../src/index.js';
 import type { Engine, Envelope } from '../../src/index.js';
 import { CTX, clockedEngine, pipe, twoProjectTasks, withProjects } from './helpers.js';
 
@@ -85,6 +86,16 @@ describe('get_task_status request fields', () => {
     for (const taskId of [10, '10', '010', '0000000000000010']) expect(ask({ bk_biz_id: '2', task_id: taskId }).data?.id, String(taskId)).toBe('r');
   });
 
+  it('a task id of 0, negative, fractional, unsafe or not plain digits is refused, naming the rule', () => {
+    const rule = 'invalid task_id: must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits';
+    for (const task_id of [0, '0', -1, 1.5, 2 ** 53, Number.NaN, '1e3', ' 10', '']) {
+      expect(refusal(ask({ bk_biz_id: '2', task_id })), String(task_id)).toEqual([3540000, rule]);
+    }
+    expect(refusal(ask({ bk_biz_id: 0, task_id: '10' }))).toEqual([3540400, 'no project is bound to business 0']);
+    const list = e.getTasksStatus({ bk_biz_id: '2', task_id_list: ' 10 ,, 99 ,' });
+    expect([list.code, list.message, list.data!.map((t) => t.id)]).toEqual([0, 'task 99 does not exist', [10]]);
+  });
+
   it('reads only own fields: a prototype cannot supply one', () => {
     const req = Object.create({ bk_biz_id: '2', task_id: '10' });
     expect(refusal(ask(req))).toEqual([3540000, 'invalid bk_biz_id: is required']);
@@ -131,6 +142,14 @@ describe('resolution: 3540400 and 3540100', () => {
       .toBe('you may not see the project of id 3');
   });
 
+  it('canSee must answer true: any other answer hides the project', () => {
+    for (const answer of [1, 'yes', {}, undefined, null]) {
+      const env = e.getTaskStatus({ bk_biz_id: '2', task_id: '10' }, { canSee: () => answer as never });
+      expect(refusal(env), String(answer)).toEqual([3540100, 'you may not see the project of business 2']);
+    }
+    expect(e.getTaskStatus({ bk_biz_id: '2', task_id: '10' }, { canSee: () => true }).code).toBe(0);
+  });
+
   it('a project that does not exist is 3540400 even to a caller who may see nothing', () => {
     expect(e.getTaskStatus({ bk_biz_id: '99', task_id: '10' }, { canSee: () => false }).code).toBe(3540400);
   });
@@ -163,6 +182,34 @@ describe('the envelope (SPEC §3.5)', () => {
     const env = c.engine.getTaskStatus({ bk_biz_id: '2', task_id: '10' }, { canSee: boom });
     expect(refusal(env)).toEqual([3599999, 'unexpected error']);
     expect(reported).toHaveLength(1);
+  });
+
+  it('every method answers 3599999 for an unexpected error, and reports the error itself', () => {
+    const reported: unknown[] = [];
+    const c = withProjects(clockedEngine(undefined, { onUnexpectedError: (err) => reported.push(err) }));
+    c.engine.createTask({ id: '10', project_id: '1', name: 'ten', pipeline: pipe('r') });
+    const boom = new Error('secret internals');
+    const request = { bk_biz_id: '2', task_id: '10', task_id_list: ['10'], node_id: 'r', action: 'pause' };
+    for (const method of ['getTaskStatus', 'getTasksStatus', 'getTaskNodeDetail', 'operateTask', 'operateNode'] as const) {
+      const env = c.engine[method](request, { ...CTX, canSee: () => { throw boom; } });
+      expect(env, method).toEqual({ result: false, data: null, code: 3599999, message: 'unexpected error', request_id: 'req', trace_id: 'trace' });
+    }
+    expect(reported).toEqual([boom, boom, boom, boom, boom]);
+  });
+
+  it('without onUnexpectedError, an unexpected error is written to stderr', () => {
+    const written: unknown[][] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => { written.push(args); });
+    try {
+      const engine = createEngine({ clock: () => 0 });
+      engine.createProject({ id: '1', bk_biz_id: '2', name: 'one' });
+      const boom = new Error('x');
+      const env = engine.getTaskStatus({ bk_biz_id: '2', task_id: '10' }, { canSee: () => { throw boom; } });
+      expect(env.code).toBe(3599999);
+      expect(written).toEqual([['pipestate: unexpected error answering a request', boom]]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('never throws even when onUnexpectedError throws', () => {

@@ -145,6 +145,8 @@ describe('limits', () => {
 
   it('maxDepth: nodes may sit at depth maxDepth (root at 0), not deeper', () => {
     accepts(chain(2), { maxDepth: 3 }); // leaf at depth 3
+    // a container with no children at depth maxDepth nests nothing deeper
+    accepts({ id: 'root', kind: 'pipeline', children: [{ id: 's1', kind: 'subprocess', children: [{ id: 's2', kind: 'subprocess', children: [] }] }] }, { maxDepth: 2 });
     expect(refusalOf(chain(3), { maxDepth: 3 }).message)
       .toBe(`${P}node "s3" (pipeline.children[0].children[0].children[0]) field children: nesting deeper than 3`);
   });

@@ -19,6 +19,7 @@ describe('local time text', () => {
     ['America/St_Johns', '2020-01-01T00:00:00.000Z', '2019-12-31 20:30:00 -0330'],
     // local mean time before 1901: the offset has seconds, written as Python's %z writes it
     ['Asia/Shanghai', '1890-01-01T00:00:00.000Z', '1890-01-01 08:05:43 +080543'],
+    ['America/New_York', '1880-01-01T00:00:00.000Z', '1879-12-31 19:03:58 -045602'],
   ])('%s %s → %s', (zone, iso, text) => {
     expect(new ZonedTimeFormat(zone).format(at(iso))).toBe(text);
   });
@@ -126,6 +127,23 @@ describe('the offset memory of a zone', () => {
     expect(asked()).toBe(2);
     offsets.secondsAt(6 * HOUR);
     expect(asked()).toBe(4);
+  });
+
+  it('reads the offsets Intl writes, in every spelling (some ICU builds write U+2212 for the minus sign)', () => {
+    const read = (name: string): number => {
+      const offsets = new ZoneOffsets('UTC');
+      Object.assign(offsets as unknown as { dtf: unknown }, { dtf: { formatToParts: () => [{ type: 'timeZoneName', value: name }] } });
+      return offsets.secondsAt(0);
+    };
+    expect(read('GMT')).toBe(0);
+    expect(read('GMT+08:00')).toBe(28_800);
+    expect(read('GMT-03:30')).toBe(-12_600);
+    expect(read('GMT\u221205:00')).toBe(-18_000);
+    expect(read('GMT+08:05:43')).toBe(29_143);
+    expect(read('GMT-04:56:02')).toBe(-17_762);
+    for (const bad of ['', 'UTC', 'GMT+8', 'GMT+08:00 ', 'GMT+08:00:0']) {
+      expect(() => read(bad), bad).toThrow(`unreadable UTC offset ${JSON.stringify(bad)} for time zone UTC`);
+    }
   });
 
   it('forgets everything once it holds a million hours, and goes on answering', () => {

@@ -168,6 +168,9 @@ const ancestorCases: Case[] = [
   { name: 'of two SUSPENDED ancestors under a FAILED root, the root is named',
     steps: [...RUN_SP, ['start', 'sp2'], ['pause', 'sp2'], ['pause', 'sp'], ['fail', 'root']], op: 'pause', node: 'b',
     message: 'cannot pause node b of task 10: state is CREATED, pause needs every ancestor RUNNING or SUSPENDED, ancestor root is FAILED' },
+  { name: 'of two archived ancestors, the nearest is named',
+    steps: [...RUN_SP, ['fail', 'sp'], ['fail', 'root']], op: 'pause', node: 'c',
+    message: 'cannot pause node c of task 10: state is CREATED, pause needs every ancestor RUNNING or SUSPENDED, ancestor sp is FAILED' },
   { name: 'the nearest archived ancestor is named, past a SUSPENDED one',
     steps: [...RUN_SP, ['start', 'sp2'], ['pause', 'sp2'], ['fail', 'sp']], op: 'pause', node: 'b',
     message: 'cannot pause node b of task 10: state is CREATED, pause needs every ancestor RUNNING or SUSPENDED, ancestor sp is FAILED' },
@@ -326,6 +329,31 @@ describe('versions', () => {
     expect(versions.calls()).toBe(drawn);
     store.retry('10', 'n2');
     expect(store.snapshot().getNode('10', 'n2')!.version).toBe(hexVersion(drawn + 1));
+  });
+});
+
+describe('the error itself', () => {
+  const caught = (run: () => unknown): PipestateError => {
+    try {
+      run();
+    } catch (e) {
+      return e as PipestateError;
+    }
+    throw new Error('nothing was thrown');
+  };
+
+  it('is a PipestateError (an Error) with its code; invalid input also names the field', () => {
+    const store = fixture([START_ROOT, ['start', 'n2']]).store;
+    const invalid = caught(() => store.fail('10', 'n2', { ex_data: [Number.NaN] }));
+    expect(invalid).toBeInstanceOf(Error);
+    expect([invalid.name, invalid.code, invalid.field, String(invalid)]).toEqual([
+      'PipestateError', 3540000, 'args.ex_data', 'PipestateError: invalid args.ex_data: args.ex_data[0] is not a finite number',
+    ]);
+    const refused = caught(() => store.start('10', 'n2'));
+    expect([refused.name, refused.code, refused.field]).toEqual(['PipestateError', 3545000, undefined]);
+    const missing = caught(() => store.start('10', 'zz'));
+    expect([missing.name, missing.code, missing.field]).toEqual(['PipestateError', 3540400, undefined]);
+    expect(caught(() => store.createTask({ id: 'x' } as never)).field).toBe('task.id');
   });
 });
 

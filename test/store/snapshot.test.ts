@@ -90,6 +90,20 @@ describe('snapshots', () => {
     expect([...s2.tasksInOrder()].map((t) => t.task.id)).toEqual(['10', '11']);
   });
 
+  it('a project registered after a snapshot is in the next one, and only there', () => {
+    const store = setup();
+    const before = store.snapshot();
+    const project = store.createProject({ id: '3', bk_biz_id: '4', name: 'q', time_zone: 'UTC' });
+    const after = store.snapshot();
+    expect(after).not.toBe(before);
+    expect(after.getProject('3')).toBe(project);
+    expect(after.getProjectByBizId('4')).toBe(project);
+    expect(before.getProject('3')).toBeUndefined();
+    expect(before.getProjectByBizId('4')).toBeUndefined();
+    expect(Object.isFrozen(project)).toBe(true);
+    expect(project).toEqual({ id: '3', bk_biz_id: '4', name: 'q', time_zone: 'UTC' });
+  });
+
   it('hand out frozen records, and ex_data the caller cannot reach', () => {
     const store = setup();
     store.start('10', 'root');
