@@ -243,6 +243,14 @@ describe('refusals (3545000) change nothing', () => {
     expect(store.finish('10', 'root').map((c) => [c.nodeId, c.to])).toEqual([['root', 'FINISHED']]);
   });
 
+  it('only the subtree counts: active nodes just before and just after it do not stop a container finishing', () => {
+    // preorder: root, n2, sp, sp2, b, c, ev, g — n2 is right before sp's range, g right after it
+    const { store } = fixture([...RUN_SP, ['start', 'n2'], ['start', 'g'], ['start', 'c'], ['finish', 'c']]);
+    expect(store.finish('10', 'sp').map((x) => [x.nodeId, x.to])).toEqual([['sp', 'FINISHED']]);
+    expectRefusal(store, () => store.finish('10', 'root'), REFUSED,
+      'cannot finish node root of task 10: state is RUNNING, finish needs no descendant RUNNING, READY or SUSPENDED, descendant n2 is RUNNING');
+  });
+
   it('the operation is accepted once the obstacle is gone', () => {
     const { store } = fixture([...RUN_SP, ['start', 'c'], ['fail', 'c'], ['retry', 'c']]);
     expectRefusal(store, () => store.finish('10', 'sp'), REFUSED, /descendant c is READY/);
