@@ -10,7 +10,8 @@
  */
 import { ok, fromError } from './envelope.js';
 import { operateNodeIn, operateTaskIn, type OperationResult } from './commands.js';
-import { missingMessage, nodeDetailAt, taskStatusAt, tasksStatusAt } from './queries.js';
+import { missingMessage, nodeDetailSlicesAt, taskStatusSlices, tasksStatusSlices } from './queries.js';
+import { complete, type Slices } from '../model/index.js';
 import type { NodeDetail, NodeStatus, TaskStatusEntry } from '../query/index.js';
 import { Store, type StoreOptions } from '../store/index.js';
 import type { Envelope, RequestContext } from './types.js';
@@ -45,7 +46,7 @@ export class Engine extends Store {
 
   /** get_task_status (SPEC §3): `{bk_biz_id, task_id, subprocess_id?, with_ex_data?, scope?}`. */
   getTaskStatus(request: unknown, ctx?: RequestContext): Envelope<NodeStatus> {
-    return this.answer(ctx, (c) => taskStatusAt(this.snapshot(), request, this.clock(), c));
+    return complete(this.getTaskStatusSliced(request, ctx));
   }
 
   /**
@@ -53,18 +54,36 @@ export class Engine extends Store {
    * Tasks not found are left out of `data` and named in `message`; the result stays true.
    */
   getTasksStatus(request: unknown, ctx?: RequestContext): Envelope<TaskStatusEntry[]> {
+    return complete(this.getTasksStatusSliced(request, ctx));
+  }
+
+  /** get_task_node_detail (SPEC §4): `{bk_biz_id, task_id, node_id, with_ex_data?, scope?}`. */
+  getTaskNodeDetail(request: unknown, ctx?: RequestContext): Envelope<NodeDetail> {
+    return complete(this.getTaskNodeDetailSliced(request, ctx));
+  }
+
+  /*
+   * The three queries again, as work in slices (see model/slices.ts): the same answers, built
+   * between checkpoints so that a server can interleave other requests. Each reads one snapshot
+   * and one clock reading, taken at the first step.
+   */
+
+  *getTaskStatusSliced(request: unknown, ctx?: RequestContext): Slices<Envelope<NodeStatus>> {
+    return yield* this.answerSliced(ctx, (c) => taskStatusSlices(this.snapshot(), request, this.clock(), c));
+  }
+
+  *getTasksStatusSliced(request: unknown, ctx?: RequestContext): Slices<Envelope<TaskStatusEntry[]>> {
     const c = contextOf(ctx);
     try {
-      const { data, missing } = tasksStatusAt(this.snapshot(), request, this.clock(), c);
+      const { data, missing } = yield* tasksStatusSlices(this.snapshot(), request, this.clock(), c);
       return { ...ok(data, c), message: missingMessage(missing) };
     } catch (error) {
       return this.failed(error, c);
     }
   }
 
-  /** get_task_node_detail (SPEC §4): `{bk_biz_id, task_id, node_id, with_ex_data?, scope?}`. */
-  getTaskNodeDetail(request: unknown, ctx?: RequestContext): Envelope<NodeDetail> {
-    return this.answer(ctx, (c) => nodeDetailAt(this.snapshot(), request, this.clock(), c));
+  *getTaskNodeDetailSliced(request: unknown, ctx?: RequestContext): Slices<Envelope<NodeDetail>> {
+    return yield* this.answerSliced(ctx, (c) => nodeDetailSlicesAt(this.snapshot(), request, this.clock(), c));
   }
 
   /** operate_task (SPEC §4): `{bk_biz_id, task_id, action: pause | resume | revoke, scope?}`. */
@@ -85,6 +104,15 @@ export class Engine extends Store {
     const c = contextOf(ctx);
     try {
       return ok(run(c), c);
+    } catch (error) {
+      return this.failed(error, c);
+    }
+  }
+
+  private *answerSliced<T>(ctx: unknown, run: (ctx: RequestContext) => Slices<T>): Slices<Envelope<T>> {
+    const c = contextOf(ctx);
+    try {
+      return ok(yield* run(c), c);
     } catch (error) {
       return this.failed(error, c);
     }

@@ -3,7 +3,8 @@
  * the same arguments give the same answer, and a snapshot taken earlier answers as it did then.
  * They throw PipestateErrors; the engine turns them into envelopes.
  */
-import { nodeDetail, statusTree, taskStatusEntry, type NodeDetail, type NodeStatus, type TaskStatusEntry } from '../query/index.js';
+import { complete, type Slices } from '../model/index.js';
+import { nodeDetailSlices, statusTreeSlices, taskStatusEntrySlices, type NodeDetail, type NodeStatus, type TaskStatusEntry } from '../query/index.js';
 import type { Snapshot } from '../store/index.js';
 import { NODE_DETAIL, TASKS_STATUS, TASK_STATUS, parseRequest } from './requests.js';
 import { findTask, resolveNode, resolveProject, resolveTask } from './resolve.js';
@@ -11,10 +12,15 @@ import type { RequestContext } from './types.js';
 
 /** get_task_status: the task's answer, or the subtree of `subprocess_id`. */
 export function taskStatusAt(snap: Snapshot, request: unknown, now: number, ctx: RequestContext): NodeStatus {
+  return complete(taskStatusSlices(snap, request, now, ctx));
+}
+
+/** The same answer in slices: the request is checked before the first checkpoint. */
+export function* taskStatusSlices(snap: Snapshot, request: unknown, now: number, ctx: RequestContext): Slices<NodeStatus> {
   const r = parseRequest(TASK_STATUS, request);
   const task = resolveTask(snap, resolveProject(snap, r, ctx), r.task_id);
   const root = r.subprocess_id === undefined ? 0 : resolveNode(task, r.subprocess_id);
-  return statusTree(task, root, now, { withChildren: true, withExData: r.with_ex_data });
+  return yield* statusTreeSlices(task, root, now, { withChildren: true, withExData: r.with_ex_data });
 }
 
 export interface TasksStatus {
@@ -26,14 +32,24 @@ export interface TasksStatus {
 
 /** get_tasks_status: the tasks found in the project; the others are named in `missing`. */
 export function tasksStatusAt(snap: Snapshot, request: unknown, now: number, ctx: RequestContext): TasksStatus {
+  return complete(tasksStatusSlices(snap, request, now, ctx));
+}
+
+/** Tasks between two checkpoints when each costs little (a root without children). */
+const TASKS_PER_SLICE = 32;
+
+/** The same answer in slices. */
+export function* tasksStatusSlices(snap: Snapshot, request: unknown, now: number, ctx: RequestContext): Slices<TasksStatus> {
   const r = parseRequest(TASKS_STATUS, request);
   const project = resolveProject(snap, r, ctx);
   const data: TaskStatusEntry[] = [];
   const missing: string[] = [];
+  let count = 0;
   for (const taskId of new Set(r.task_id_list)) {
+    if (++count % TASKS_PER_SLICE === 0) yield;
     const task = findTask(snap, project, taskId);
     if (task === undefined) missing.push(taskId);
-    else data.push(taskStatusEntry(task, now, r.include_children_status));
+    else data.push(yield* taskStatusEntrySlices(task, now, r.include_children_status));
   }
   return { data, missing };
 }
@@ -46,7 +62,12 @@ export function missingMessage(missing: readonly string[]): string {
 
 /** get_task_node_detail: the node's answer plus its ended attempts. */
 export function nodeDetailAt(snap: Snapshot, request: unknown, now: number, ctx: RequestContext): NodeDetail {
+  return complete(nodeDetailSlicesAt(snap, request, now, ctx));
+}
+
+/** The same answer in slices. */
+export function* nodeDetailSlicesAt(snap: Snapshot, request: unknown, now: number, ctx: RequestContext): Slices<NodeDetail> {
   const r = parseRequest(NODE_DETAIL, request);
   const task = resolveTask(snap, resolveProject(snap, r, ctx), r.task_id);
-  return nodeDetail(task, resolveNode(task, r.node_id), now, r.with_ex_data);
+  return yield* nodeDetailSlices(task, resolveNode(task, r.node_id), now, r.with_ex_data);
 }

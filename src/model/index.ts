@@ -3,3 +3,4 @@ export * from './types.js';
 export * from './errors.js';
 export * from './definition.js';
 export * from './json.js';
+export * from './slices.js';

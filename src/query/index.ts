@@ -1,6 +1,6 @@
 /** The query layer: snapshot + task + node + clock → the answers of SPEC §3.2–3.4 and §4. */
-export { statusTree, type TreeOptions } from './status-tree.js';
-export { taskStatusEntry, nodeDetail } from './views.js';
+export { statusTree, statusTreeSlices, type TreeOptions } from './status-tree.js';
+export { taskStatusEntry, taskStatusEntrySlices, nodeDetail, nodeDetailSlices } from './views.js';
 export { shownState } from './derive.js';
 export { roundHalfEven, elapsedSeconds } from './elapsed.js';
 export { ZonedTimeFormat } from './zoned-format.js';
