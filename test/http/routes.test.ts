@@ -179,9 +179,9 @@ describe('routing', () => {
   });
   it('a wrong method answers 405 with an Allow header', async () => {
     const cases: [string, string, string][] = [
-      ['GET', ESB('operate_task'), 'POST'], ['PUT', ESB('get_task_status'), 'GET, POST'],
-      ['POST', '/get_task_status/10/2/', 'GET'], ['GET', '/operate_node/2/10/', 'POST'], ['DELETE', '/healthz', 'GET'],
-      ['POST', '/watch_task_status/10/2/', 'GET'],
+      ['GET', ESB('operate_task'), 'POST'], ['PUT', ESB('get_task_status'), 'GET, HEAD, POST'],
+      ['POST', '/get_task_status/10/2/', 'GET, HEAD'], ['GET', '/operate_node/2/10/', 'POST'], ['DELETE', '/healthz', 'GET, HEAD'],
+      ['POST', '/watch_task_status/10/2/', 'GET, HEAD'],
     ];
     for (const [method, path, allow] of cases) {
       const r = await send(h.base, method, path, { query: creds });

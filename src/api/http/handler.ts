@@ -6,6 +6,10 @@
  *
  * Every answer is the envelope of SPEC §3.5, failures included. Errors that are not refusals are
  * bugs: they are logged with the request id and answered 3599999 without their message.
+ *
+ * Reads whose answers can be large (a whole tree, a batch with children, a node's detail) are
+ * admitted through a bounded queue (admission.ts), then built and written in slices between
+ * other requests (slicer.ts, answer-writer.ts), so no answer holds the service.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_CODES, PipestateError } from '../../model/index.js';
@@ -15,10 +19,13 @@ import { appAuthenticator, noAuth, type Authenticator } from './auth.js';
 import { queryParams, readBody, type Params } from './body.js';
 import { ChangeLog, DEFAULT_RETENTION, type RetentionOptions } from './change-log.js';
 import type { AppConfig } from './config.js';
+import { Admission, DEFAULT_ADMISSION, type AdmissionOptions } from './admission.js';
+import { JSON_TYPE, sendText, writeJson, type Headers } from './answer-writer.js';
 import { HttpMetrics } from './metrics.js';
 import type { EnginePort } from './port.js';
-import { HttpRefusal, malformedUrl, noRoute } from './refusal.js';
+import { HttpRefusal, busy, malformedUrl, noRoute } from './refusal.js';
 import { RouteTable, type Match } from './routes.js';
+import { DEFAULT_SLICER, Slicer, type Job, type SlicerOptions } from './slicer.js';
 import { traceIdOf } from './trace.js';
 import { DEFAULT_WATCH, Watches, type WatchOptions } from './watch.js';
 
@@ -44,6 +51,12 @@ export interface HandlerOptions {
   /** how long a watcher can resume; default 10,000 changes / 10 minutes */
   readonly retention?: Partial<RetentionOptions>;
   readonly watch?: Partial<WatchOptions>;
+  /** heavy reads in progress and waiting; default 4 and 64, then 503 with Retry-After: 1 */
+  readonly admission?: Partial<AdmissionOptions>;
+  /** ms of sliced work per turn of the event loop; default 2 */
+  readonly slicer?: Partial<SlicerOptions>;
+  /** ms a client may read nothing of a large answer before it is disconnected; default 30 s */
+  readonly answerStallMs?: number;
   /** where internal errors go; default stderr */
   readonly logger?: Logger;
 }
@@ -55,6 +68,8 @@ export interface PipestateHandler {
   readonly metrics: HttpMetrics;
   readonly auth: Authenticator;
   readonly changes: ChangeLog;
+  readonly admission: Admission;
+  readonly slicer: Slicer;
   /** Detaches from the engine and ends every watch stream. */
   close(): void;
 }
@@ -62,7 +77,12 @@ export interface PipestateHandler {
 interface Answer {
   readonly status: number;
   readonly envelope: Envelope<unknown>;
-  readonly headers?: ReadonlyMap<string, string>;
+  readonly headers?: Headers;
+}
+
+/** The route wrote its answer itself (a sliced answer, a stream, metrics); its envelope code, for the metrics. */
+interface Written {
+  readonly written: number;
 }
 
 const statusOf = (env: Envelope<unknown>): number => (env.code === ERROR_CODES.unexpected ? 500 : 200);
@@ -75,6 +95,34 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
   const metrics = new HttpMetrics(engine);
   const changes = new ChangeLog(engine, { ...DEFAULT_RETENTION, ...options.retention });
   const watches = new Watches(engine, changes, { ...DEFAULT_WATCH, ...options.watch });
+  const admission = new Admission({ ...DEFAULT_ADMISSION, ...options.admission });
+  const slicer = new Slicer({ ...DEFAULT_SLICER, ...options.slicer });
+  const stallMs = options.answerStallMs ?? 30_000;
+
+  /**
+   * Runs a heavy job once admitted; refuses with 503 when the queue is full. A client that left
+   * while waiting is not worked for.
+   */
+  async function admitted<T>(res: ServerResponse, job: () => Job<T>): Promise<T | undefined> {
+    const entered = admission.enter();
+    if (!entered) {
+      const { concurrency, queue, retryAfterSeconds } = admission.options;
+      throw busy(`${concurrency} large reads are in progress and ${queue} are waiting`, retryAfterSeconds);
+    }
+    const release = await entered;
+    try {
+      return res.destroyed ? undefined : await slicer.run(job());
+    } finally {
+      release();
+    }
+  }
+
+  /** A read answered in slices: built from one snapshot, then written as the socket takes it. */
+  function* readJob(res: ServerResponse, work: Generator<void, Envelope<unknown>, undefined>, requestId: string): Job<number> {
+    const envelope = yield* work;
+    yield* writeJson(res, statusOf(envelope), envelope, requestId, stallMs);
+    return envelope.code;
+  }
 
   /** Parameters of a matched request: query, then body (POST), then path; the secret removed. */
   async function paramsOf(req: IncomingMessage, url: URL, match: Match): Promise<Params> {
@@ -90,20 +138,25 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
     return { params: rest, ctx: { ...base, canSee: caller.canSee } };
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL, match: Match, base: RequestContext): Promise<Answer | undefined> {
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL, match: Match, base: RequestContext): Promise<Answer | Written | undefined> {
     const action = match.route.action;
     switch (action.kind) {
       case 'health':
         return { status: 200, envelope: ok({ status: 'ok', tasks: engine.snapshot().size, watchers: watches.open }, base) };
       case 'metrics': {
         const text = await metrics.text();
-        send(res, 200, text, metrics.contentType, base.request_id!);
-        return undefined;
+        sendText(res, 200, text, metrics.contentType, base.request_id!);
+        return { written: 0 };
       }
       case 'api': {
         const { params, ctx } = authenticated(await paramsOf(req, url, match), req, base);
         const envelope = await action.run(engine, params, ctx);
         return { status: statusOf(envelope), envelope };
+      }
+      case 'read': {
+        const { params, ctx } = authenticated(await paramsOf(req, url, match), req, base);
+        const code = await admitted(res, () => readJob(res, action.run(engine, params, ctx), base.request_id!));
+        return code === undefined ? undefined : { written: code };
       }
       case 'watch': {
         const { params, ctx } = authenticated(await paramsOf(req, url, match), req, base);
@@ -137,7 +190,7 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
     const started = process.hrtime.bigint();
     const base: RequestContext = { request_id: newId(), trace_id: traceIdOf(req.headers.traceparent) ?? newId() };
     let api = 'unknown';
-    let answer: Answer | undefined;
+    let answer: Answer | Written | undefined;
     try {
       const url = parseUrl(req.url);
       const match = routes.match(req.method ?? '', url.pathname);
@@ -151,8 +204,9 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
     } catch (error) {
       answer = answerError(error, req, base);
     }
-    if (answer) sendEnvelope(res, answer, base.request_id!);
-    metrics.observe(api, answer?.envelope.code ?? 0, Number(process.hrtime.bigint() - started) / 1e9);
+    if (answer && 'envelope' in answer) sendEnvelope(res, answer, base.request_id!);
+    const code = answer === undefined ? 0 : 'written' in answer ? answer.written : answer.envelope.code;
+    metrics.observe(api, code, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
   const handler = (req: IncomingMessage, res: ServerResponse, next?: Next): void => {
@@ -166,6 +220,8 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
     metrics,
     auth,
     changes,
+    admission,
+    slicer,
     close(): void {
       watches.close();
       changes.close();
@@ -183,20 +239,5 @@ function parseUrl(raw: string | undefined): URL {
 }
 
 function sendEnvelope(res: ServerResponse, answer: Answer, requestId: string): void {
-  send(res, answer.status, JSON.stringify(answer.envelope), 'application/json; charset=utf-8', requestId, answer.headers);
-}
-
-function send(res: ServerResponse, status: number, text: string, contentType: string, requestId: string, headers?: ReadonlyMap<string, string>): void {
-  if (res.headersSent) {
-    // A stream was already open (a watch): nothing more can be said in it.
-    res.destroy();
-    return;
-  }
-  res.statusCode = status;
-  res.setHeader('Content-Type', contentType);
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('X-Request-Id', requestId);
-  for (const [name, value] of headers ?? []) res.setHeader(name, value);
-  res.end(text);
+  sendText(res, answer.status, JSON.stringify(answer.envelope), JSON_TYPE, requestId, answer.headers);
 }

@@ -1,0 +1,100 @@
+/**
+ * Runs the service's long jobs (large answers, the initial status of a watch, unpacking a large
+ * definition) a little at a time, so that no request waits behind another's megabytes: a probe,
+ * a node_event or a small query is answered between two slices of a 10^5-node tree.
+ *
+ * A job is a generator. It yields `undefined` at a checkpoint (it can be paused there), or a
+ * promise it must wait for (the socket's 'drain': it is not run again until that settles, and
+ * takes no turn meanwhile). On each turn of the event loop the slicer runs the ready jobs in
+ * rotation until `budgetMs` of work is spent, then yields to the event loop with setImmediate,
+ * which lets every pending I/O callback (new requests, writes, timers) run before the next turn.
+ * So one turn blocks the loop for about budgetMs plus one checkpoint's work, whatever the number
+ * of jobs, and the jobs share the remaining time fairly.
+ */
+
+/** What a job hands back at a checkpoint: nothing (paused), or something to wait for. */
+export type Step = void | Promise<unknown>;
+export type Job<T> = Generator<Step, T, undefined>;
+
+export interface SlicerOptions {
+  /** ms of sliced work per turn of the event loop, all jobs together; default 2 */
+  readonly budgetMs: number;
+  /** ms, monotonic; default performance.now */
+  readonly now: () => number;
+}
+
+export const DEFAULT_SLICER: SlicerOptions = { budgetMs: 2, now: () => performance.now() };
+
+interface Running {
+  readonly job: Job<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export class Slicer {
+  private readonly ready: Running[] = [];
+  private scheduled = false;
+  private turns = 0;
+
+  constructor(private readonly options: SlicerOptions = DEFAULT_SLICER) {}
+
+  /** Runs a job to its end; settles with what it returns, or what it throws. */
+  run<T>(job: Job<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.ready.push({ job, resolve: resolve as (v: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  /** Turns of the event loop that ran sliced work: what the metrics and the tests read. */
+  get turnsRun(): number {
+    return this.turns;
+  }
+
+  /** Jobs ready to run (not waiting on a promise). */
+  get pending(): number {
+    return this.ready.length;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.ready.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => this.turn());
+  }
+
+  private turn(): void {
+    this.scheduled = false;
+    this.turns++;
+    const { now, budgetMs } = this.options;
+    const deadline = now() + budgetMs;
+    // Round robin, one checkpoint each, until the budget is spent: a large job cannot starve a small one.
+    while (this.ready.length > 0) {
+      const r = this.ready.shift()!;
+      if (this.step(r)) this.ready.push(r);
+      if (now() >= deadline) break;
+    }
+    this.schedule();
+  }
+
+  /** Runs one checkpoint of `r`; true when it is ready to run again. */
+  private step(r: Running): boolean {
+    let next: IteratorResult<Step, unknown>;
+    try {
+      next = r.job.next();
+    } catch (error) {
+      r.reject(error);
+      return false;
+    }
+    if (next.done) {
+      r.resolve(next.value);
+      return false;
+    }
+    if (next.value === undefined) return true;
+    const resume = (): void => {
+      this.ready.push(r);
+      this.schedule();
+    };
+    next.value.then(resume, resume);
+    return false;
+  }
+}
