@@ -161,4 +161,16 @@ describe('HEAD', () => {
       if (get.headers['content-length'] !== undefined && !path.startsWith('/metrics')) expect(head.headers['content-length'], path).toBe(get.headers['content-length']);
     }
   });
+
+  it('on a watch: the stream\'s headers, no stream; a refused watch answers its envelope headers', async () => {
+    const { h } = await bigHarness(2, 3);
+    const head = await send(h.base, 'HEAD', '/watch_task_status/10/2/', { query: qs(ALPHA) });
+    expect(head.status).toBe(200);
+    expect(head.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(head.text).toBe('');
+    expect((await send(h.base, 'GET', '/healthz')).json!.data).toMatchObject({ watchers: 0 });
+    const refused = await send(h.base, 'HEAD', '/watch_task_status/99/2/', { query: qs(ALPHA) });
+    expect(refused.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(refused.text).toBe('');
+  });
 });

@@ -94,7 +94,7 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
   const routes = new RouteTable();
   const metrics = new HttpMetrics(engine);
   const changes = new ChangeLog(engine, { ...DEFAULT_RETENTION, ...options.retention });
-  const watches = new Watches(engine, changes, { ...DEFAULT_WATCH, ...options.watch });
+  const watches = new Watches(engine, changes, { ...DEFAULT_WATCH, ...options.watch }, admitted);
   const admission = new Admission({ ...DEFAULT_ADMISSION, ...options.admission });
   const slicer = new Slicer({ ...DEFAULT_SLICER, ...options.slicer });
   const stallMs = options.answerStallMs ?? 30_000;
@@ -166,7 +166,7 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
           // "" is absent, as get_task_status reads it (the whole task)
           subprocessId: typeof params.subprocess_id === 'string' && params.subprocess_id !== '' ? params.subprocess_id : undefined,
           lastEventId: typeof lastEventId === 'string' ? lastEventId : undefined,
-          status: () => engine.getTaskStatus(params, ctx),
+          status: () => engine.getTaskStatusSliced(params, ctx),
           headers: new Map([['X-Request-Id', base.request_id!]]),
         });
         return refused ? { status: statusOf(refused), envelope: refused } : undefined;
