@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './definition.js';
 export * from './json.js';
 export * from './slices.js';
+export * from './precompiled.js';
