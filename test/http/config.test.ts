@@ -11,6 +11,12 @@ const good = {
 };
 
 describe('parseConfig', () => {
+  it('reads the service limits; absent ones are left to their defaults', () => {
+    expect(parseConfig(good).limits).toBeUndefined();
+    const c = parseConfig({ ...good, max_body_bytes: 2048, max_definition_bytes: 1 << 30, max_concurrent_reads: 2, max_queued_reads: 0 });
+    expect(c.limits).toEqual({ max_body_bytes: 2048, max_definition_bytes: 1 << 30, max_concurrent_reads: 2, max_queued_reads: 0 });
+  });
+
   it('reads projects and apps; an app without "projects" sees every project', () => {
     const c = parseConfig(good);
     expect(c.projects).toHaveLength(2);
@@ -29,6 +35,9 @@ describe('parseConfig', () => {
     ['an app naming a project that is not configured', { projects: good.projects, apps: [{ bk_app_code: 'a', bk_app_secret: 's', projects: ['9'] }] }, /project "9", which is not configured/],
     ['an app configured twice', { apps: [{ bk_app_code: 'a', bk_app_secret: 's' }, { bk_app_code: 'a', bk_app_secret: 't' }] }, /configured twice/],
     ['projects of an app not a list', { apps: [{ bk_app_code: 'a', bk_app_secret: 's', projects: 'all' }] }, /"\*" or an array/],
+    ['a body limit that is not a whole number', { max_body_bytes: '1MB' }, /max_body_bytes must be a whole number of at least 1/],
+    ['a read concurrency of 0', { max_concurrent_reads: 0 }, /max_concurrent_reads must be a whole number of at least 1/],
+    ['a negative read queue', { max_queued_reads: -1 }, /max_queued_reads must be a whole number of at least 0/],
   ];
   for (const [what, json, message] of bad) {
     it(`refuses ${what}, naming the source and the field`, () => {

@@ -8,6 +8,10 @@
  * }
  *
  * `projects` of an app lists the project ids it may see, or is "*" for every project.
+ *
+ * Optional service limits, each a positive whole number (README, "Limits under load"):
+ * `max_body_bytes` (default 1 MiB), `max_definition_bytes` (create_task, default 64 MiB),
+ * `max_concurrent_reads` (default 4) and `max_queued_reads` (default 64, may be 0).
  */
 import { readFileSync } from 'node:fs';
 import type { ProjectInput } from '../../model/index.js';
@@ -19,9 +23,18 @@ export interface AppConfig {
   readonly projects: '*' | readonly string[];
 }
 
+/** The service limits a configuration file may set; absent ones keep their defaults. */
+export interface ServiceLimits {
+  readonly max_body_bytes?: number;
+  readonly max_definition_bytes?: number;
+  readonly max_concurrent_reads?: number;
+  readonly max_queued_reads?: number;
+}
+
 export interface ServiceConfig {
   readonly projects: readonly ProjectInput[];
   readonly apps: readonly AppConfig[];
+  readonly limits?: ServiceLimits;
 }
 
 /** Environment variables the service reads. */
@@ -41,7 +54,11 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const isObject = (v: unknown): v is Readonly<Record<string, unknown>> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const TOP_KEYS: ReadonlySet<string> = new Set(['projects', 'apps', '$comment']);
+/** The limit keys, and the least each may be. */
+const LIMIT_KEYS: ReadonlyMap<keyof ServiceLimits, number> = new Map([
+  ['max_body_bytes', 1], ['max_definition_bytes', 1], ['max_concurrent_reads', 1], ['max_queued_reads', 0],
+] as const);
+const TOP_KEYS: ReadonlySet<string> = new Set(['projects', 'apps', '$comment', ...LIMIT_KEYS.keys()]);
 const PROJECT_KEYS: ReadonlySet<string> = new Set(['id', 'bk_biz_id', 'name', 'time_zone']);
 const APP_KEYS: ReadonlySet<string> = new Set(['bk_app_code', 'bk_app_secret', 'projects']);
 
@@ -80,7 +97,14 @@ export function parseConfig(json: unknown, source = 'config'): ServiceConfig {
     if (codes.has(app.bk_app_code)) throw new ConfigError(`${source}: app ${app.bk_app_code} is configured twice`);
     codes.add(app.bk_app_code);
   }
-  return { projects, apps };
+  const limits: Record<string, number> = {};
+  for (const [key, least] of LIMIT_KEYS) {
+    const v = json[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < least) throw new ConfigError(`${source}: ${key} must be a whole number of at least ${least}`);
+    limits[key] = v;
+  }
+  return Object.keys(limits).length > 0 ? { projects, apps, limits } : { projects, apps };
 }
 
 function parseApp(a: unknown, where: string, source: string, projectIds: ReadonlySet<string>): AppConfig {
@@ -142,5 +166,5 @@ export function resolveConfig(path: string | undefined, env: Env): ServiceConfig
       if (!ids.has(p)) throw new ConfigError(`${ENV.appProjects} names project ${JSON.stringify(p)}, which is not configured`);
     }
   }
-  return { projects: base.projects, apps: [...base.apps.filter((a) => a.bk_app_code !== extra.bk_app_code), extra] };
+  return { ...base, apps: [...base.apps.filter((a) => a.bk_app_code !== extra.bk_app_code), extra] };
 }

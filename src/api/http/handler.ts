@@ -9,21 +9,24 @@
  *
  * Reads whose answers can be large (a whole tree, a batch with children, a node's detail) are
  * admitted through a bounded queue (admission.ts), then built and written in slices between
- * other requests (slicer.ts, answer-writer.ts), so no answer holds the service.
+ * other requests (slicer.ts, answer-writer.ts), so no answer holds the service. Who is calling,
+ * and with what parameters, is found cheapest refusal first (intake.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_CODES, PipestateError } from '../../model/index.js';
 import { failure, newId, ok } from '../envelope.js';
 import type { Envelope, RequestContext } from '../types.js';
 import { appAuthenticator, noAuth, type Authenticator } from './auth.js';
-import { queryParams, readBody, type Params } from './body.js';
 import { ChangeLog, DEFAULT_RETENTION, type RetentionOptions } from './change-log.js';
 import type { AppConfig } from './config.js';
 import { Admission, DEFAULT_ADMISSION, type AdmissionOptions } from './admission.js';
 import { JSON_TYPE, sendText, writeJson, type Headers } from './answer-writer.js';
+import { DEFAULT_SCAN, type ScanLimits } from './credential-scan.js';
+import { Intake } from './intake.js';
 import { HttpMetrics } from './metrics.js';
 import type { EnginePort } from './port.js';
 import { HttpRefusal, busy, malformedUrl, noRoute } from './refusal.js';
+import type { Params } from './body.js';
 import { RouteTable, type Match } from './routes.js';
 import { DEFAULT_SLICER, Slicer, type Job, type SlicerOptions } from './slicer.js';
 import { traceIdOf } from './trace.js';
@@ -44,10 +47,14 @@ export interface HandlerOptions {
   readonly apps?: readonly AppConfig[];
   /** accept every caller and show every project (local use only) */
   readonly noAuth?: boolean;
-  /** default 1 MiB */
+  /** bytes of a request body (create_task's aside); default 1 MiB */
   readonly bodyLimitBytes?: number;
+  /** bytes of a create_task body (a whole pipeline definition); default 64 MiB */
+  readonly definitionLimitBytes?: number;
   /** ms to receive a request body; default 10 s */
   readonly bodyTimeoutMs?: number;
+  /** bounds of the credential scan of ESB-style bodies (keys, depth, credential size) */
+  readonly scan?: Partial<ScanLimits>;
   /** how long a watcher can resume; default 10,000 changes / 10 minutes */
   readonly retention?: Partial<RetentionOptions>;
   readonly watch?: Partial<WatchOptions>;
@@ -70,7 +77,8 @@ export interface PipestateHandler {
   readonly changes: ChangeLog;
   readonly admission: Admission;
   readonly slicer: Slicer;
-  /** Detaches from the engine and ends every watch stream. */
+  readonly intake: Intake;
+  /** Detaches from the engine, ends every watch stream and stops the definition parser's thread. */
   close(): void;
 }
 
@@ -89,7 +97,6 @@ const statusOf = (env: Envelope<unknown>): number => (env.code === ERROR_CODES.u
 
 export function createHandler(engine: EnginePort, options: HandlerOptions = {}): PipestateHandler {
   const auth = options.noAuth ? noAuth : appAuthenticator(options.apps ?? []);
-  const body = { limitBytes: options.bodyLimitBytes ?? 1 << 20, timeoutMs: options.bodyTimeoutMs ?? 10_000 };
   const logger = options.logger ?? stderrLogger;
   const routes = new RouteTable();
   const metrics = new HttpMetrics(engine);
@@ -98,6 +105,12 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
   const admission = new Admission({ ...DEFAULT_ADMISSION, ...options.admission });
   const slicer = new Slicer({ ...DEFAULT_SLICER, ...options.slicer });
   const stallMs = options.answerStallMs ?? 30_000;
+  const intake = new Intake(auth, {
+    maxBodyBytes: options.bodyLimitBytes ?? 1 << 20,
+    maxDefinitionBytes: options.definitionLimitBytes ?? 64 << 20,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? 10_000,
+    scan: { ...DEFAULT_SCAN, ...options.scan },
+  }, slicer);
 
   /**
    * Runs a heavy job once admitted; refuses with 503 when the queue is full. A client that left
@@ -124,18 +137,10 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
     return envelope.code;
   }
 
-  /** Parameters of a matched request: query, then body (POST), then path; the secret removed. */
-  async function paramsOf(req: IncomingMessage, url: URL, match: Match): Promise<Params> {
-    const query = queryParams(url.searchParams, match.lists);
-    const fromBody = req.method === 'POST' ? await readBody(req, body, match.lists) : {};
-    return { ...query, ...fromBody, ...Object.fromEntries(match.pathParams) };
-  }
-
-  /** Credentials checked, the secret dropped so that nothing downstream can log it. */
-  function authenticated(params: Params, req: IncomingMessage, base: RequestContext): { params: Params; ctx: RequestContext } {
-    const caller = auth.authenticate(params, req.headers);
-    const { bk_app_secret: _secret, ...rest } = params;
-    return { params: rest, ctx: { ...base, canSee: caller.canSee } };
+  /** The caller's parameters (intake.ts) and the context the engine answers them in. */
+  async function authenticated(req: IncomingMessage, url: URL, match: Match, base: RequestContext): Promise<{ params: Params; ctx: RequestContext }> {
+    const { params, caller } = await intake.read(req, url, match);
+    return { params, ctx: { ...base, canSee: caller.canSee } };
   }
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL, match: Match, base: RequestContext): Promise<Answer | Written | undefined> {
@@ -149,17 +154,17 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
         return { written: 0 };
       }
       case 'api': {
-        const { params, ctx } = authenticated(await paramsOf(req, url, match), req, base);
+        const { params, ctx } = await authenticated(req, url, match, base);
         const envelope = await action.run(engine, params, ctx);
         return { status: statusOf(envelope), envelope };
       }
       case 'read': {
-        const { params, ctx } = authenticated(await paramsOf(req, url, match), req, base);
+        const { params, ctx } = await authenticated(req, url, match, base);
         const code = await admitted(res, () => readJob(res, action.run(engine, params, ctx), base.request_id!));
         return code === undefined ? undefined : { written: code };
       }
       case 'watch': {
-        const { params, ctx } = authenticated(await paramsOf(req, url, match), req, base);
+        const { params, ctx } = await authenticated(req, url, match, base);
         const lastEventId = req.headers['last-event-id'] ?? params.last_event_id;
         const refused = await watches.start(res, {
           taskId: String(params.task_id),
@@ -175,15 +180,17 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
   }
 
   function answerError(error: unknown, req: IncomingMessage, base: RequestContext): Answer {
-    if (error instanceof HttpRefusal) {
-      const headers = new Map(error.headers);
-      // After a refused or unread body the connection's framing cannot be trusted: close it.
-      if (error.status === 413 || error.status === 408 || error.status === 400) headers.set('Connection', 'close');
-      return { status: error.status, envelope: failure(error.code, error.message, base), headers };
+    const headers = new Map(error instanceof HttpRefusal ? error.headers : []);
+    // Refused before its body had all arrived (credentials checked first, a body too large or too
+    // slow): what is still coming is drained, not read, and the connection closed after the answer.
+    if ((hasBody(req) && !req.complete) || (error instanceof HttpRefusal && [400, 408, 413].includes(error.status))) {
+      headers.set('Connection', 'close');
+      req.resume();
     }
-    if (error instanceof PipestateError) return { status: 200, envelope: failure(error.code, error.message, base) };
+    if (error instanceof HttpRefusal) return { status: error.status, envelope: failure(error.code, error.message, base), headers };
+    if (error instanceof PipestateError) return { status: 200, envelope: failure(error.code, error.message, base), headers };
     logger.error(`request ${base.request_id} ${req.method} ${req.url} failed unexpectedly`, error);
-    return { status: 500, envelope: failure(ERROR_CODES.unexpected, 'unexpected error', base) };
+    return { status: 500, envelope: failure(ERROR_CODES.unexpected, 'unexpected error', base), headers };
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, next: Next | undefined): Promise<void> {
@@ -222,13 +229,18 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
     changes,
     admission,
     slicer,
+    intake,
     close(): void {
       watches.close();
+      intake.close();
       changes.close();
       metrics.close();
     },
   });
 }
+
+const hasBody = (req: IncomingMessage): boolean =>
+  req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
 
 function parseUrl(raw: string | undefined): URL {
   try {
