@@ -2,7 +2,7 @@
 import { setImmediate as tick } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { Admission } from '../../src/api/http/admission.js';
-import { Slicer, type Job } from '../../src/api/http/slicer.js';
+import { HEAVY, Slicer, type Job } from '../../src/api/http/slicer.js';
 
 /** A clock that moves 1 ms every time it is read: with a 2 ms budget, a turn runs one or two checkpoints. */
 const steppingClock = () => {
@@ -62,6 +62,29 @@ describe('Slicer', () => {
     open();
     await w;
     expect(log.at(-1)).toBe('w:after');
+  });
+
+  it('start runs a first slice at once: a light job ends there; a heavy one stops at its budget or at HEAVY, and run goes on from there', async () => {
+    const slicer = new Slicer({ budgetMs: 3, now: steppingClock() });
+    const log: string[] = [];
+    expect(slicer.start(counting('light', 1, log))).toEqual({ done: true, value: 'light' });
+    const heavy = counting('heavy', 10, log);
+    const first = slicer.start(heavy);
+    expect(first.done).toBe(false);
+    expect(log.filter((l) => l.startsWith('heavy'))).toHaveLength(3); // one per clock reading of its 3 ms
+    expect(await slicer.run(heavy, first.done ? undefined : first.waiting)).toBe('heavy');
+    expect(log.filter((l) => l.startsWith('heavy'))).toHaveLength(10);
+    function* marked(): Job<string> {
+      log.push('before');
+      yield HEAVY;
+      log.push('after');
+      return 'marked';
+    }
+    const m = marked();
+    const stopped = new Slicer({ budgetMs: 1000, now: () => 0 }).start(m);
+    expect(stopped).toEqual({ done: false, waiting: HEAVY });
+    expect(log.at(-1)).toBe('before');
+    expect(await slicer.run(m, HEAVY)).toBe('marked');
   });
 
   it('a job that throws rejects its promise, and the others go on', async () => {

@@ -8,8 +8,8 @@
  * are exactly JSON.stringify's.
  */
 import type { ServerResponse } from 'node:http';
-import { jsonPieces } from './sliced-json.js';
-import type { Job } from './slicer.js';
+import { peekPieces } from './sliced-json.js';
+import { HEAVY, type Job } from './slicer.js';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -77,19 +77,17 @@ export function* writePieces(res: ServerResponse, pieces: Iterator<string, void,
 export function* writeJson(
   res: ServerResponse, status: number, value: unknown, requestId: string, stallMs: number, headers?: Headers,
 ): Job<void> {
-  const pieces = jsonPieces(value);
-  const first = pieces.next();
-  const text = first.done ? '' : first.value;
-  const second = pieces.next();
-  if (second.done) {
-    sendText(res, status, text, JSON_TYPE, requestId, headers);
+  const { whole, pieces } = peekPieces(value);
+  if (whole !== undefined) {
+    sendText(res, status, whole, JSON_TYPE, requestId, headers);
     return;
   }
+  // A large answer: admitted before its first byte (the admission queue may still refuse it).
+  yield HEAVY;
   head(res, status, JSON_TYPE, requestId, headers);
   if (res.req.method === 'HEAD') {
     res.end();
     return;
   }
-  const rest = [text, second.value][Symbol.iterator]();
-  if ((yield* writePieces(res, rest, stallMs)) && (yield* writePieces(res, pieces, stallMs))) res.end();
+  if (yield* writePieces(res, pieces, stallMs)) res.end();
 }

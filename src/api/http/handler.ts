@@ -113,18 +113,28 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
   }, slicer);
 
   /**
-   * Runs a heavy job once admitted; refuses with 503 when the queue is full. A client that left
-   * while waiting is not worked for.
+   * Runs a job that may be heavy. Its first slice runs at once: a light job (a small answer, the
+   * common case) is done there, with no place taken. One that goes on is heavy: it needs a place
+   * in the admission queue (503 when the queue is full too), and continues in slices once it has
+   * one. A client that left while waiting is not worked for.
    */
   async function admitted<T>(res: ServerResponse, job: () => Job<T>): Promise<T | undefined> {
+    const j = job();
+    const first = slicer.start(j);
+    if (first.done) return first.value;
     const entered = admission.enter();
     if (!entered) {
+      j.return(undefined as T);
       const { concurrency, queue, retryAfterSeconds } = admission.options;
       throw busy(`${concurrency} large reads are in progress and ${queue} are waiting`, retryAfterSeconds);
     }
     const release = await entered;
     try {
-      return res.destroyed ? undefined : await slicer.run(job());
+      if (res.destroyed) {
+        j.return(undefined as T);
+        return undefined;
+      }
+      return await slicer.run(j, first.waiting);
     } finally {
       release();
     }

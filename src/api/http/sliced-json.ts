@@ -215,3 +215,24 @@ export function* jsonPieces(value: unknown, options: PieceOptions = {}): Generat
   }
   yield out;
 }
+
+/**
+ * The JSON text of `value`, looked at far enough to know whether it is one piece: `whole` is the
+ * text when it is (a small answer, written at once with a Content-Length), undefined when not;
+ * `pieces` gives the whole text either way.
+ */
+export function peekPieces(value: unknown, options?: PieceOptions): { readonly whole: string | undefined; readonly pieces: Iterator<string, void, undefined> } {
+  const all = jsonPieces(value, options);
+  const first = all.next();
+  const text = first.done ? '' : first.value;
+  const second = all.next();
+  if (second.done) return { whole: text, pieces: [text][Symbol.iterator]() as Iterator<string, void, undefined> };
+  return {
+    whole: undefined,
+    pieces: (function* () {
+      yield text;
+      yield second.value;
+      yield* all;
+    })(),
+  };
+}

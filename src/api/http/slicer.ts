@@ -16,6 +16,13 @@
 export type Step = void | Promise<unknown>;
 export type Job<T> = Generator<Step, T, undefined>;
 
+/**
+ * Yielded by a job about to do heavy work that cannot be taken back (start writing a large
+ * answer): it ends the job's first slice (`start`), so the job is admitted before it writes.
+ * Once running, it costs one turn.
+ */
+export const HEAVY: Step = Promise.resolve();
+
 export interface SlicerOptions {
   /** ms of sliced work per turn of the event loop, all jobs together; default 2 */
   readonly budgetMs: number;
@@ -38,11 +45,32 @@ export class Slicer {
 
   constructor(private readonly options: SlicerOptions = DEFAULT_SLICER) {}
 
-  /** Runs a job to its end; settles with what it returns, or what it throws. */
-  run<T>(job: Job<T>): Promise<T> {
+  /**
+   * Runs a job's first slice now, in the caller's turn: up to budgetMs of checkpoints, until it
+   * ends or waits on a promise. A light job (a small answer) is done there; a heavy one goes on
+   * with `run(job, waiting)`.
+   */
+  start<T>(job: Job<T>): { readonly done: true; readonly value: T } | { readonly done: false; readonly waiting: Step } {
+    const deadline = this.options.now() + this.options.budgetMs;
+    for (;;) {
+      const next = job.next();
+      if (next.done) return { done: true, value: next.value };
+      if (next.value !== undefined || this.options.now() >= deadline) return { done: false, waiting: next.value };
+    }
+  }
+
+  /**
+   * Runs a job to its end; settles with what it returns, or what it throws. `waiting`: what a
+   * job started with `start` was waiting on when it paused.
+   */
+  run<T>(job: Job<T>, waiting?: Step): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.ready.push({ job, resolve: resolve as (v: unknown) => void, reject });
-      this.schedule();
+      const r: Running = { job, resolve: resolve as (v: unknown) => void, reject };
+      if (waiting !== undefined) this.resumeAfter(r, waiting);
+      else {
+        this.ready.push(r);
+        this.schedule();
+      }
     });
   }
 
@@ -90,11 +118,15 @@ export class Slicer {
       return false;
     }
     if (next.value === undefined) return true;
+    this.resumeAfter(r, next.value);
+    return false;
+  }
+
+  private resumeAfter(r: Running, waiting: Promise<unknown>): void {
     const resume = (): void => {
       this.ready.push(r);
       this.schedule();
     };
-    next.value.then(resume, resume);
-    return false;
+    waiting.then(resume, resume);
   }
 }

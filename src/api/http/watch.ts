@@ -21,8 +21,8 @@ import { drained, writePieces } from './answer-writer.js';
 import type { ChangeLog } from './change-log.js';
 import { DEFAULT_FANOUT, Fanout, Feed } from './fanout.js';
 import type { EnginePort } from './port.js';
-import { jsonPieces } from './sliced-json.js';
-import type { Job } from './slicer.js';
+import { jsonPieces, peekPieces } from './sliced-json.js';
+import { HEAVY, type Job } from './slicer.js';
 import { KEEP_ALIVE_FRAME, RETRY_FRAME, STATUS_FRAME_TAIL, resetFrame, statusFrameHead } from './sse-events.js';
 
 export interface WatchOptions {
@@ -124,6 +124,9 @@ export class Watches {
     if (!task || first === undefined || first < 0) {
       throw new Error(`watch: the status of task ${req.taskId} was answered, but the task or node is not in the snapshot`);
     }
+    const status = resumeFrom === undefined ? peekPieces(answer.data) : undefined;
+    // A large status: admitted before the stream opens (the admission queue may still refuse it).
+    if (status !== undefined && status.whole === undefined) yield HEAVY;
     res.writeHead(200, {
       ...Object.fromEntries(req.headers),
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -138,16 +141,16 @@ export class Watches {
     }
     res.write(RETRY_FRAME);
     const feed = new Feed(res, req.taskId, task.definition, first, task.definition.end[first], resumeFrom ?? cursor, (f) => this.lost(f, req));
-    if (resumeFrom === undefined) yield* this.sendStatus(res, answer.data, cursor, req.lastEventId);
+    if (status !== undefined) yield* this.sendStatus(res, status.pieces, cursor, req.lastEventId);
     return { feed };
   }
 
   /** The `status` event (after a `reset` when a cursor could not be resumed), paced. */
-  private *sendStatus(res: ServerResponse, data: unknown, cursor: number, unresumed: string | undefined): Job<void> {
+  private *sendStatus(res: ServerResponse, pieces: Iterator<string, void, undefined>, cursor: number, unresumed: string | undefined): Job<void> {
     const { stallTimeoutMs } = this.options;
     if (unresumed !== undefined && !res.write(resetFrame(unresumed, this.log.retention))) yield drained(res, stallTimeoutMs);
     if (!res.write(statusFrameHead(cursor))) yield drained(res, stallTimeoutMs);
-    if (yield* writePieces(res, jsonPieces(data), stallTimeoutMs)) res.write(STATUS_FRAME_TAIL);
+    if (yield* writePieces(res, pieces, stallTimeoutMs)) res.write(STATUS_FRAME_TAIL);
   }
 
   /**
@@ -162,7 +165,7 @@ export class Watches {
       const cursor = this.log.cursor;
       const answer = yield* req.status();
       if (!answer.result) return undefined;
-      yield* this.sendStatus(res, answer.data, cursor, unresumed);
+      yield* this.sendStatus(res, jsonPieces(answer.data), cursor, unresumed);
       return cursor;
     }.bind(this);
     this.admitted(res, again).then((cursor) => {
