@@ -65,15 +65,32 @@ describe('Slicer', () => {
   });
 
   it('start runs a first slice at once: a light job ends there; a heavy one stops at its budget or at HEAVY, and run goes on from there', async () => {
-    const slicer = new Slicer({ budgetMs: 3, now: steppingClock() });
+    // Each checkpoint of these jobs takes 1 ms of a clock they move themselves.
+    let t = 0;
+    const slicer = new Slicer({ budgetMs: 3, now: () => t });
     const log: string[] = [];
-    expect(slicer.start(counting('light', 1, log))).toEqual({ done: true, value: 'light' });
-    const heavy = counting('heavy', 10, log);
+    function* work(name: string, steps: number): Job<string> {
+      for (let i = 0; i < steps; i++) {
+        t++;
+        log.push(`${name}${i}`);
+        yield;
+      }
+      return name;
+    }
+    expect(slicer.start(work('light', 1))).toEqual({ done: true, value: 'light' });
+    // The first slices of one turn share its 3 ms: light took 1, heavy gets the other 2.
+    const heavy = work('heavy', 10);
     const first = slicer.start(heavy);
     expect(first.done).toBe(false);
-    expect(log.filter((l) => l.startsWith('heavy'))).toHaveLength(3); // one per clock reading of its 3 ms
+    expect(log.filter((l) => l.startsWith('heavy'))).toHaveLength(2);
+    // Nothing is left in this turn: the next first slice gets one checkpoint.
+    expect(slicer.start(work('late', 5)).done).toBe(false);
+    expect(log.filter((l) => l.startsWith('late'))).toHaveLength(1);
     expect(await slicer.run(heavy, first.done ? undefined : first.waiting)).toBe('heavy');
     expect(log.filter((l) => l.startsWith('heavy'))).toHaveLength(10);
+    // A new turn: the whole budget again.
+    slicer.start(work('fresh', 10));
+    expect(log.filter((l) => l.startsWith('fresh'))).toHaveLength(3);
     function* marked(): Job<string> {
       log.push('before');
       yield HEAVY;

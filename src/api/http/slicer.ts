@@ -42,20 +42,38 @@ export class Slicer {
   private readonly ready: Running[] = [];
   private scheduled = false;
   private turns = 0;
+  /** ms first slices may still take before the event loop turns (they share one budget) */
+  private startLeft: number;
+  private startReset: NodeJS.Immediate | undefined;
 
-  constructor(private readonly options: SlicerOptions = DEFAULT_SLICER) {}
+  constructor(private readonly options: SlicerOptions = DEFAULT_SLICER) {
+    this.startLeft = options.budgetMs;
+  }
 
   /**
-   * Runs a job's first slice now, in the caller's turn: up to budgetMs of checkpoints, until it
-   * ends or waits on a promise. A light job (a small answer) is done there; a heavy one goes on
-   * with `run(job, waiting)`.
+   * Runs a job's first slice now, in the caller's turn, until it ends or waits on a promise. A
+   * light job (a small answer) is done there; a heavy one goes on with `run(job, waiting)`. The
+   * first slices started in one turn of the event loop share one budgetMs (each gets at least
+   * one checkpoint), so requests arriving together cannot hold the loop longer than sliced work.
    */
   start<T>(job: Job<T>): { readonly done: true; readonly value: T } | { readonly done: false; readonly waiting: Step } {
-    const deadline = this.options.now() + this.options.budgetMs;
-    for (;;) {
-      const next = job.next();
-      if (next.done) return { done: true, value: next.value };
-      if (next.value !== undefined || this.options.now() >= deadline) return { done: false, waiting: next.value };
+    const { now } = this.options;
+    const t0 = now();
+    const deadline = t0 + this.startLeft;
+    if (this.startReset === undefined) {
+      this.startReset = setImmediate(() => {
+        this.startReset = undefined;
+        this.startLeft = this.options.budgetMs;
+      });
+    }
+    try {
+      for (;;) {
+        const next = job.next();
+        if (next.done) return { done: true, value: next.value };
+        if (next.value !== undefined || now() >= deadline) return { done: false, waiting: next.value };
+      }
+    } finally {
+      this.startLeft = Math.max(0, this.startLeft - (now() - t0));
     }
   }
 
