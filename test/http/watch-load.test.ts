@@ -70,6 +70,20 @@ describe('resuming far behind', () => {
   }
 });
 
+describe('many watchers at once', () => {
+  it('300 watchers connecting together to a small task all get their stream, with no place in the read queue to spare', async () => {
+    const engine = loopingEngine();
+    // Every first slice gets one checkpoint, and the queue holds nothing: openings must be light.
+    h = await harness({ slicer: { budgetMs: 0 }, admission: { concurrency: 1, queue: 0 } }, engine);
+    churn(engine, 10);
+    const streams = await Promise.all(Array.from({ length: 300 }, () => watch(`${h!.base}/watch_task_status/10/2/?${qs(ALPHA)}`)));
+    for (const s of streams) expect((await s.next()).event).toBe('status');
+    const [seq] = churn(engine, 1);
+    for (const s of streams) expect(Number((await s.next()).id)).toBe(seq);
+    for (const s of streams) s.drop();
+  });
+});
+
 describe('a fresh watch on a large task that keeps changing', () => {
   it('gets its whole status event (megabytes), then every change after its cursor', async () => {
     const t = bigTask(30, 1000); // 30,031 nodes, every one answered: ~9 MB of status

@@ -61,11 +61,14 @@ export function drained(res: ServerResponse, stallMs: number): Promise<void> {
  * 'drain' when the socket is full. Returns false when the client went away first.
  */
 export function* writePieces(res: ServerResponse, pieces: Iterator<string, void, undefined>, stallMs: number): Job<boolean> {
-  for (let p = pieces.next(); !p.done; p = pieces.next()) {
+  let p = pieces.next();
+  while (!p.done) {
     if (res.destroyed) return false;
-    if (p.value === '') yield;
-    else if (!res.write(p.value)) yield drained(res, stallMs);
-    else yield;
+    const room = p.value === '' || res.write(p.value);
+    p = pieces.next();
+    // A checkpoint between pieces, not after the last: a small answer is written without one.
+    if (!room) yield drained(res, stallMs);
+    else if (!p.done) yield;
   }
   return !res.destroyed;
 }

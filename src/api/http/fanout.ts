@@ -11,7 +11,8 @@
  *   stretches with the cost of the last flush: fan-out takes at most a tenth of the event loop
  *   (a flush that took 3 ms is followed by 27 ms without one). 500 watchers then cost a
  *   node_event a fraction of a millisecond, and each watcher hears of a change within
- *   `flushIntervalMs`, or ten times the flush's cost when that is more.
+ *   `flushIntervalMs`, or nine times the last round's cost when that is more, but never more
+ *   than ten intervals (100 ms by default).
  * - **Paced.** Each watcher holds a cursor into the log and reads on from it, at most
  *   `highWaterBytes` per flush; when its socket is full it waits for 'drain' and reads on from
  *   the log then. A watcher that falls behind (or reconnects far behind) costs a cursor, never a
@@ -200,7 +201,10 @@ export class Fanout {
       return;
     }
     this.round = undefined;
-    this.nextFlush = t1 + Math.max(this.options.flushIntervalMs, r.cpuMs * (1 / FANOUT_SHARE - 1));
+    const { flushIntervalMs } = this.options;
+    // The round's time is wall time: on a crowded machine it includes waiting for a core, so the
+    // pause is capped, and every watcher still hears of a change within ten intervals.
+    this.nextFlush = t1 + Math.min(10 * flushIntervalMs, Math.max(flushIntervalMs, r.cpuMs * (1 / FANOUT_SHARE - 1)));
     // Some read their batch and have more, or changes came meanwhile: the next round, when the share allows.
     if (r.behind || this.firstSince.size > 0) this.later();
   }

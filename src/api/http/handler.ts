@@ -122,6 +122,9 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
     const j = job();
     const first = slicer.start(j);
     if (first.done) return first.value;
+    // Something is written already (large answers yield HEAVY before their first byte, so this
+    // is the small rest of a light one, cut by a busy turn): it goes on, it cannot be refused now.
+    if (res.headersSent) return slicer.run(j, first.waiting);
     const entered = admission.enter();
     if (!entered) {
       j.return(undefined as T);
