@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only operations,status]`
+ * `npm run bench [-- --quick] [-- --only operations,status,service]`
  *
  * Runs each section in its own Node process (memory and snapshots with --expose-gc), prints the
  * machine line and one markdown table per section with medians, ratios against the baselines
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { machine, machineLine } from './machine.js';
 import { checksTable, markdown, sectionMarkdown, type Check, type SectionResult } from './report.js';
 
-const SECTIONS = ['operations', 'status', 'batch', 'memory', 'snapshots'] as const;
+const SECTIONS = ['operations', 'status', 'batch', 'memory', 'snapshots', 'service'] as const;
 const NEEDS_GC = new Set(['memory', 'snapshots']);
 
 const argv = process.argv.slice(2);

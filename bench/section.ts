@@ -18,6 +18,7 @@ const modules: Record<string, () => Promise<{ run: (c: ReturnType<typeof configF
   batch: () => import('./batch.js'),
   memory: () => import('./memory.js'),
   snapshots: () => import('./snapshots.js'),
+  service: () => import('./service.js'),
 };
 
 const load = modules[name];

@@ -10,9 +10,10 @@
  */
 import { ok, fromError } from './envelope.js';
 import { operateNodeIn, operateTaskIn, type OperationResult } from './commands.js';
-import { missingMessage, nodeDetailAt, taskStatusAt, tasksStatusAt } from './queries.js';
+import { missingMessage, nodeDetailSlicesAt, taskStatusSlices, tasksStatusSlices } from './queries.js';
 import { taskListAt, taskNodesAt, taskSummaryAt } from './overview.js';
 import { PolicyScheduler, systemTimers, type Timers } from '../policy/index.js';
+import { complete, type Slices } from '../model/index.js';
 import type { NodeDetail, NodeStatus, TaskListItem, TaskNodesPage, TaskStatusEntry, TaskSummary } from '../query/index.js';
 import { Store, type StoreOptions } from '../store/index.js';
 import { compileTaskUrl, type TaskUrl } from './task-url.js';
@@ -66,7 +67,7 @@ export class Engine extends Store {
    * with_failed_node_info?, with_auto_retry_status?, scope?}`.
    */
   getTaskStatus(request: unknown, ctx?: RequestContext): Envelope<NodeStatus> {
-    return this.answer(ctx, (c) => taskStatusAt(this.snapshot(), request, this.clock(), c));
+    return complete(this.getTaskStatusSliced(request, ctx));
   }
 
   /**
@@ -74,13 +75,7 @@ export class Engine extends Store {
    * Tasks not found are left out of `data` and named in `message`; the result stays true.
    */
   getTasksStatus(request: unknown, ctx?: RequestContext): Envelope<TaskStatusEntry[]> {
-    const c = contextOf(ctx);
-    try {
-      const { data, missing } = tasksStatusAt(this.snapshot(), request, this.clock(), c, this.taskUrl);
-      return { ...ok(data, c), message: missingMessage(missing) };
-    } catch (error) {
-      return this.failed(error, c);
-    }
+    return complete(this.getTasksStatusSliced(request, ctx));
   }
 
   /**
@@ -88,7 +83,31 @@ export class Engine extends Store {
    * histories_limit?, histories_offset?}`; histories are paged from the newest (limits.ts).
    */
   getTaskNodeDetail(request: unknown, ctx?: RequestContext): Envelope<NodeDetail> {
-    return this.answer(ctx, (c) => nodeDetailAt(this.snapshot(), request, this.clock(), c, this.limits));
+    return complete(this.getTaskNodeDetailSliced(request, ctx));
+  }
+
+  /*
+   * The three queries again, as work in slices (see model/slices.ts): the same answers, built
+   * between checkpoints so that a server can interleave other requests. Each reads one snapshot
+   * and one clock reading, taken at the first step.
+   */
+
+  *getTaskStatusSliced(request: unknown, ctx?: RequestContext): Slices<Envelope<NodeStatus>> {
+    return yield* this.answerSliced(ctx, (c) => taskStatusSlices(this.snapshot(), request, this.clock(), c));
+  }
+
+  *getTasksStatusSliced(request: unknown, ctx?: RequestContext): Slices<Envelope<TaskStatusEntry[]>> {
+    const c = contextOf(ctx);
+    try {
+      const { data, missing } = yield* tasksStatusSlices(this.snapshot(), request, this.clock(), c, this.taskUrl);
+      return { ...ok(data, c), message: missingMessage(missing) };
+    } catch (error) {
+      return this.failed(error, c);
+    }
+  }
+
+  *getTaskNodeDetailSliced(request: unknown, ctx?: RequestContext): Slices<Envelope<NodeDetail>> {
+    return yield* this.answerSliced(ctx, (c) => nodeDetailSlicesAt(this.snapshot(), request, this.clock(), c, this.limits));
   }
 
   /** get_task_summary: `{bk_biz_id, task_id, subprocess_id?, scope?}` → counts per state, progress, times of the subtree. */
@@ -135,6 +154,15 @@ export class Engine extends Store {
     const c = contextOf(ctx);
     try {
       return ok(run(c), c);
+    } catch (error) {
+      return this.failed(error, c);
+    }
+  }
+
+  private *answerSliced<T>(ctx: unknown, run: (ctx: RequestContext) => Slices<T>): Slices<Envelope<T>> {
+    const c = contextOf(ctx);
+    try {
+      return ok(yield* run(c), c);
     } catch (error) {
       return this.failed(error, c);
     }

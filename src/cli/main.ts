@@ -89,20 +89,32 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['serve', {
     summary: 'serve the HTTP API over an in-memory engine',
     usage: `pipestate serve [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}] [--config <file>] [--no-auth] [--no-ui]
+                [--max-body-bytes <n>] [--max-definition-bytes <n>]
 
-  --config <file>  projects and apps (JSON); default: $${ENV.config}
-  --host <addr>    default ${DEFAULT_HOST} (loopback only); 0.0.0.0 to listen on every interface
-  --port <n>       default ${DEFAULT_PORT}; 0 picks a free port
-  --no-auth        accept every caller (local use only)
-  --no-ui          do not serve the web view (default: at /ui/)
+  --config <file>             projects, apps and limits (JSON); default: $${ENV.config}
+  --host <addr>               default ${DEFAULT_HOST} (loopback only); 0.0.0.0 to listen on every interface
+  --port <n>                  default ${DEFAULT_PORT}; 0 picks a free port
+  --no-auth                   accept every caller (local use only)
+  --no-ui                     do not serve the web view (default: at /ui/)
+  --max-body-bytes <n>        request bodies but create_task's; default 1048576 (1 MiB)
+  --max-definition-bytes <n>  create_task bodies (a whole pipeline); default 67108864 (64 MiB)
 
   An extra app can come from $${ENV.appCode} / $${ENV.appSecret} (/ $${ENV.appProjects}).`,
-    options: { ...HELP, ...LISTEN, config: { type: 'string', short: 'c' }, 'no-auth': { type: 'boolean' }, 'no-ui': { type: 'boolean' } },
+    options: {
+      ...HELP, ...LISTEN, config: { type: 'string', short: 'c' }, 'no-auth': { type: 'boolean' }, 'no-ui': { type: 'boolean' },
+      'max-body-bytes': { type: 'string' }, 'max-definition-bytes': { type: 'string' },
+    },
     positionals: [],
     run: async (args, io) => {
+      const bytes = (name: string): number | undefined =>
+        args.string(name) === undefined ? undefined : args.int(name, 0, 1, Number.MAX_SAFE_INTEGER);
       const service = await startService({
         port: args.int('port', DEFAULT_PORT, 0, 65535), host: args.string('host') ?? DEFAULT_HOST,
         configPath: args.string('config'), noAuth: args.flag('no-auth'), noUi: args.flag('no-ui'), env: io.env, log: line(io, 'out'), warn: line(io, 'err'),
+        limits: {
+          ...(bytes('max-body-bytes') !== undefined ? { max_body_bytes: bytes('max-body-bytes') } : {}),
+          ...(bytes('max-definition-bytes') !== undefined ? { max_definition_bytes: bytes('max-definition-bytes') } : {}),
+        },
       });
       await untilSignal();
       await service.close();

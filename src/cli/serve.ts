@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createEngine, type Engine } from '../api/engine.js';
-import { ConfigError, ENV, resolveConfig, type ServiceConfig } from '../api/http/config.js';
+import { ConfigError, ENV, resolveConfig, type ServiceConfig, type ServiceLimits } from '../api/http/config.js';
 import { createServer, type PipestateServer, type ServerOptions } from '../api/http/server.js';
 import { PipestateError } from '../model/index.js';
 
@@ -30,6 +30,21 @@ export interface ServeOptions {
   /** warnings (stderr) */
   readonly warn: (line: string) => void;
   readonly server?: Omit<ServerOptions, 'apps' | 'noAuth'>;
+  /** from the command line; each overrides the configuration file's */
+  readonly limits?: ServiceLimits;
+}
+
+/** The configured limits as server options; absent ones keep the server's defaults. */
+function limitOptions(l: ServiceLimits): Partial<ServerOptions> {
+  const admission = {
+    ...(l.max_concurrent_reads !== undefined ? { concurrency: l.max_concurrent_reads } : {}),
+    ...(l.max_queued_reads !== undefined ? { queue: l.max_queued_reads } : {}),
+  };
+  return {
+    ...(l.max_body_bytes !== undefined ? { bodyLimitBytes: l.max_body_bytes } : {}),
+    ...(l.max_definition_bytes !== undefined ? { definitionLimitBytes: l.max_definition_bytes } : {}),
+    ...(Object.keys(admission).length > 0 ? { admission } : {}),
+  };
 }
 
 export interface Service {
@@ -88,7 +103,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
   if (!o.noAuth && config.apps.length === 0) {
     throw new ConfigError(`no apps configured: add "apps" to ${source}, set ${ENV.appCode} and ${ENV.appSecret}, or pass --no-auth for local use`);
   }
-  const server = createServer(engine, { ...o.server, apps: config.apps, noAuth: o.noAuth, ...(o.noUi ? {} : { ui: { dir: UI_DIR } }) });
+  const server = createServer(engine, { ...o.server, ...limitOptions({ ...config.limits, ...o.limits }), apps: config.apps, noAuth: o.noAuth, ...(o.noUi ? {} : { ui: { dir: UI_DIR } }) });
   server.listen(o.port, o.host);
   try {
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => { throw e; })]);

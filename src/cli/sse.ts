@@ -12,7 +12,10 @@ export interface SseEvent {
 }
 
 export class SseParser {
-  private buffer = '';
+  /** the start of a line whose end has not arrived yet, in the chunks it came in */
+  private partial: string[] = [];
+  /** the last chunk ended with CR: a LF starting the next one is the second half of CRLF */
+  private afterCr = false;
   private event = '';
   private data: string[] = [];
   private lastId: string | undefined;
@@ -23,23 +26,28 @@ export class SseParser {
     return this.lastId;
   }
 
+  /**
+   * Each chunk is scanned once: a line longer than a chunk (a status event of megabytes) is kept
+   * as its pieces and joined once when it ends, so parsing stays linear in the stream's size.
+   */
   feed(text: string): SseEvent[] {
-    // Only the new text can hold a line end (and a lone \r it may complete): a long line arriving
-    // in many chunks (a big status event) is scanned once, not once per chunk.
-    const scanFrom = Math.max(0, this.buffer.length - 1);
-    this.buffer += text;
     const out: SseEvent[] = [];
-    // A line ends at \r\n, \n or \r; a trailing lone \r may be the first half of \r\n, so wait.
-    const lineEnd = /\r\n|\n|\r(?!$)/g;
-    lineEnd.lastIndex = scanFrom;
     let start = 0;
-    for (let m = lineEnd.exec(this.buffer); m !== null; m = lineEnd.exec(this.buffer)) {
-      const line = this.buffer.slice(start, m.index);
+    if (this.afterCr && text.startsWith('\n')) start = 1;
+    if (text !== '') this.afterCr = false;
+    // A line ends at \r\n, \n or \r.
+    const lineEnd = /\r\n|\n|\r/g;
+    lineEnd.lastIndex = start;
+    for (let m = lineEnd.exec(text); m !== null; m = lineEnd.exec(text)) {
+      const tail = text.slice(start, m.index);
+      const line = this.partial.length === 0 ? tail : this.partial.join('') + tail;
+      this.partial = [];
       start = m.index + m[0].length;
+      if (m[0] === '\r' && start === text.length) this.afterCr = true;
       const event = this.line(line);
       if (event) out.push(event);
     }
-    this.buffer = this.buffer.slice(start);
+    if (start < text.length) this.partial.push(text.slice(start));
     return out;
   }
 

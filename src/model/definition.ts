@@ -88,14 +88,42 @@ function pathOf(pending: Pending, parents: readonly number[], positions: readonl
   return pending.parent < 0 ? 'pipeline' : `pipeline${steps.reverse().map((c) => `.children[${c}]`).join('')}`;
 }
 
+/** The wording of every definition problem, here and in precompiled.ts. */
+export function nodeProblem(path: string, id: unknown, field: string, reason: string): string {
+  const where = typeof id === 'string' && ID_PATTERN.test(id) ? `${JSON.stringify(id)} (${path})` : path;
+  return `node ${where} field ${field}: ${reason}`;
+}
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** What is wrong with a definition: `node "x" (pipeline.children[2]) field kind: must be …`. */
+export class DefinitionProblem extends Error {
+  override readonly name = 'DefinitionProblem';
+}
 
 /**
  * Validates a nested definition and compiles it. Iterative, so depth is bounded by the limit and
  * not by the call stack. A bad definition throws a PipestateError (3540000) naming the node by
  * its path and id, and the field.
+ *
+ * `root` may also be a definition compiled elsewhere (a worker thread, see precompiled.ts): it is
+ * then checked against `limits` and returned, or its recorded problem is thrown as if found here.
  */
 export function compileDefinition(taskId: string, root: unknown, limits: DefinitionLimits = DEFAULT_LIMITS): PipelineDefinition {
+  try {
+    const stats = PRECOMPILED.get(root as PipelineDefinition);
+    if (stats !== undefined) return withinLimits(root as PipelineDefinition, stats, limits);
+    const problem = REFUSED.get(root as object);
+    if (problem !== undefined) throw new DefinitionProblem(problem);
+    return compileNodes(root, limits);
+  } catch (error) {
+    if (error instanceof DefinitionProblem) throw invalid(`pipeline of task ${taskId}`, error.message);
+    throw error;
+  }
+}
+
+/** compileDefinition without a task to name: a problem is thrown as a DefinitionProblem. */
+export function compileNodes(root: unknown, limits: DefinitionLimits): PipelineDefinition {
   const ids: string[] = [];
   const names: string[] = [];
   const kinds: number[] = [];
@@ -105,9 +133,7 @@ export function compileDefinition(taskId: string, root: unknown, limits: Definit
   const index = new Map<string, number>();
   let policies: Map<number, NodePolicy> | undefined;
   const fail = (at: Pending, id: unknown, field: string, reason: string): never => {
-    const path = pathOf(at, parents, positions);
-    const where = typeof id === 'string' && ID_PATTERN.test(id) ? `${JSON.stringify(id)} (${path})` : path;
-    throw invalid(`pipeline of task ${taskId}`, `node ${where} field ${field}: ${reason}`);
+    throw new DefinitionProblem(nodeProblem(pathOf(at, parents, positions), id, field, reason));
   };
 
   const stack: Pending[] = [{ node: root, parent: -1, position: 0, depth: 0 }];
@@ -171,4 +197,60 @@ export function compileDefinition(taskId: string, root: unknown, limits: Definit
     policies: policies ?? NO_POLICIES,
     indexOf: (id: string) => index.get(id) ?? -1,
   });
+}
+
+/** What the store's limits are checked against for a definition compiled elsewhere. */
+export interface DefinitionStats {
+  /** deepest nesting; the root is at depth 0 */
+  readonly depth: number;
+  /** characters of the longest name */
+  readonly longestName: number;
+}
+
+const PRECOMPILED = new WeakMap<PipelineDefinition, DefinitionStats>();
+const REFUSED = new WeakMap<object, string>();
+
+/**
+ * Marks a definition compiled elsewhere (precompiled.ts builds them), so that compileDefinition
+ * takes it in place of a nested definition. Only this module's callers can mark: a nested
+ * definition that merely looks compiled is compiled like any other.
+ */
+export function markPrecompiled(def: PipelineDefinition, stats: DefinitionStats): PipelineDefinition {
+  PRECOMPILED.set(def, stats);
+  return def;
+}
+
+/** A stand-in for a definition found wrong elsewhere: compileDefinition refuses it with `problem`. */
+export function refusedDefinition(problem: string): object {
+  const marker = Object.freeze({});
+  REFUSED.set(marker, problem);
+  return marker;
+}
+
+/** The store's limits, applied to a definition compiled without them; a problem names the first node in preorder. */
+function withinLimits(def: PipelineDefinition, stats: DefinitionStats, limits: DefinitionLimits): PipelineDefinition {
+  const at = (i: number, field: string, reason: string): never => {
+    throw new DefinitionProblem(nodeProblem(compiledPath(def, i), def.ids[i], field, reason));
+  };
+  if (def.size > limits.maxNodes) at(0, 'children', `the task has more than ${limits.maxNodes} nodes`);
+  if (stats.depth > limits.maxDepth) {
+    const depth = new Int32Array(def.size);
+    for (let i = 1; i < def.size; i++) {
+      depth[i] = depth[def.parent[i]] + 1;
+      if (depth[i] > limits.maxDepth) at(def.parent[i], 'children', `nesting deeper than ${limits.maxDepth}`);
+    }
+  }
+  if (stats.longestName > limits.maxNameLength) {
+    for (let i = 0; i < def.size; i++) {
+      if (def.names[i].length > limits.maxNameLength) at(i, 'name', `must be at most ${limits.maxNameLength} characters`);
+    }
+  }
+  return def;
+}
+
+/** `pipeline.children[2].children[0]` of node i of a compiled definition. */
+function compiledPath(def: PipelineDefinition, i: number): string {
+  const steps: number[] = [];
+  for (let n = i; def.parent[n] >= 0; n = def.parent[n]) steps.push(childrenOf(def, def.parent[n]).indexOf(n));
+  return `pipeline${steps.reverse().map((c) => `.children[${c}]`).join('')}`;
 }

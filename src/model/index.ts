@@ -5,3 +5,5 @@ export * from './definition.js';
 export * from './json.js';
 export * from './policy.js';
 export * from './task-id.js';
+export * from './slices.js';
+export * from './precompiled.js';

@@ -1,9 +1,9 @@
 /** The query layer: snapshot + task + node + clock → the answers of SPEC §3.2–3.4 and §4. */
-export { statusTree, type TreeOptions } from './status-tree.js';
-export { taskStatusEntry, nodeDetail, type HistoriesPage } from './views.js';
 export { failedNodeIds, failedNodeInfo, autoRetryStatus } from './failed-nodes.js';
 export { taskSummary, taskListItem, taskNodesPage, numericId, type PageLimits } from './overview.js';
 export type { TaskSummary, TaskListItem, TaskNodesPage, TaskNodeRow, AttemptRow, Progress, StateCounts } from './overview-types.js';
+export { statusTree, statusTreeSlices, type TreeOptions } from './status-tree.js';
+export { taskStatusEntry, taskStatusEntrySlices, nodeDetail, nodeDetailSlices, type HistoriesPage } from './views.js';
 export { shownState } from './derive.js';
 export { roundHalfEven, elapsedSeconds } from './elapsed.js';
 export { ZonedTimeFormat } from './zoned-format.js';

@@ -18,7 +18,7 @@
  * shown FAILED replaces what its subtree added by the node itself.
  */
 import type { NodeRecord, State } from '../lifecycle/index.js';
-import type { PipelineDefinition } from '../model/index.js';
+import { NODES_PER_SLICE, complete, type PipelineDefinition, type Slices } from '../model/index.js';
 import { recordAt, type TaskView } from '../store/index.js';
 import { CHILD_BIT, CHILD_FAILED, shownState } from './derive.js';
 import { newIdKeyed } from './id-keyed.js';
@@ -34,6 +34,11 @@ export interface TreeOptions {
 
 /** The answer for node `root` of `task` at clock time `now` (ms). */
 export function statusTree(task: TaskView, root: number, now: number, options: TreeOptions): NodeStatus {
+  return complete(statusTreeSlices(task, root, now, options));
+}
+
+/** The same answer, built in slices of at most NODES_PER_SLICE visited nodes. */
+export function statusTreeSlices(task: TaskView, root: number, now: number, options: TreeOptions): Slices<NodeStatus> {
   return new StatusPass(task, root, now, options).run();
 }
 
@@ -65,9 +70,14 @@ class StatusPass {
     this.rootOnly = !options.withChildren && !options.withExData;
   }
 
-  run(): NodeStatus {
+  *run(): Slices<NodeStatus> {
     const { def, root } = this;
+    let visited = 0;
     for (let i = root, stop = def.end[root]; i < stop;) {
+      if (++visited === NODES_PER_SLICE) {
+        visited = 0;
+        yield;
+      }
       const record = recordAt(this.task, i);
       if (record.state === 'CREATED' && i !== root) {
         i = def.end[i];

@@ -1,8 +1,9 @@
 /** The answers of SPEC §4 built on the status tree: a task's summary and a node's detail. */
 import type { NodeRecord } from '../lifecycle/index.js';
+import { complete, type Slices } from '../model/index.js';
 import { historyPageAt, recordAt, type TaskView } from '../store/index.js';
 import { elapsedAt, timesOf, type TaskTimes } from './record-times.js';
-import { statusTree } from './status-tree.js';
+import { statusTreeSlices } from './status-tree.js';
 import type { HistoryEntry, NodeDetail, NodeStatus, NodeStatusSummary, TaskStatusEntry } from './types.js';
 
 /** States after which bk-sops calls a task's flow "finished" (its archive and revoke handlers). */
@@ -13,7 +14,12 @@ const FLOW_FINISHED: ReadonlySet<string> = new Set(['FINISHED', 'REVOKED']);
  * task's own fields in bk-sops' order. `url` is the task's web address, made by the caller.
  */
 export function taskStatusEntry(task: TaskView, now: number, withChildren: boolean, url: string): TaskStatusEntry {
-  const root = statusTree(task, 0, now, { withChildren, withExData: false });
+  return complete(taskStatusEntrySlices(task, now, withChildren, url));
+}
+
+/** The same entry, built in slices. */
+export function* taskStatusEntrySlices(task: TaskView, now: number, withChildren: boolean, url: string): Slices<TaskStatusEntry> {
+  const root = yield* statusTreeSlices(task, 0, now, { withChildren, withExData: false });
   return {
     id: Number(task.task.id),
     name: task.task.name,
@@ -48,7 +54,15 @@ export interface HistoriesPage {
  * number it keeps (`histories_total`) and the number dropped past the cap (`histories_dropped`).
  */
 export function nodeDetail(task: TaskView, i: number, now: number, withExData: boolean, page: HistoriesPage): NodeDetail {
-  const detail = statusTree(task, i, now, { withChildren: true, withExData }) as NodeDetail;
+  return complete(nodeDetailSlices(task, i, now, withExData, page));
+}
+
+/**
+ * The same answer, built in slices (the node's subtree can be most of a large task); the page of
+ * histories is bounded by the store's histories limit, so it is built in one go.
+ */
+export function* nodeDetailSlices(task: TaskView, i: number, now: number, withExData: boolean, page: HistoriesPage): Slices<NodeDetail> {
+  const detail = (yield* statusTreeSlices(task, i, now, { withChildren: true, withExData })) as NodeDetail;
   const times = timesOf(task);
   const { attempts, total, dropped } = historyPageAt(task, i, page.offset, page.limit);
   detail.histories = attempts.map((attempt) => historyEntry(attempt, times, now));

@@ -161,16 +161,25 @@ describe('pipestate serve + status', () => {
   it('status --watch redraws on every change and exits when the task finishes', async () => {
     const watcher = start(['status', taskId, '--biz', '2', '--url', url, ...AUTH, '--watch']);
     let out = '';
-    watcher.stdout.on('data', (d: Buffer) => { out += d; });
+    const printed: (() => void)[] = [];
+    watcher.stdout.on('data', (d: Buffer) => {
+      out += d;
+      for (const p of printed.splice(0)) p();
+    });
+    // Looks at everything printed so far, not only what comes next: the watcher may redraw
+    // before the test gets round to waiting.
+    const shown = async (pattern: RegExp): Promise<void> => {
+      while (!pattern.test(out)) await new Promise<void>((resolve) => printed.push(resolve));
+    };
     const exited = new Promise<number | null>((resolve) => watcher.on('close', resolve));
-    await waitFor(watcher.stdout, /Status: +✖ FAILED/);
+    await shown(/Status: +✖ FAILED/);
     await send(url, 'POST', `/operate_node/2/${taskId}/`, { body: { ...APP, node_id: 'compile', action: 'retry' } });
-    await waitFor(watcher.stdout, /◷ Compile/);
+    await shown(/◷ Compile/);
     await event('compile', 'start');
     await event('compile', 'finish');
     await event('sub', 'start');
     await event('upload', 'start');
-    await waitFor(watcher.stdout, /● Upload/);
+    await shown(/● Upload/);
     await event('upload', 'finish');
     await event('sub', 'finish');
     await event('root', 'finish');

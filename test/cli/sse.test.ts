@@ -36,3 +36,14 @@ describe('SseParser', () => {
     }));
   });
 });
+
+describe('SseParser on large events', () => {
+  it('a multi-megabyte data line cut into 64 KB chunks (CRLF split across chunks too) parses to the same event', () => {
+    const json = JSON.stringify({ children: Array.from({ length: 40_000 }, (_, i) => ({ id: `n${i}`, state: 'RUNNING' })) });
+    const text = `id: 5\r\nevent: status\r\ndata: ${json}\r\n\r\nid: 6\r\nevent: change\r\ndata: {}\r\n\r\n`;
+    const p = new SseParser();
+    const got = [];
+    for (let at = 0; at < text.length; at += 65_535) got.push(...p.feed(text.slice(at, at + 65_535)));
+    expect(got).toEqual([{ event: 'status', data: json, id: '5' }, { event: 'change', data: '{}', id: '6' }]);
+  });
+});

@@ -11,6 +11,12 @@ const good = {
 };
 
 describe('parseConfig', () => {
+  it('reads the service limits; absent ones are left to their defaults', () => {
+    expect(parseConfig(good).limits).toBeUndefined();
+    const c = parseConfig({ ...good, max_body_bytes: 2048, max_definition_bytes: 1 << 30, max_concurrent_reads: 2, max_queued_reads: 0 });
+    expect(c.limits).toEqual({ max_body_bytes: 2048, max_definition_bytes: 1 << 30, max_concurrent_reads: 2, max_queued_reads: 0 });
+  });
+
   it('reads projects and apps; an app without "projects" sees every project', () => {
     const c = parseConfig(good);
     expect(c.projects).toHaveLength(2);
@@ -33,6 +39,9 @@ describe('parseConfig', () => {
     ['an unknown key of quotas', { ...good, quotas: { project: {} } }, /invalid quotas\.project: is not known/],
     ['a quota that is not a positive integer', { ...good, quotas: { projects: { 1: { maxNodes: 0 } } } }, /invalid quotas\.projects\.1\.maxNodes: must be a positive integer/],
     ['quotas for a project that is not configured', { ...good, quotas: { projects: { 9: { maxNodes: 5 } } } }, /quotas\.projects names project "9", which is not configured/],
+    ['a body limit that is not a whole number', { max_body_bytes: '1MB' }, /max_body_bytes must be a whole number of at least 1/],
+    ['a read concurrency of 0', { max_concurrent_reads: 0 }, /max_concurrent_reads must be a whole number of at least 1/],
+    ['a negative read queue', { max_queued_reads: -1 }, /max_queued_reads must be a whole number of at least 0/],
   ];
   for (const [what, json, message] of bad) {
     it(`refuses ${what}, naming the source and the field`, () => {

@@ -80,8 +80,8 @@ describe('malformed bodies', () => {
   it('the app secret is removed before the parameters reach the engine', async () => {
     const engine = seededEngine();
     const seen: unknown[] = [];
-    const original = engine.getTaskStatus.bind(engine);
-    Object.assign(engine, { getTaskStatus: (request: unknown, ctx?: Parameters<typeof original>[1]) => (seen.push(request), original(request, ctx)) });
+    const original = engine.getTaskStatusSliced.bind(engine);
+    Object.assign(engine, { getTaskStatusSliced: (request: unknown, ctx?: Parameters<typeof original>[1]) => (seen.push(request), original(request, ctx)) });
     h = await harness({}, engine);
     await send(h.base, 'GET', '/get_task_status/10/2/', { query: qs(ALPHA) });
     expect(seen).toHaveLength(1);
@@ -168,7 +168,9 @@ describe('internal errors', () => {
   it('are logged with the request id and answered 3599999 without their message or stack', async () => {
     const engine = seededEngine();
     Object.assign(engine, {
-      getTaskStatus: () => {
+      // what the service calls for get_task_status: sliced work that fails after a checkpoint
+      *getTaskStatusSliced() {
+        yield;
         throw new Error('database password hunter2 at /srv/secret/path.ts:12');
       },
     });

@@ -115,9 +115,13 @@ describe('create_task', () => {
   const pipeline = { id: 'p', kind: 'pipeline', children: [{ id: 'x', kind: 'activity' }] };
   it('ESB POST registers a pipeline in the project of the business, under the next id the service assigns', async () => {
     // tasks 10 and 30 were registered in process: the next id is 31
+    const before = h.engine.snapshot().cursor;
     const data = ok(await send(h.base, 'POST', ESB('create_task'), { body: { ...ALPHA, bk_biz_id: '2', name: 'new', pipeline } }));
+    // the registration is the engine's next change, and the answer carries its cursor
+    expect(h.engine.snapshot().cursor).toBe(before + 1);
     expect(JSON.stringify(data)).toBe(JSON.stringify({
       task_id: 31, project_id: '1', name: 'new', created_at: new Date(h.engine.snapshot().getTask('31')!.task.created_at).toISOString(),
+      cursor: h.engine.snapshot().cursor,
     }));
     expect(h.engine.snapshot().getTask('31')!.project.id).toBe('1');
   });
@@ -225,9 +229,9 @@ describe('routing', () => {
   });
   it('a wrong method answers 405 with an Allow header', async () => {
     const cases: [string, string, string][] = [
-      ['GET', ESB('operate_task'), 'POST'], ['PUT', ESB('get_task_status'), 'GET, POST'],
-      ['POST', '/get_task_status/10/2/', 'GET'], ['GET', '/operate_node/2/10/', 'POST'], ['DELETE', '/healthz', 'GET'],
-      ['POST', '/watch_task_status/10/2/', 'GET'],
+      ['GET', ESB('operate_task'), 'POST'], ['PUT', ESB('get_task_status'), 'GET, HEAD, POST'],
+      ['POST', '/get_task_status/10/2/', 'GET, HEAD'], ['GET', '/operate_node/2/10/', 'POST'], ['DELETE', '/healthz', 'GET, HEAD'],
+      ['POST', '/watch_task_status/10/2/', 'GET, HEAD'],
     ];
     for (const [method, path, allow] of cases) {
       const r = await send(h.base, method, path, { query: creds });

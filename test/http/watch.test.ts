@@ -181,34 +181,56 @@ describe('watch_task_status', () => {
     }
   });
 
-  it('a watcher that stops reading is cut off once too far behind (it can resume from its cursor)', async () => {
+  it('a watcher that takes nothing for stallTimeoutMs while changes wait for it is disconnected (it can resume from its cursor)', async () => {
     const engine = createEngine({ rerunLimit: 1_000_000 });
     engine.createProject({ id: '1', bk_biz_id: '2', name: 'one' });
     engine.createTask({ id: '10', project_id: '1', name: 't', pipeline: PIPELINE });
     engine.start('10', 'root');
     engine.start('10', 'a');
     engine.finish('10', 'a');
-    h = await harness({ watch: { maxBufferedBytes: 4096 } }, engine);
+    let now = 0;
+    h = await harness({ watch: { heartbeatMs: 5, stallTimeoutMs: 60_000, now: () => now } }, engine);
     const s = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`);
     await s.next();
     s.res.pause();
     let closed = false;
     void s.closed.then(() => { closed = true; });
-    // Kernel socket buffers absorb the first megabytes; keep changing until the server gives up.
-    let batches = 0;
-    for (; batches < 500 && !closed; batches++) {
+    // Kernel socket buffers absorb the first megabytes; keep changing until the server's side is
+    // full, and let the clock run past the limit: only then is the client cut.
+    for (let batch = 0; batch < 500 && !closed; batch++) {
       for (let i = 0; i < 500; i++) {
         engine.reenter('10', 'a');
         engine.finish('10', 'a');
       }
-      await tick();
+      now += 30_000;
+      for (let t = 0; t < 20; t++) await tick();
     }
-    // cut off while the changes were still coming, not after they stopped
+    s.res.resume();
+    await s.closed;
     expect(closed).toBe(true);
-    expect(batches).toBeLessThan(500);
-    // destroyed mid-stream: the body was never terminated, as it is when the server ends a stream
-    expect(s.res.complete).toBe(false);
-    expect(await watchersAfterClose(h)).toBe(0);
+  });
+
+  it('a deleted task\'s streams get its last changes, then task_deleted, then their end; other tasks\' streams go on', async () => {
+    h = await harness();
+    const deleted = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`);
+    const { id: otherId } = h.engine.createTask({ project_id: '1', name: 'other', pipeline: PIPELINE });
+    const other = await watch(`${h.base}/watch_task_status/${otherId}/2/?${qs(ALPHA)}`);
+    await deleted.next();
+    await other.next();
+    h.engine.start('10', 'root');
+    const [revoked] = h.engine.revoke('10', 'root');
+    const gone = h.engine.deleteTask('10');
+    h.engine.start(otherId, 'root');
+    const [start, revoke, end] = await deleted.take(3);
+    expect([start.event, revoke.event, end.event]).toEqual(['change', 'change', 'task_deleted']);
+    expect(data(revoke)).toMatchObject({ cursor: revoked.seq, to: 'REVOKED' });
+    expect(data(end)).toEqual({ cursor: gone.seq, task_id: '10', at: new Date(gone.at).toISOString() });
+    await deleted.closed;
+    // ended by the server (the body was terminated), not dropped
+    expect(deleted.res.complete).toBe(true);
+    expect(data(await other.next())).toMatchObject({ task_id: otherId, node_id: 'root', to: 'RUNNING' });
+    expect(await watchers(h)).toBe(1);
+    other.drop();
   });
 
   it('listeners are removed when a watcher goes away', async () => {

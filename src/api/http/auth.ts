@@ -56,6 +56,12 @@ function credentials(params: Params, headers: IncomingHttpHeaders): Readonly<Rec
   return { bk_app_code: pick('bk_app_code'), bk_app_secret: pick('bk_app_secret'), bk_username: pick('bk_username') };
 }
 
+/**
+ * Do these parameters (or the gateway header) name an app? A request whose query string or header
+ * does is authenticated before its body is read. Throws on a malformed header.
+ */
+export const namesApp = (params: Params, headers: IncomingHttpHeaders): boolean => credentials(params, headers).bk_app_code !== undefined;
+
 export function appAuthenticator(apps: readonly AppConfig[]): Authenticator {
   const known = new Map<string, KnownApp>();
   for (const app of apps) {

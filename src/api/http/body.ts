@@ -5,6 +5,7 @@
  * fields, and SPEC §3.1 says which strings it accepts for which types.
  */
 import type { IncomingMessage } from 'node:http';
+import { checkFormSize, DEFAULT_SCAN, type ScanLimits } from './credential-scan.js';
 import { aborted, bodyTimeout, malformedJson, notAnObject, tooLarge } from './refusal.js';
 
 export type Params = Record<string, unknown>;
@@ -14,7 +15,15 @@ export interface BodyOptions {
   readonly limitBytes: number;
   /** ms to receive the whole body once the handler starts reading it; then 408 */
   readonly timeoutMs: number;
+  /**
+   * Runs on what has arrived once it is more than `atBytes` (or on the whole body, when no larger),
+   * before any more is read; it throws to refuse the request there (the rest is drained, not kept).
+   */
+  readonly check?: { readonly atBytes: number; readonly run: (head: Buffer) => void };
 }
+
+export const isForm = (contentType: string | undefined): boolean =>
+  (contentType ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
 
 /**
  * Query string (or form body) to params. A repeated key becomes an array; so does a list field
@@ -40,23 +49,25 @@ export function queryParams(search: URLSearchParams, listFields: ReadonlySet<str
 
 const isPlainObject = (v: unknown): v is Params => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The body as params; `{}` when there is none. Throws an HttpRefusal. */
-export async function readBody(req: IncomingMessage, options: BodyOptions, listFields: ReadonlySet<string>): Promise<Params> {
-  // Mounted behind a body parser (Express's express.json(), Connect's body-parser), the stream is
-  // already consumed and the parsed body waits in req.body: use it instead of waiting forever.
-  if (req.readableEnded) return fromParsed((req as IncomingMessage & { body?: unknown }).body, listFields);
-  const raw = await readRaw(req, options);
-  return parseBody(raw, req.headers['content-type'], listFields);
-}
-
-function fromParsed(body: unknown, listFields: ReadonlySet<string>): Params {
+/**
+ * Mounted behind a body parser (Express's express.json(), Connect's body-parser), the stream is
+ * already consumed and the parsed body waits in req.body: the params from it, or undefined when
+ * the body is still to be read.
+ */
+export function alreadyParsed(req: IncomingMessage, listFields: ReadonlySet<string>): Params | undefined {
+  if (!req.readableEnded) return undefined;
+  const body = (req as IncomingMessage & { body?: unknown }).body;
   if (body === undefined || body === null) return {};
   if (typeof body === 'string' || Buffer.isBuffer(body)) return parseBody(Buffer.from(body), undefined, listFields);
   if (!isPlainObject(body)) throw notAnObject();
   return body;
 }
 
-function parseBody(raw: Buffer, contentType: string | undefined, listFields: ReadonlySet<string>): Params {
+/**
+ * The body as params; `{}` when there is none. A form is parsed only once its parameters are
+ * counted (at most `limits.maxKeys`). Throws an HttpRefusal.
+ */
+export function parseBody(raw: Buffer, contentType: string | undefined, listFields: ReadonlySet<string>, limits: ScanLimits = DEFAULT_SCAN): Params {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(raw);
@@ -74,31 +85,62 @@ function parseBody(raw: Buffer, contentType: string | undefined, listFields: Rea
     parsed = false;
   }
   if (parsed && isPlainObject(value)) return value;
-  if ((contentType ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+  if (isForm(contentType)) {
+    checkFormSize(raw, limits);
     return queryParams(new URLSearchParams(text), listFields);
   }
   if (!parsed) throw malformedJson();
   throw notAnObject();
 }
 
-function readRaw(req: IncomingMessage, { limitBytes, timeoutMs }: BodyOptions): Promise<Buffer> {
+/** The reads in progress, so that the server can end one whose body turns out malformed. */
+const reading = new WeakMap<IncomingMessage, (error: Error) => void>();
+
+/**
+ * Ends the body read of `req` with `error` (the server calls it when node's parser finds the body
+ * malformed, e.g. bad chunked encoding: no more of it will ever come). False when nothing is
+ * reading that body.
+ */
+export function failBodyRead(req: IncomingMessage, error: Error): boolean {
+  const stop = reading.get(req);
+  stop?.(error);
+  return stop !== undefined;
+}
+
+/** The raw body, within the limit and the deadline, `check`ed on its head. Throws an HttpRefusal. */
+export function readRaw(req: IncomingMessage, { limitBytes, timeoutMs, check }: BodyOptions): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limitBytes) return Promise.reject(tooLarge(limitBytes));
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let checked = check === undefined;
     const timer = setTimeout(() => stop(bodyTimeout(timeoutMs)), timeoutMs);
+    /** The check, on what has arrived; false when it refused (and the reading stopped). */
+    const checkHead = (): boolean => {
+      checked = true;
+      try {
+        check!.run(Buffer.concat(chunks, size));
+        return true;
+      } catch (error) {
+        stop(error as Error);
+        return false;
+      }
+    };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limitBytes) stop(tooLarge(limitBytes));
-      else chunks.push(chunk);
+      if (size > limitBytes) return stop(tooLarge(limitBytes));
+      chunks.push(chunk);
+      if (!checked && size > check!.atBytes) checkHead();
     };
     const onEnd = () => {
+      if (!checked && !checkHead()) return;
       cleanup();
       resolve(Buffer.concat(chunks, size));
     };
     const onError = () => stop(aborted());
     const cleanup = () => {
+      reading.delete(req);
       clearTimeout(timer);
       req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onAborted);
     };
@@ -112,5 +154,6 @@ function readRaw(req: IncomingMessage, { limitBytes, timeoutMs }: BodyOptions): 
     };
     // 'close' before 'end': the client went away mid-body.
     req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onAborted);
+    reading.set(req, stop);
   });
 }

@@ -6,6 +6,11 @@
  *
  * Cursor 0 means "when this log started": a watcher that connected before any change was seen
  * holds it, and it stays valid until the first change is evicted.
+ *
+ * The log is also what watchers are fed from (fanout.ts): each watcher keeps a cursor into it and
+ * reads on from there as fast as its socket takes it, so a watcher that falls behind costs a
+ * cursor, not a queue. Each entry carries its `change` event encoded once, the first time any
+ * watcher needs it, and the node's preorder index in its task, found once.
  */
 import type { NodeChange } from '../../store/index.js';
 import type { EnginePort } from './port.js';
@@ -19,10 +24,16 @@ export interface RetentionOptions {
 
 export const DEFAULT_RETENTION: RetentionOptions = { maxEvents: 10_000, maxAgeMs: 10 * 60_000, now: Date.now };
 
-interface Entry {
+export interface LogEntry {
   readonly change: NodeChange;
   readonly at: number;
+  /** the SSE `change` event, encoded by the first watcher that sends it */
+  frame?: Buffer;
+  /** the node's preorder index in its task's definition, found by the first watcher that filters on it */
+  index?: number;
 }
+
+type Entry = LogEntry;
 
 export type ChangeListener = (change: NodeChange) => void;
 
@@ -57,12 +68,25 @@ export class ChangeLog {
 
   /** Changes after `cursor`, oldest first; undefined when they are no longer all retained. */
   since(cursor: number): NodeChange[] | undefined {
-    this.expire();
-    if (!Number.isSafeInteger(cursor) || cursor < 0 || cursor > this.last) return undefined;
-    if (cursor === 0 ? this.evicted : this.floor === undefined || cursor < this.floor) return undefined;
+    if (!this.retains(cursor)) return undefined;
     const out: NodeChange[] = [];
     for (let k = this.firstAfter(cursor); k < this.size; k++) out.push(this.entry(k).change);
     return out;
+  }
+
+  /** Are all the changes after `cursor` still here (and is it a cursor this log issued)? */
+  retains(cursor: number): boolean {
+    this.expire();
+    if (!Number.isSafeInteger(cursor) || cursor < 0 || cursor > this.last) return false;
+    return cursor === 0 ? !this.evicted : this.floor !== undefined && cursor >= this.floor;
+  }
+
+  /**
+   * Visits the retained entries after `cursor`, oldest first, until `visit` answers false (a
+   * watcher whose socket is full stops there). Only meaningful when `retains(cursor)`.
+   */
+  forEachAfter(cursor: number, visit: (entry: LogEntry) => boolean): void {
+    for (let k = this.firstAfter(cursor); k < this.size; k++) if (!visit(this.entry(k))) return;
   }
 
   close(): void {

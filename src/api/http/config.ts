@@ -12,6 +12,9 @@
  * An optional `quotas` says what each project may hold (docs/service-limits.md):
  * `{ "default": { "maxTasks": …, "maxNodes": …, "maxExDataBytes": …, "maxHistories": … },
  *    "projects": { "1": { "maxTasks": … } } }`, each over the built-in defaults.
+ * Optional service limits, each a positive whole number (README, "Limits under load"):
+ * `max_body_bytes` (default 1 MiB), `max_definition_bytes` (create_task, default 64 MiB),
+ * `max_concurrent_reads` (default 4) and `max_queued_reads` (default 64, may be 0).
  */
 import { readFileSync } from 'node:fs';
 import { PipestateError, type ProjectInput } from '../../model/index.js';
@@ -24,6 +27,14 @@ export interface AppConfig {
   readonly projects: '*' | readonly string[];
 }
 
+/** The service limits a configuration file may set; absent ones keep their defaults. */
+export interface ServiceLimits {
+  readonly max_body_bytes?: number;
+  readonly max_definition_bytes?: number;
+  readonly max_concurrent_reads?: number;
+  readonly max_queued_reads?: number;
+}
+
 export interface ServiceConfig {
   readonly projects: readonly ProjectInput[];
   readonly apps: readonly AppConfig[];
@@ -31,6 +42,7 @@ export interface ServiceConfig {
   readonly quotas?: QuotaTable;
   /** get_tasks_status `url` template ({task_id}, {project_id}, {bk_biz_id}); absent: "" */
   readonly task_url?: string;
+  readonly limits?: ServiceLimits;
 }
 
 /** Environment variables the service reads. */
@@ -50,7 +62,11 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const isObject = (v: unknown): v is Readonly<Record<string, unknown>> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const TOP_KEYS: ReadonlySet<string> = new Set(['projects', 'apps', 'quotas', 'task_url', '$comment']);
+/** The limit keys, and the least each may be. */
+const LIMIT_KEYS: ReadonlyMap<keyof ServiceLimits, number> = new Map([
+  ['max_body_bytes', 1], ['max_definition_bytes', 1], ['max_concurrent_reads', 1], ['max_queued_reads', 0],
+] as const);
+const TOP_KEYS: ReadonlySet<string> = new Set(['projects', 'apps', 'quotas', 'task_url', '$comment', ...LIMIT_KEYS.keys()]);
 const PROJECT_KEYS: ReadonlySet<string> = new Set(['id', 'bk_biz_id', 'name', 'time_zone']);
 const APP_KEYS: ReadonlySet<string> = new Set(['bk_app_code', 'bk_app_secret', 'projects']);
 
@@ -90,10 +106,19 @@ export function parseConfig(json: unknown, source = 'config'): ServiceConfig {
     codes.add(app.bk_app_code);
   }
   if (json.task_url !== undefined && typeof json.task_url !== 'string') throw new ConfigError(`${source}: task_url must be a string`);
+
+  const limits: Record<string, number> = {};
+  for (const [key, least] of LIMIT_KEYS) {
+    const v = json[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < least) throw new ConfigError(`${source}: ${key} must be a whole number of at least ${least}`);
+    limits[key] = v;
+  }
   return {
     projects, apps,
     ...(json.quotas === undefined ? {} : { quotas: parseQuotas(json.quotas, source, ids) }),
     ...(typeof json.task_url === 'string' ? { task_url: json.task_url } : {}),
+    ...(Object.keys(limits).length > 0 ? { limits } : {}),
   };
 }
 

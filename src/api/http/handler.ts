@@ -6,19 +6,29 @@
  *
  * Every answer is the envelope of SPEC §3.5, failures included. Errors that are not refusals are
  * bugs: they are logged with the request id and answered 3599999 without their message.
+ *
+ * Reads whose answers can be large (a whole tree, a batch with children, a node's detail) are
+ * admitted through a bounded queue (admission.ts), then built and written in slices between
+ * other requests (slicer.ts, answer-writer.ts), so no answer holds the service. Who is calling,
+ * and with what parameters, is found cheapest refusal first (intake.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_CODES, PipestateError } from '../../model/index.js';
 import { failure, newId, ok } from '../envelope.js';
 import type { Envelope, RequestContext } from '../types.js';
 import { appAuthenticator, noAuth, type Authenticator } from './auth.js';
-import { queryParams, readBody, type Params } from './body.js';
 import { ChangeLog, DEFAULT_RETENTION, type RetentionOptions } from './change-log.js';
 import type { AppConfig } from './config.js';
+import { Admission, DEFAULT_ADMISSION, type AdmissionOptions } from './admission.js';
+import { JSON_TYPE, sendText, writeJson, type Headers } from './answer-writer.js';
+import { DEFAULT_SCAN, type ScanLimits } from './credential-scan.js';
+import { Intake } from './intake.js';
 import { HttpMetrics } from './metrics.js';
 import type { EnginePort } from './port.js';
-import { HttpRefusal, malformedUrl, noRoute } from './refusal.js';
+import { HttpRefusal, busy, malformedUrl, noRoute } from './refusal.js';
+import type { Params } from './body.js';
 import { RouteTable, type Match } from './routes.js';
+import { DEFAULT_SLICER, Slicer, type Job, type SlicerOptions } from './slicer.js';
 import { traceIdOf } from './trace.js';
 import { DEFAULT_WATCH, Watches, type WatchOptions } from './watch.js';
 
@@ -37,13 +47,23 @@ export interface HandlerOptions {
   readonly apps?: readonly AppConfig[];
   /** accept every caller and show every project (local use only) */
   readonly noAuth?: boolean;
-  /** default 1 MiB */
+  /** bytes of a request body (create_task's aside); default 1 MiB */
   readonly bodyLimitBytes?: number;
+  /** bytes of a create_task body (a whole pipeline definition); default 64 MiB */
+  readonly definitionLimitBytes?: number;
   /** ms to receive a request body; default 10 s */
   readonly bodyTimeoutMs?: number;
+  /** bounds of the credential scan of ESB-style bodies (keys, depth, credential size) */
+  readonly scan?: Partial<ScanLimits>;
   /** how long a watcher can resume; default 10,000 changes / 10 minutes */
   readonly retention?: Partial<RetentionOptions>;
   readonly watch?: Partial<WatchOptions>;
+  /** heavy reads in progress and waiting; default 4 and 64, then 503 with Retry-After: 1 */
+  readonly admission?: Partial<AdmissionOptions>;
+  /** ms of sliced work per turn of the event loop; default 2 */
+  readonly slicer?: Partial<SlicerOptions>;
+  /** ms a client may read nothing of a large answer before it is disconnected; default 30 s */
+  readonly answerStallMs?: number;
   /** where internal errors go; default stderr */
   readonly logger?: Logger;
 }
@@ -55,65 +75,116 @@ export interface PipestateHandler {
   readonly metrics: HttpMetrics;
   readonly auth: Authenticator;
   readonly changes: ChangeLog;
-  /** Detaches from the engine and ends every watch stream. */
+  readonly admission: Admission;
+  readonly slicer: Slicer;
+  readonly intake: Intake;
+  /** Detaches from the engine, ends every watch stream and stops the definition parser's thread. */
   close(): void;
 }
 
 interface Answer {
   readonly status: number;
   readonly envelope: Envelope<unknown>;
-  readonly headers?: ReadonlyMap<string, string>;
+  readonly headers?: Headers;
+}
+
+/** The route wrote its answer itself (a sliced answer, a stream, metrics); its envelope code, for the metrics. */
+interface Written {
+  readonly written: number;
 }
 
 const statusOf = (env: Envelope<unknown>): number => (env.code === ERROR_CODES.unexpected ? 500 : 200);
 
 export function createHandler(engine: EnginePort, options: HandlerOptions = {}): PipestateHandler {
   const auth = options.noAuth ? noAuth : appAuthenticator(options.apps ?? []);
-  const body = { limitBytes: options.bodyLimitBytes ?? 1 << 20, timeoutMs: options.bodyTimeoutMs ?? 10_000 };
   const logger = options.logger ?? stderrLogger;
   const routes = new RouteTable();
   const metrics = new HttpMetrics(engine);
   const changes = new ChangeLog(engine, { ...DEFAULT_RETENTION, ...options.retention });
-  const watches = new Watches(engine, changes, { ...DEFAULT_WATCH, ...options.watch });
+  const watches = new Watches(engine, changes, { ...DEFAULT_WATCH, ...options.watch }, admitted);
+  const admission = new Admission({ ...DEFAULT_ADMISSION, ...options.admission });
+  const slicer = new Slicer({ ...DEFAULT_SLICER, ...options.slicer });
+  const stallMs = options.answerStallMs ?? 30_000;
+  const intake = new Intake(auth, {
+    maxBodyBytes: options.bodyLimitBytes ?? 1 << 20,
+    maxDefinitionBytes: options.definitionLimitBytes ?? 64 << 20,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? 10_000,
+    scan: { ...DEFAULT_SCAN, ...options.scan },
+  }, slicer);
 
-  /** Parameters of a matched request: query, then body (POST), then path; the secret removed. */
-  async function paramsOf(req: IncomingMessage, url: URL, match: Match): Promise<Params> {
-    const query = queryParams(url.searchParams, match.lists);
-    const fromBody = req.method === 'POST' ? await readBody(req, body, match.lists) : {};
-    return { ...query, ...fromBody, ...Object.fromEntries(match.pathParams) };
+  /**
+   * Runs a job that may be heavy. Its first slice runs at once: a light job (a small answer, the
+   * common case) is done there, with no place taken. One that goes on is heavy: it needs a place
+   * in the admission queue (503 when the queue is full too), and continues in slices once it has
+   * one. A client that left while waiting is not worked for.
+   */
+  async function admitted<T>(res: ServerResponse, job: () => Job<T>): Promise<T | undefined> {
+    const j = job();
+    const first = slicer.start(j);
+    if (first.done) return first.value;
+    // Something is written already (large answers yield HEAVY before their first byte, so this
+    // is the small rest of a light one, cut by a busy turn): it goes on, it cannot be refused now.
+    if (res.headersSent) return slicer.run(j, first.waiting);
+    const entered = admission.enter();
+    if (!entered) {
+      j.return(undefined as T);
+      const { concurrency, queue, retryAfterSeconds } = admission.options;
+      throw busy(`${concurrency} large reads are in progress and ${queue} are waiting`, retryAfterSeconds);
+    }
+    const release = await entered;
+    try {
+      if (res.destroyed) {
+        j.return(undefined as T);
+        return undefined;
+      }
+      return await slicer.run(j, first.waiting);
+    } finally {
+      release();
+    }
   }
 
-  /** Credentials checked, the secret dropped so that nothing downstream can log it. */
-  function authenticated(params: Params, req: IncomingMessage, base: RequestContext): { params: Params; ctx: RequestContext } {
-    const caller = auth.authenticate(params, req.headers);
-    const { bk_app_secret: _secret, ...rest } = params;
-    return { params: rest, ctx: { ...base, canSee: caller.canSee } };
+  /** A read answered in slices: built from one snapshot, then written as the socket takes it. */
+  function* readJob(res: ServerResponse, work: Generator<void, Envelope<unknown>, undefined>, requestId: string): Job<number> {
+    const envelope = yield* work;
+    yield* writeJson(res, statusOf(envelope), envelope, requestId, stallMs);
+    return envelope.code;
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL, match: Match, base: RequestContext): Promise<Answer | undefined> {
+  /** The caller's parameters (intake.ts) and the context the engine answers them in. */
+  async function authenticated(req: IncomingMessage, url: URL, match: Match, base: RequestContext): Promise<{ params: Params; ctx: RequestContext }> {
+    const { params, caller } = await intake.read(req, url, match);
+    return { params, ctx: { ...base, canSee: caller.canSee } };
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL, match: Match, base: RequestContext): Promise<Answer | Written | undefined> {
     const action = match.route.action;
     switch (action.kind) {
       case 'health':
         return { status: 200, envelope: ok({ status: 'ok', tasks: engine.snapshot().size, watchers: watches.open }, base) };
       case 'metrics': {
         const text = await metrics.text();
-        send(res, 200, text, metrics.contentType, base.request_id!);
-        return undefined;
+        sendText(res, 200, text, metrics.contentType, base.request_id!);
+        return { written: 0 };
       }
       case 'api': {
-        const { params, ctx } = authenticated(await paramsOf(req, url, match), req, base);
+        const { params, ctx } = await authenticated(req, url, match, base);
         const envelope = await action.run(engine, params, ctx);
         return { status: statusOf(envelope), envelope };
       }
+      case 'read': {
+        const { params, ctx } = await authenticated(req, url, match, base);
+        const code = await admitted(res, () => readJob(res, action.run(engine, params, ctx), base.request_id!));
+        return code === undefined ? undefined : { written: code };
+      }
       case 'watch': {
-        const { params, ctx } = authenticated(await paramsOf(req, url, match), req, base);
+        const { params, ctx } = await authenticated(req, url, match, base);
         const lastEventId = req.headers['last-event-id'] ?? params.last_event_id;
         const refused = await watches.start(res, {
           taskId: String(params.task_id),
           // "" is absent, as get_task_status reads it (the whole task)
           subprocessId: typeof params.subprocess_id === 'string' && params.subprocess_id !== '' ? params.subprocess_id : undefined,
           lastEventId: typeof lastEventId === 'string' ? lastEventId : undefined,
-          status: () => engine.getTaskStatus(params, ctx),
+          status: () => engine.getTaskStatusSliced(params, ctx),
           headers: new Map([['X-Request-Id', base.request_id!]]),
         });
         return refused ? { status: statusOf(refused), envelope: refused } : undefined;
@@ -122,22 +193,24 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
   }
 
   function answerError(error: unknown, req: IncomingMessage, base: RequestContext): Answer {
-    if (error instanceof HttpRefusal) {
-      const headers = new Map(error.headers);
-      // After a refused or unread body the connection's framing cannot be trusted: close it.
-      if (error.status === 413 || error.status === 408 || error.status === 400) headers.set('Connection', 'close');
-      return { status: error.status, envelope: failure(error.code, error.message, base), headers };
+    const headers = new Map(error instanceof HttpRefusal ? error.headers : []);
+    // Refused before its body had all arrived (credentials checked first, a body too large or too
+    // slow): what is still coming is drained, not read, and the connection closed after the answer.
+    if ((hasBody(req) && !req.complete) || (error instanceof HttpRefusal && [400, 408, 413].includes(error.status))) {
+      headers.set('Connection', 'close');
+      req.resume();
     }
-    if (error instanceof PipestateError) return { status: 200, envelope: failure(error.code, error.message, base) };
+    if (error instanceof HttpRefusal) return { status: error.status, envelope: failure(error.code, error.message, base), headers };
+    if (error instanceof PipestateError) return { status: 200, envelope: failure(error.code, error.message, base), headers };
     logger.error(`request ${base.request_id} ${req.method} ${req.url} failed unexpectedly`, error);
-    return { status: 500, envelope: failure(ERROR_CODES.unexpected, 'unexpected error', base) };
+    return { status: 500, envelope: failure(ERROR_CODES.unexpected, 'unexpected error', base), headers };
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, next: Next | undefined): Promise<void> {
     const started = process.hrtime.bigint();
     const base: RequestContext = { request_id: newId(), trace_id: traceIdOf(req.headers.traceparent) ?? newId() };
     let api = 'unknown';
-    let answer: Answer | undefined;
+    let answer: Answer | Written | undefined;
     try {
       const url = parseUrl(req.url);
       const match = routes.match(req.method ?? '', url.pathname);
@@ -151,8 +224,9 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
     } catch (error) {
       answer = answerError(error, req, base);
     }
-    if (answer) sendEnvelope(res, answer, base.request_id!);
-    metrics.observe(api, answer?.envelope.code ?? 0, Number(process.hrtime.bigint() - started) / 1e9);
+    if (answer && 'envelope' in answer) sendEnvelope(res, answer, base.request_id!);
+    const code = answer === undefined ? 0 : 'written' in answer ? answer.written : answer.envelope.code;
+    metrics.observe(api, code, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
   const handler = (req: IncomingMessage, res: ServerResponse, next?: Next): void => {
@@ -166,13 +240,20 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
     metrics,
     auth,
     changes,
+    admission,
+    slicer,
+    intake,
     close(): void {
       watches.close();
+      intake.close();
       changes.close();
       metrics.close();
     },
   });
 }
+
+const hasBody = (req: IncomingMessage): boolean =>
+  req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
 
 function parseUrl(raw: string | undefined): URL {
   try {
@@ -183,20 +264,5 @@ function parseUrl(raw: string | undefined): URL {
 }
 
 function sendEnvelope(res: ServerResponse, answer: Answer, requestId: string): void {
-  send(res, answer.status, JSON.stringify(answer.envelope), 'application/json; charset=utf-8', requestId, answer.headers);
-}
-
-function send(res: ServerResponse, status: number, text: string, contentType: string, requestId: string, headers?: ReadonlyMap<string, string>): void {
-  if (res.headersSent) {
-    // A stream was already open (a watch): nothing more can be said in it.
-    res.destroy();
-    return;
-  }
-  res.statusCode = status;
-  res.setHeader('Content-Type', contentType);
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('X-Request-Id', requestId);
-  for (const [name, value] of headers ?? []) res.setHeader(name, value);
-  res.end(text);
+  sendText(res, answer.status, JSON.stringify(answer.envelope), JSON_TYPE, requestId, answer.headers);
 }

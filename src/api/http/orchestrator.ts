@@ -69,15 +69,18 @@ const DELETE_TASK = {
 };
 
 /**
- * create_task: `{bk_biz_id, scope?, name, pipeline}` → `{task_id, project_id, name, created_at}`,
- * `task_id` the id the service assigned, as a JSON number (as bk-sops answers it).
+ * create_task: `{bk_biz_id, scope?, name, pipeline}` → `{task_id, project_id, name, created_at, cursor}`,
+ * `task_id` the id the service assigned, as a JSON number (as bk-sops answers it), `cursor` the
+ * registration's seq (DECISIONS 4: commands answer with their cursor).
  */
 export function createTask(engine: EnginePort, params: Params, ctx: RequestContext): Envelope<unknown> {
   return answer(ctx, () => {
     const r = parseRequest(CREATE_TASK, params);
     const project = resolveProject(engine.snapshot(), r, ctx);
     const task = engine.createTask({ project_id: project.id, name: r.name, pipeline: r.pipeline });
-    return { task_id: Number(task.id), project_id: task.project_id, name: task.name, created_at: new Date(task.created_at).toISOString() };
+    // The registration is the engine's latest change: a watcher resumes after it from this cursor.
+    const { cursor } = engine.snapshot();
+    return { task_id: Number(task.id), project_id: task.project_id, name: task.name, created_at: new Date(task.created_at).toISOString(), cursor };
   });
 }
 

@@ -2,11 +2,15 @@
  * What the HTTP adapter needs from the engine, as a structural type: the Engine of
  * `src/api/engine.ts` satisfies it, and the adapter depends on nothing else of the engine's.
  */
+import type { Slices } from '../../model/index.js';
 import type { Store } from '../../store/index.js';
 import type { Envelope, RequestContext } from '../types.js';
 
 /** An in-process API of SPEC §3–4: request in, envelope out, never throws. */
 export type ApiMethod = (request: unknown, ctx?: RequestContext) => Envelope<unknown> | Promise<Envelope<unknown>>;
+
+/** The same, as work in slices (model/slices.ts): what the service runs for large answers. */
+export type SlicedApiMethod = (request: unknown, ctx?: RequestContext) => Slices<Envelope<unknown>>;
 
 export interface EnginePort extends Pick<Store, 'createTask' | 'deleteTask' | 'apply' | 'snapshot' | 'on' | 'off'> {
   readonly getTaskStatus: ApiMethod;
@@ -17,4 +21,7 @@ export interface EnginePort extends Pick<Store, 'createTask' | 'deleteTask' | 'a
   readonly getTaskSummary: ApiMethod;
   readonly getTaskList: ApiMethod;
   readonly getTaskNodes: ApiMethod;
+  readonly getTaskStatusSliced: SlicedApiMethod;
+  readonly getTasksStatusSliced: SlicedApiMethod;
+  readonly getTaskNodeDetailSliced: SlicedApiMethod;
 }

@@ -52,5 +52,16 @@ export const usernameRequired = (): HttpRefusal =>
 export const badAuthorizationHeader = (): HttpRefusal =>
   new HttpRefusal(200, ERROR_CODES.unauthenticated, 'X-Bkapi-Authorization must be a JSON object');
 
+/** Past the admission queue: the client should come back later, not pile up. */
+export const busy = (what: string, retryAfterSeconds: number): HttpRefusal =>
+  new HttpRefusal(503, ERROR_CODES.unexpected, `the service is busy: ${what}; retry after ${retryAfterSeconds} s`,
+    new Map([['Retry-After', String(retryAfterSeconds)]]));
+
+export const requestTimedOut = (): HttpRefusal =>
+  new HttpRefusal(408, ERROR_CODES.invalid, 'request not received in time');
+
+export const malformedBody = (): HttpRefusal =>
+  new HttpRefusal(400, ERROR_CODES.invalid, 'the request body is malformed (its chunked encoding cannot be read)');
+
 export const aborted = (): HttpRefusal =>
   new HttpRefusal(400, ERROR_CODES.invalid, 'the request was aborted before its body was received');

@@ -8,11 +8,13 @@
  *   `gcloud/apigw/urls.py` (note operate_node: bk_biz_id first), and the method it uses.
  *
  * The trailing slash is optional. Path parameters override query and body fields of the same name.
+ * HEAD is answered wherever GET is, with the same headers and no body.
  */
 import type { RequestContext, Envelope } from '../types.js';
 import type { Params } from './body.js';
 import { createTask, deleteTask, nodeEvent } from './orchestrator.js';
 import type { EnginePort } from './port.js';
+import type { Slices } from '../../model/index.js';
 import { methodNotAllowed, type HttpRefusal } from './refusal.js';
 
 export type Method = 'GET' | 'POST';
@@ -20,10 +22,16 @@ export type Method = 'GET' | 'POST';
 export const ESB_PREFIX = ['api', 'c', 'compapi', 'v2', 'sops'] as const;
 
 export type ApiRun = (engine: EnginePort, params: Params, ctx: RequestContext) => Envelope<unknown> | Promise<Envelope<unknown>>;
+export type ReadRun = (engine: EnginePort, params: Params, ctx: RequestContext) => Slices<Envelope<unknown>>;
 
-/** What a route does once matched: answer an API call, open a watch stream, or serve a probe. */
+/**
+ * What a route does once matched: answer an API call, answer a read whose answer can be large
+ * (admitted through the queue and built and written in slices), open a watch stream, or serve a
+ * probe.
+ */
 export type RouteAction =
   | { readonly kind: 'api'; readonly run: ApiRun }
+  | { readonly kind: 'read'; readonly run: ReadRun }
   | { readonly kind: 'watch' }
   | { readonly kind: 'health' }
   | { readonly kind: 'metrics' };
@@ -51,11 +59,11 @@ const NONE: ReadonlySet<string> = new Set();
 
 export const ROUTES: readonly Route[] = [
   { name: 'get_task_status', auth: true, esb: QUERY, gateway: { method: 'GET', params: TASK_THEN_BIZ },
-    action: { kind: 'api', run: (e, p, c) => e.getTaskStatus(p, c) } },
+    action: { kind: 'read', run: (e, p, c) => e.getTaskStatusSliced(p, c) } },
   { name: 'get_tasks_status', auth: true, esb: QUERY, gateway: { method: 'POST', params: ['bk_biz_id'] },
-    lists: new Set(['task_id_list']), action: { kind: 'api', run: (e, p, c) => e.getTasksStatus(p, c) } },
+    lists: new Set(['task_id_list']), action: { kind: 'read', run: (e, p, c) => e.getTasksStatusSliced(p, c) } },
   { name: 'get_task_node_detail', auth: true, esb: QUERY, gateway: { method: 'GET', params: TASK_THEN_BIZ },
-    action: { kind: 'api', run: (e, p, c) => e.getTaskNodeDetail(p, c) } },
+    action: { kind: 'read', run: (e, p, c) => e.getTaskNodeDetailSliced(p, c) } },
   { name: 'operate_task', auth: true, esb: COMMAND, gateway: { method: 'POST', params: TASK_THEN_BIZ },
     action: { kind: 'api', run: (e, p, c) => e.operateTask(p, c) } },
   { name: 'operate_node', auth: true, esb: COMMAND, gateway: { method: 'POST', params: ['bk_biz_id', 'task_id'] },
@@ -109,18 +117,20 @@ export class RouteTable {
   match(method: string, pathname: string): Match | HttpRefusal | undefined {
     const segments = splitPath(pathname);
     if (!segments) return undefined;
+    // HEAD is GET without the body (node:http leaves the body out).
+    const as = method === 'HEAD' ? 'GET' : method;
     const esb = this.matchEsb(segments);
-    if (esb) return esb.esb!.includes(method as Method) ? { route: esb, pathParams: new Map(), lists: esb.lists ?? NONE } : methodNotAllowed(method, esb.esb!);
+    if (esb) return esb.esb!.includes(as as Method) ? { route: esb, pathParams: new Map(), lists: esb.lists ?? NONE } : methodNotAllowed(method, allowed(esb.esb!));
     const route = this.byFirstSegment.get(segments[0]);
     if (!route) return undefined;
     if (route.fixed) {
       if (segments.length !== 1) return undefined;
-      return route.fixed.method === method ? { route, pathParams: new Map(), lists: NONE } : methodNotAllowed(method, [route.fixed.method]);
+      return route.fixed.method === as ? { route, pathParams: new Map(), lists: NONE } : methodNotAllowed(method, allowed([route.fixed.method]));
     }
     const gw = route.gateway!;
     const values = segments.slice(1);
     if (values.length !== gw.params.length || !values.every((v) => PATH_PARAM.test(v))) return undefined;
-    if (gw.method !== method) return methodNotAllowed(method, [gw.method]);
+    if (gw.method !== as) return methodNotAllowed(method, allowed([gw.method]));
     return { route, pathParams: new Map(gw.params.map((name, i) => [name, values[i]])), lists: route.lists ?? NONE };
   }
 
@@ -130,6 +140,9 @@ export class RouteTable {
     return this.byEsbName.get(segments[ESB_PREFIX.length]);
   }
 }
+
+/** The methods to list in Allow: HEAD wherever GET is. */
+const allowed = (methods: readonly Method[]): string[] => methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
 
 /** "/a/b/c/" or "/a/b/c" → ["a","b","c"]; anything with empty segments (e.g. "//") matches nothing. */
 function splitPath(pathname: string): string[] | undefined {

@@ -9,7 +9,9 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ERROR_CODES } from '../../model/index.js';
 import { failure } from '../envelope.js';
+import { failBodyRead } from './body.js';
 import { createHandler, type HandlerOptions, type PipestateHandler } from './handler.js';
+import { malformedBody, requestTimedOut } from './refusal.js';
 import type { EnginePort } from './port.js';
 import { UiFiles, type UiOptions } from './ui.js';
 
@@ -68,11 +70,14 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
     socket.destroy();
     return;
   }
-  // Garbage after a complete request (e.g. a body sent without Content-Length): the request
-  // before it is still being answered (node keeps its response in _httpMessage). Let that answer
-  // finish, then close; a second response on the same socket would corrupt the first.
+  // A request is still being answered on this socket (node keeps its response in _httpMessage):
+  // either its own body is malformed (bad chunked encoding), and the handler reading it is told
+  // so and answers 400; or garbage follows a complete request (a body sent without
+  // Content-Length). Either way that answer finishes, then the connection closes; a second
+  // response on the same socket would corrupt the first.
   const pending = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
   if (pending && !pending.writableFinished) {
+    failBodyRead(pending.req, error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? requestTimedOut() : malformedBody());
     pending.once('close', () => socket.destroy());
     return;
   }

@@ -6,76 +6,78 @@
  * reconnects with `Last-Event-ID` gets exactly the changes it missed, as long as the change log
  * still holds them. When it does not, the stream says so with a `reset` event and starts again
  * with a full `status`: the client never silently misses a change.
+ *
+ * The status is a large answer like any other: admitted through the queue, built in slices and
+ * written as the socket takes it. Changes are then fed from the change log (fanout.ts), paced by
+ * the socket. So a reconnecting client far behind, or a fresh one on a 30,000-node task that keeps
+ * changing, catches up at its own speed. The one limit on a slow client is time: a client that
+ * has not taken a byte for `stallTimeoutMs` while the server has something for it (it is not
+ * reading at all) is disconnected; it can resume from its cursor.
  */
 import type { ServerResponse } from 'node:http';
-import type { NodeChange } from '../../store/index.js';
+import type { Slices } from '../../model/index.js';
 import type { Envelope } from '../types.js';
+import { drained, writePieces } from './answer-writer.js';
 import type { ChangeLog } from './change-log.js';
+import { DEFAULT_FANOUT, Fanout, Feed } from './fanout.js';
 import type { EnginePort } from './port.js';
+import { jsonPieces, peekPieces } from './sliced-json.js';
+import { HEAVY, type Job } from './slicer.js';
+import { KEEP_ALIVE_FRAME, RETRY_FRAME, STATUS_FRAME_TAIL, resetFrame, statusFrameHead, taskDeletedFrame } from './sse-events.js';
+import type { TaskDeleted } from '../../store/index.js';
 
 export interface WatchOptions {
   /** ms between keep-alive comments, so proxies do not close an idle stream; default 15 s */
   readonly heartbeatMs: number;
-  /** a client this far behind (bytes not yet sent) is disconnected; it can resume. Default 1 MiB */
-  readonly maxBufferedBytes: number;
+  /** a client that takes nothing for this long while data waits for it is disconnected; default 30 s */
+  readonly stallTimeoutMs: number;
+  /** bytes of changes written to one client before waiting for its socket to drain; default 64 KiB */
+  readonly highWaterBytes: number;
+  /** ms between two deliveries of changes at most (they go out together); default 10 */
+  readonly flushIntervalMs: number;
+  /** ms, the clock stalls are measured with; default Date.now */
+  readonly now: () => number;
 }
 
-export const DEFAULT_WATCH: WatchOptions = { heartbeatMs: 15_000, maxBufferedBytes: 1 << 20 };
+export const DEFAULT_WATCH: WatchOptions = {
+  heartbeatMs: 15_000, stallTimeoutMs: 30_000, highWaterBytes: DEFAULT_FANOUT.highWaterBytes,
+  flushIntervalMs: DEFAULT_FANOUT.flushIntervalMs, now: Date.now,
+};
 
 export interface WatchRequest {
   readonly taskId: string;
   readonly subprocessId: string | undefined;
   /** the Last-Event-ID header (or last_event_id parameter) of a reconnecting client */
   readonly lastEventId: string | undefined;
-  /** the get_task_status answer; it also decides whether the caller may watch at all */
-  readonly status: () => Envelope<unknown> | Promise<Envelope<unknown>>;
+  /** the get_task_status answer, in slices; it also decides whether the caller may watch at all */
+  readonly status: () => Slices<Envelope<unknown>>;
   readonly headers: ReadonlyMap<string, string>;
 }
 
+/** Runs a heavy job once admitted (the handler's queue); undefined when the client left first. */
+export type Admitted = <T>(res: ServerResponse, job: () => Job<T>) => Promise<T | undefined>;
+
 const CURSOR = /^[0-9]{1,15}$/;
 
-const isoOrNull = (ms: number | null): string | null => (ms !== null && Number.isFinite(ms) ? new Date(ms).toISOString() : null);
-
-/** What a `change` event carries: the change and the node's new runtime record. */
-function changeEvent(c: NodeChange): string {
-  const at = isoOrNull(c.at);
-  const { state, version, loop, retry, skip, error_ignored, ex_data } = c.record;
-  // The attempt's times too, so a client can draw durations and timelines from the stream alone.
-  const started_at = isoOrNull(c.record.started_at);
-  const finished_at = isoOrNull(c.record.finished_at);
-  const data = {
-    cursor: c.seq, task_id: c.taskId, node_id: c.nodeId, operation: c.operation, from: c.from, to: c.to, at,
-    state, version, loop, retry, skip, error_ignored, started_at, finished_at, ...(ex_data !== undefined ? { ex_data } : {}),
-  };
-  return `id: ${c.seq}\nevent: change\ndata: ${JSON.stringify(data)}\n\n`;
-}
-
-/** Changes heard while the stream is being set up, held until it can deliver them. */
-class Pending {
-  private readonly queued: NodeChange[] = [];
-  private deliver: ((c: NodeChange) => void) | undefined;
-  readonly stop: () => void;
-
-  constructor(log: ChangeLog) {
-    this.stop = log.subscribe((c) => (this.deliver ? this.deliver(c) : this.queued.push(c)));
-  }
-
-  /** Delivers what was queued, then everything that follows. */
-  flush(deliver: (c: NodeChange) => void): void {
-    for (const c of this.queued) deliver(c);
-    this.queued.length = 0;
-    this.deliver = deliver;
-  }
-}
+type Opened = { readonly refused: Envelope<unknown> } | { readonly feed: Feed } | { readonly head: true };
 
 export class Watches {
-  private readonly streams = new Set<ServerResponse>();
+  private readonly streams = new Map<ServerResponse, Feed>();
+  private readonly fanout: Fanout;
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly engine: EnginePort,
     private readonly log: ChangeLog,
-    private readonly options: WatchOptions = DEFAULT_WATCH,
-  ) {}
+    private readonly options: WatchOptions,
+    private readonly admitted: Admitted,
+  ) {
+    this.fanout = new Fanout(log, options);
+    engine.on('task_deleted', this.onDeleted);
+  }
+
+  /** The streams of a deleted task get their last changes, a `task_deleted` event, and their end. */
+  private readonly onDeleted = (d: TaskDeleted): void => this.fanout.endTask(d.taskId, taskDeletedFrame(d));
 
   get open(): number {
     return this.streams.size;
@@ -86,98 +88,116 @@ export class Watches {
    * written and the refusal is returned for the caller to answer as JSON.
    */
   async start(res: ServerResponse, req: WatchRequest): Promise<Envelope<unknown> | undefined> {
-    // Listen before asking for the status, so no change can fall between the two.
-    const pending = new Pending(this.log);
-    const cursor = this.log.cursor;
-    const resumeFrom = req.lastEventId !== undefined && CURSOR.test(req.lastEventId.trim()) ? Number(req.lastEventId.trim()) : undefined;
-    const replay = resumeFrom === undefined ? undefined : this.log.since(resumeFrom);
-    let answer: Envelope<unknown>;
-    let inside: (c: NodeChange) => boolean;
-    try {
-      answer = await req.status();
-      if (!answer.result) {
-        pending.stop();
-        return answer;
-      }
-      inside = this.subtree(req);
-    } catch (error) {
-      pending.stop();
-      throw error;
-    }
-
-    this.writeHead(res, req.headers);
-    const send = (c: NodeChange): void => {
-      if (!inside(c) || res.writableEnded) return;
-      res.write(changeEvent(c));
-      // A client that cannot keep up is cut off rather than buffered without bound: it reconnects
-      // with its Last-Event-ID and resumes from the log.
-      if (res.writableLength > this.options.maxBufferedBytes) res.destroy();
-    };
-    if (replay !== undefined) {
-      for (const c of replay) send(c);
-    } else {
-      if (req.lastEventId !== undefined) res.write(this.resetEvent(req.lastEventId));
-      res.write(`id: ${cursor}\nevent: status\ndata: ${JSON.stringify(answer.data)}\n\n`);
-    }
-    pending.flush(send);
-    this.keepAlive(res, pending.stop);
+    const id = req.lastEventId?.trim();
+    const resumeFrom = id !== undefined && CURSOR.test(id) && this.log.retains(Number(id)) ? Number(id) : undefined;
+    const opened = await this.admitted(res, () => this.opening(res, req, resumeFrom));
+    if (opened === undefined || 'head' in opened) return undefined;
+    if ('refused' in opened) return opened.refused;
+    if (res.destroyed) return undefined;
+    this.streams.set(res, opened.feed);
+    this.fanout.add(opened.feed);
+    res.on('close', () => {
+      this.fanout.remove(opened.feed);
+      this.streams.delete(res);
+      if (this.streams.size === 0) this.stopHeartbeat();
+    });
+    this.startHeartbeat();
     return undefined;
   }
 
   /** Ends every stream (the server is closing). */
   close(): void {
-    for (const res of this.streams) res.end();
+    for (const res of this.streams.keys()) res.end();
     this.streams.clear();
+    this.stopHeartbeat();
+    this.engine.off('task_deleted', this.onDeleted);
+    this.fanout.close();
   }
 
-  /** Is a change inside the watched subtree? A subtree is a preorder range of the definition. */
-  private subtree(req: WatchRequest): (c: NodeChange) => boolean {
+  /**
+   * The opening, as one admitted job: the status (which also checks the caller may watch), from
+   * one snapshot whose cursor the feed then starts from; then the stream's head and, unless the
+   * client resumes, the `status` event (after a `reset` when its cursor could not be resumed).
+   */
+  private *opening(res: ServerResponse, req: WatchRequest, resumeFrom: number | undefined): Job<Opened> {
+    // The cursor, the snapshot and the definition are read in the job's first step, before any
+    // change can come in between (the status generator takes its snapshot on that step too).
+    const cursor = this.log.cursor;
     const task = this.engine.snapshot().getTask(req.taskId);
-    const root = task ? (req.subprocessId === undefined ? 0 : task.definition.indexOf(req.subprocessId)) : -1;
-    if (!task || root < 0) {
+    const answer = yield* req.status();
+    if (!answer.result) return { refused: answer };
+    const first = task && (req.subprocessId === undefined ? 0 : task.definition.indexOf(req.subprocessId));
+    if (!task || first === undefined || first < 0) {
       throw new Error(`watch: the status of task ${req.taskId} was answered, but the task or node is not in the snapshot`);
     }
-    const def = task.definition;
-    const end = def.end[root];
-    return (c) => {
-      if (c.taskId !== req.taskId) return false;
-      const i = def.indexOf(c.nodeId);
-      return i >= root && i < end;
-    };
-  }
-
-  private writeHead(res: ServerResponse, headers: ReadonlyMap<string, string>): void {
+    const status = resumeFrom === undefined ? peekPieces(answer.data) : undefined;
+    // A large status: admitted before the stream opens (the admission queue may still refuse it).
+    if (status !== undefined && status.whole === undefined) yield HEAVY;
     res.writeHead(200, {
-      ...Object.fromEntries(headers),
+      ...Object.fromEntries(req.headers),
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
       Connection: 'keep-alive',
       // nginx and similar proxies buffer responses unless told not to
       'X-Accel-Buffering': 'no',
     });
-    res.write('retry: 2000\n\n');
+    if (res.req.method === 'HEAD') {
+      res.end();
+      return { head: true };
+    }
+    res.write(RETRY_FRAME);
+    const feed = new Feed(res, req.taskId, task.definition, first, task.definition.end[first], resumeFrom ?? cursor, (f) => this.lost(f, req));
+    if (status !== undefined) yield* this.sendStatus(res, status.pieces, cursor, req.lastEventId);
+    return { feed };
   }
 
-  private keepAlive(res: ServerResponse, unsubscribe: () => void): void {
-    this.streams.add(res);
-    const heartbeat = setInterval(() => {
-      if (!res.writableEnded) res.write(': keep-alive\n\n');
+  /** The `status` event (after a `reset` when a cursor could not be resumed), paced. */
+  private *sendStatus(res: ServerResponse, pieces: Iterator<string, void, undefined>, cursor: number, unresumed: string | undefined): Job<void> {
+    const { stallTimeoutMs } = this.options;
+    if (unresumed !== undefined && !res.write(resetFrame(unresumed, this.log.retention))) yield drained(res, stallTimeoutMs);
+    if (!res.write(statusFrameHead(cursor))) yield drained(res, stallTimeoutMs);
+    if (yield* writePieces(res, pieces, stallTimeoutMs)) res.write(STATUS_FRAME_TAIL);
+  }
+
+  /**
+   * The log dropped the changes this stream had yet to read (it was too slow for the retention):
+   * it says so, and starts again from a fresh status. When the service is too busy to build one,
+   * the stream ends and the client reconnects, to the same effect.
+   */
+  private lost(feed: Feed, req: WatchRequest): void {
+    const res = feed.res;
+    const unresumed = String(feed.cursor);
+    const again = function* (this: Watches): Job<number | undefined> {
+      const cursor = this.log.cursor;
+      const answer = yield* req.status();
+      if (!answer.result) return undefined;
+      yield* this.sendStatus(res, jsonPieces(answer.data), cursor, unresumed);
+      return cursor;
+    }.bind(this);
+    this.admitted(res, again).then((cursor) => {
+      if (cursor === undefined || res.destroyed) return void res.end();
+      feed.cursor = cursor;
+      feed.caughtUp = false;
+      this.fanout.add(feed);
+    }, () => res.destroy());
+  }
+
+  /** One timer for every stream: keep-alive comments, and the end of clients that stopped reading. */
+  private startHeartbeat(): void {
+    if (this.heartbeat !== undefined) return;
+    this.heartbeat = setInterval(() => {
+      const now = this.options.now();
+      for (const [res, feed] of this.streams) {
+        if (feed.blockedSince !== undefined) {
+          if (now - feed.blockedSince >= this.options.stallTimeoutMs) res.destroy();
+        } else if (!res.writableEnded) res.write(KEEP_ALIVE_FRAME);
+      }
     }, this.options.heartbeatMs);
-    heartbeat.unref();
-    const cleanup = (): void => {
-      clearInterval(heartbeat);
-      unsubscribe();
-      this.streams.delete(res);
-    };
-    // The client may have gone while the status was being answered: then 'close' is past.
-    if (res.destroyed) cleanup();
-    else res.on('close', cleanup);
+    this.heartbeat.unref();
   }
 
-  private resetEvent(lastEventId: string): string {
-    const { maxEvents, maxAgeMs } = this.log.retention;
-    const message = `cursor ${JSON.stringify(lastEventId)} is no longer retained (this server keeps the last ${maxEvents} changes `
-      + `for at most ${Math.round(maxAgeMs / 1000)} s), or was not issued by it; changes may have been missed, so the full status follows`;
-    return `event: reset\ndata: ${JSON.stringify({ last_event_id: lastEventId, message })}\n\n`;
+  private stopHeartbeat(): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
   }
 }
