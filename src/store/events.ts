@@ -1,5 +1,6 @@
 /**
- * The change feed: one event per changed node, one per registered task, through eventemitter3.
+ * The change feed: one event per changed node (and again once it is durable), one per registered
+ * or deleted task, through eventemitter3.
  * Listeners run after the store has committed, each in its own try/catch: a listener that
  * throws is reported and neither corrupts the store nor keeps the others from running.
  *
@@ -34,9 +35,25 @@ export interface TaskCreated {
   readonly at: number;
 }
 
+/** A task removed by `deleteTask` (DECISIONS 1): its seq is the next change's. */
+export interface TaskDeleted {
+  readonly seq: number;
+  readonly taskId: string;
+  readonly projectId: string;
+  readonly at: number;
+}
+
 export interface EngineEvents {
+  /** a node change, as soon as it is committed in memory */
   node: [NodeChange];
+  /**
+   * the same change once it is durable: with a journal, after the batch holding it is written
+   * under the durability mode; without one, right after `node` (memory is all there is). Every
+   * listener hears these in seq order; a change the journal failed to write never comes here.
+   */
+  node_durable: [NodeChange];
   task: [TaskCreated];
+  task_deleted: [TaskDeleted];
 }
 export type EngineEventName = keyof EngineEvents;
 export type EngineListener<E extends EngineEventName> = (...args: EngineEvents[E]) => void;
@@ -65,7 +82,7 @@ export class ChangeFeed {
     return this.emitter.listenerCount(event) > 0;
   }
 
-  private readonly queue: { event: EngineEventName; payload: NodeChange | TaskCreated }[] = [];
+  private readonly queue: { event: EngineEventName; payload: EngineEvents[EngineEventName][0] }[] = [];
   private delivering = false;
 
   /** Delivers an event to every listener, after the ones already being delivered. */
@@ -75,7 +92,7 @@ export class ChangeFeed {
     this.delivering = true;
     try {
       for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
-        (this.emitter.emit as (e: EngineEventName, p: NodeChange | TaskCreated) => boolean)(next.event, next.payload);
+        (this.emitter.emit as (e: EngineEventName, p: EngineEvents[EngineEventName][0]) => boolean)(next.event, next.payload);
       }
     } finally {
       this.delivering = false;

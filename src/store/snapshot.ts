@@ -16,7 +16,20 @@ export class Snapshot {
     private readonly tasks: Trie<TaskSlot>,
     private readonly taskCount: number,
     private readonly projectCount: number,
+    private readonly liveTasks: number,
+    /** tasks read back from storage (the archive), answered as if they were here */
+    private readonly extra?: ReadonlyMap<string, TaskView>,
   ) {}
+
+  /**
+   * This snapshot plus tasks that left memory and were read back from storage: queries about
+   * them then take the same path, and answer the same shape, as about any task.
+   */
+  including(tasks: readonly TaskView[]): Snapshot {
+    const extra = new Map(this.extra);
+    for (const t of tasks) extra.set(t.task.id, t);
+    return new Snapshot(this.registry, this.tasks, this.taskCount, this.projectCount, this.liveTasks, extra);
+  }
 
   /**
    * @internal The task's definition and record vectors, for the query layer. Its typed arrays
@@ -24,7 +37,8 @@ export class Snapshot {
    */
   getTask(taskId: string): TaskView | undefined {
     const i = Registry.visible(this.registry.taskIndex, taskId, this.taskCount);
-    return i < 0 ? undefined : get(this.tasks, i);
+    const here = i < 0 ? undefined : get(this.tasks, i); // undefined too once deleted or archived
+    return here ?? this.extra?.get(taskId);
   }
 
   /** The frozen runtime record of a node (SPEC §1), or undefined when there is no such node. */
@@ -52,13 +66,21 @@ export class Snapshot {
     return i < 0 ? undefined : this.registry.projects[i];
   }
 
-  /** Task count this snapshot sees. */
+  /** Task count this snapshot sees (deleted and archived tasks are not counted). */
   get size(): number {
-    return this.taskCount;
+    return this.liveTasks;
   }
 
   /** Every task this snapshot sees, in registration order. */
   *tasksInOrder(): IterableIterator<TaskView> {
-    for (let i = 0; i < this.taskCount; i++) yield get(this.tasks, i)!;
+    for (let i = 0; i < this.taskCount; i++) {
+      const task = get(this.tasks, i);
+      if (task !== undefined) yield task;
+    }
+  }
+
+  /** Every project this snapshot sees, in registration order. */
+  projectsInOrder(): readonly Project[] {
+    return this.registry.projects.slice(0, this.projectCount);
   }
 }

@@ -9,11 +9,15 @@ import {
   type Json, type MachineOperation, type NodeRecord, type Operation, type State,
 } from '../lifecycle/index.js';
 import {
-  DEFAULT_LIMITS, DIGITS_PATTERN, compileDefinition, invalid, kindOf, refused, toFrozenJson,
+  DEFAULT_LIMITS, DIGITS_PATTERN, ERROR_CODES, PipestateError, compileDefinition, invalid, kindOf, refused, toFrozenJson,
   unknownNode, unknownProject, unknownTask, type DefinitionLimits, type Project, type ProjectInput,
   type Task, type TaskInput,
 } from '../model/index.js';
-import { ChangeFeed, reportToStderr, type EngineEventName, type EngineListener, type ListenerErrorHandler, type NodeChange } from './events.js';
+import {
+  ChangeFeed, reportToStderr, type EngineEventName, type EngineListener, type ListenerErrorHandler, type NodeChange, type TaskDeleted,
+} from './events.js';
+import { JournalHold } from './journal/hold.js';
+import type { ChangeSink, StoreInternals } from './journal/sink.js';
 import { refusal } from './refusal.js';
 import { Registry } from './registry.js';
 import { Snapshot } from './snapshot.js';
@@ -60,6 +64,8 @@ const STATE_CODE = new Map<State, number>(STATES.map((s, i) => [s, i]));
 const ANC_RUNNING = 0;
 const ANC_SUSPENDED = 1;
 const ANC_ARCHIVED = 2;
+/** Root states in which a task may be deleted: done for good, or never started (DECISIONS 1). */
+const DELETABLE: ReadonlySet<State> = new Set<State>(['FINISHED', 'REVOKED', 'CREATED']);
 
 const requireString = (v: unknown, field: string, pattern?: RegExp, form = 'a string'): string => {
   if (typeof v !== 'string' || (pattern && !pattern.test(v))) throw invalid(field, `must be ${form}`);
@@ -91,9 +97,12 @@ export class Store {
   private readonly feed: ChangeFeed;
   private tasks: Trie<TaskSlot> = emptyTrie(0);
   private taskCount = 0;
+  private liveTasks = 0;
   private edit: Edit = {};
   private lastSnapshot: Snapshot | undefined;
   private seq = 0;
+  private sink: ChangeSink | undefined;
+  private held = false;
 
   constructor(options: StoreOptions = {}) {
     const rerunLimit = options.rerunLimit ?? 100;
@@ -108,11 +117,33 @@ export class Store {
   /** The state now, immutable. O(1): the same object until the next change. */
   snapshot(): Snapshot {
     if (!this.lastSnapshot) {
-      this.lastSnapshot = new Snapshot(this.registry, this.tasks, this.taskCount, this.registry.projects.length);
+      this.lastSnapshot = new Snapshot(this.registry, this.tasks, this.taskCount, this.registry.projects.length, this.liveTasks);
       // From here on, nodes the snapshot holds are copied before they change.
       this.edit = {};
     }
     return this.lastSnapshot;
+  }
+
+  /** The seq of the last accepted change (0 before the first): the engine's cursor. */
+  get cursor(): number {
+    return this.seq;
+  }
+
+  /**
+   * Resolves once the change with this seq, and every change before it, is durable under the
+   * journal's mode; rejects with 3599999 when the journal failed to write it (it was then undone
+   * in memory). Without a journal it resolves at once: memory is all there is.
+   */
+  whenDurable(cursor: number): Promise<void> {
+    if (!Number.isSafeInteger(cursor) || cursor < 0 || cursor > this.seq) {
+      return Promise.reject(invalid('cursor', `must be a seq from 0 to ${this.seq}`));
+    }
+    return this.sink ? this.sink.whenDurable(cursor) : Promise.resolve();
+  }
+
+  /** Resolves once everything accepted so far (projects included) is durable. */
+  durable(): Promise<void> {
+    return this.sink ? this.sink.durable() : Promise.resolve();
   }
 
   on<E extends EngineEventName>(event: E, listener: EngineListener<E>): void {
@@ -136,11 +167,13 @@ export class Store {
     if (bizId !== null && bizIndex.has(bizId)) {
       throw invalid('project.bk_biz_id', `business ${bizId} is already bound to project ${projects[bizIndex.get(bizId)!].id}`);
     }
+    this.sink?.admit();
     const project: Project = Object.freeze({ id, bk_biz_id: bizId, name, time_zone: timeZone });
     projectIndex.set(id, projects.length);
     if (bizId !== null) bizIndex.set(bizId, projects.length);
     projects.push(project);
     this.lastSnapshot = undefined;
+    this.sink?.project(project);
     return project;
   }
 
@@ -153,6 +186,7 @@ export class Store {
     const p = this.registry.projectIndex.get(projectId);
     if (p === undefined) throw unknownProject(projectId);
     const definition = compileDefinition(id, input.pipeline, this.limits);
+    this.sink?.admit();
     const now = this.clock();
     const task: Task = Object.freeze({ id, project_id: projectId, name, created_at: now });
     const slot = slotUnder({
@@ -162,10 +196,72 @@ export class Store {
     this.registry.taskIndex.set(id, this.taskCount);
     this.tasks = set(this.tasks, this.taskCount, slot, this.edit);
     this.taskCount++;
+    this.liveTasks++;
     this.lastSnapshot = undefined;
-    const seq = ++this.seq;
-    if (this.feed.listening('task')) this.feed.publish('task', Object.freeze({ seq, taskId: id, projectId, at: now }));
+    const created = Object.freeze({ seq: ++this.seq, taskId: id, projectId, at: now });
+    this.sink?.task(created, task, definition);
+    if (this.feed.listening('task')) this.feed.publish('task', created);
     return task;
+  }
+
+  /**
+   * Removes a task whose root is FINISHED or REVOKED (done for good) or still CREATED (never
+   * started); any other root state is refused with 3545000. Snapshots taken before still see it.
+   */
+  deleteTask(taskId: string): TaskDeleted {
+    requireString(taskId, 'taskId');
+    const number = this.registry.taskIndex.get(taskId);
+    const slot = number === undefined ? undefined : get(this.tasks, number);
+    if (slot === undefined) throw unknownTask(taskId);
+    const rootState = recordAt(slot, 0).state;
+    if (!DELETABLE.has(rootState)) {
+      throw new PipestateError(ERROR_CODES.refused,
+        `cannot delete task ${taskId}: its root is ${rootState}; only a task whose root is FINISHED, REVOKED or CREATED can be deleted`);
+    }
+    this.sink?.admit();
+    const at = this.clock();
+    this.removeTask(number!);
+    const deleted: TaskDeleted = Object.freeze({ seq: ++this.seq, taskId, projectId: slot.task.project_id, at });
+    this.sink?.deleted(deleted);
+    if (this.feed.listening('task_deleted')) this.feed.publish('task_deleted', deleted);
+    return deleted;
+  }
+
+  /**
+   * @internal The journal's hold on this store: it replays what was journaled, then connects the
+   * sink that every accepted change goes to from then on (and that emits `node_durable`). Only the
+   * journal's code uses it; a store has at most one.
+   */
+  attachJournal(): JournalHold {
+    if (this.held) throw new Error('a journal is already attached to this store');
+    this.held = true;
+    const store = this;
+    const internals: StoreInternals = {
+      registry: this.registry,
+      get tasks() { return store.tasks; },
+      set tasks(t) { store.tasks = t; },
+      get taskCount() { return store.taskCount; },
+      set taskCount(n) { store.taskCount = n; },
+      get liveTasks() { return store.liveTasks; },
+      set liveTasks(n) { store.liveTasks = n; },
+      get seq() { return store.seq; },
+      set seq(n) { store.seq = n; },
+      get edit() { return store.edit; },
+      connect: (sink) => { store.sink = sink; },
+      snapshot: () => store.snapshot(),
+      changed: () => { store.lastSnapshot = undefined; },
+      removeTask: (number) => store.removeTask(number),
+      publish: (event, payload) => store.feed.publish(event, payload),
+      listening: (event) => store.feed.listening(event),
+    };
+    return new JournalHold(internals, this.rerunLimit);
+  }
+
+  /** Frees a task's slot; its id stays in the index so that older snapshots still find it. */
+  private removeTask(number: number): void {
+    this.tasks = set(this.tasks, number, undefined as unknown as TaskSlot, this.edit);
+    this.liveTasks--;
+    this.lastSnapshot = undefined;
   }
 
   start(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] { return this.apply(taskId, nodeId, 'start', args); }
@@ -191,8 +287,8 @@ export class Store {
     if (op === undefined) throw invalid('operation', `must be one of ${[...OPERATION_NAMES.keys()].join(', ')}`);
     const { version, exData, data } = this.checkArgs(op, args);
     const number = this.registry.taskIndex.get(taskId);
-    if (number === undefined) throw unknownTask(taskId);
-    const slot = get(this.tasks, number)!;
+    const slot = number === undefined ? undefined : get(this.tasks, number);
+    if (slot === undefined) throw unknownTask(taskId);
     const index = slot.definition.indexOf(nodeId);
     if (index < 0) throw unknownNode(taskId, nodeId);
 
@@ -203,7 +299,7 @@ export class Store {
         moves.push(this.move(slot, j, 'revoke_cascade', op, now, undefined, undefined));
       });
     }
-    return this.commit(number, slot, moves, op, now, data);
+    return this.commit(number!, slot, moves, op, now, data);
   }
 
   /**
@@ -249,6 +345,7 @@ export class Store {
   }
 
   private commit(number: number, slot: TaskSlot, moves: Move[], op: Operation, now: number, data: Json | undefined): NodeChange[] {
+    this.sink?.admit();
     const edit = this.edit;
     const target = slot.edit === edit ? slot : slotUnder(slot, edit);
     for (const m of moves) {
@@ -271,7 +368,10 @@ export class Store {
       // Two literal shapes, not a conditional spread (which sends V8 down its slow clone path).
       changes.push(Object.freeze(data === undefined ? change : { ...change, data }));
     }
+    this.sink?.nodes(changes, moves[0].ended);
     if (this.feed.listening('node')) for (const c of changes) this.feed.publish('node', c);
+    // Without a journal a change is as durable as it will get once it is in memory.
+    if (this.sink === undefined && this.feed.listening('node_durable')) for (const c of changes) this.feed.publish('node_durable', c);
     return changes;
   }
 
