@@ -50,6 +50,9 @@ export interface HandlerOptions {
 
 export type Next = (error?: unknown) => void;
 
+/** The header that names the cursor a query must reflect (as the `min_cursor` field does). */
+export const MIN_CURSOR_HEADER = 'x-pipestate-min-cursor';
+
 export interface PipestateHandler {
   (req: IncomingMessage, res: ServerResponse, next?: Next): void;
   readonly metrics: HttpMetrics;
@@ -102,12 +105,17 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
       }
       case 'api': {
         const { params, ctx } = authenticated(await paramsOf(req, url, match), req, base);
-        const envelope = await action.run(engine, params, ctx);
-        return { status: statusOf(envelope), envelope };
+        const minCursor = req.headers[MIN_CURSOR_HEADER];
+        if (typeof minCursor === 'string' && params.min_cursor === undefined) params.min_cursor = minCursor;
+        const run = (e: EnginePort) => action.run(e, params, ctx);
+        const envelope = await (engine.command?.(match.route.name, params, ctx, run) ?? run(engine));
+        return { status: statusOf(envelope), envelope, headers: engine.answerHeaders?.() };
       }
       case 'watch': {
         const { params, ctx } = authenticated(await paramsOf(req, url, match), req, base);
         const lastEventId = req.headers['last-event-id'] ?? params.last_event_id;
+        // A cursor from another instance of a shared deployment: resume once this one has it (bounded).
+        if (typeof lastEventId === 'string' && /^[0-9]{1,15}$/.test(lastEventId.trim())) await engine.reflect?.(Number(lastEventId.trim())).catch(() => undefined);
         const refused = await watches.start(res, {
           taskId: String(params.task_id),
           // "" is absent, as get_task_status reads it (the whole task)
