@@ -33,6 +33,9 @@ import { fromError } from './envelope.js';
 import type { EnginePort } from './http/port.js';
 import type { Envelope, RequestContext } from './types.js';
 
+/** A task to register: without `id`, one is drawn from the database (unique across instances). */
+export type NewTaskInput = Omit<TaskInput, 'id'> & { readonly id?: string };
+
 export interface SharedEngineOptions extends EngineOptions {
   /** postgres://user:password@host:port/database */
   readonly databaseUrl: string;
@@ -219,10 +222,10 @@ export class SharedEngine {
   }
 
   /** Registers a task; without `id` the id is drawn from the database, unique across instances. */
-  async createTask(input: TaskInput): Promise<Task> {
+  async createTask(input: NewTaskInput): Promise<Task> {
     const explicit = typeof input === 'object' && input !== null && input.id !== undefined;
     const target: CommandTarget = explicit ? { task: taskIdOf(input.id) ?? String(input.id), projects: true } : { newTask: true };
-    const { applied } = await this.journal.run(target, (taskId) => this.local.createTask(explicit ? input : { ...input, id: taskId! }));
+    const { applied } = await this.journal.run(target, (taskId) => this.local.createTask(explicit ? input as TaskInput : { ...input, id: taskId! }));
     return only(applied, 'task').task;
   }
 

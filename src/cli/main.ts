@@ -8,6 +8,7 @@ import { userInfo } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, ENV } from '../api/http/config.js';
+import { JournalError } from '../store/journal/index.js';
 import { startDemo } from './demo.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startService, untilSignal } from './serve.js';
 import { EXIT, runStatus } from './status.js';
@@ -59,21 +60,25 @@ const line = (io: Io, write: 'out' | 'err') => (text: string) => io[write](`${te
 
 const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['serve', {
-    summary: 'serve the HTTP API over an in-memory engine',
-    usage: `pipestate serve [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}] [--config <file>] [--no-auth]
+    summary: 'serve the HTTP API (in memory, or one of several instances on PostgreSQL)',
+    usage: `pipestate serve [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}] [--config <file>] [--postgres <url>] [--no-auth]
 
   --config <file>  projects and apps (JSON); default: $${ENV.config}
+  --postgres <url> keep the state in PostgreSQL, shared with every instance given the same URL;
+                   default: $${ENV.databaseUrl}, else "database_url" of the config; none: in memory.
+                   Tables go in schema $${ENV.databaseSchema} (default pipestate).
   --host <addr>    default ${DEFAULT_HOST} (loopback only); 0.0.0.0 to listen on every interface
   --port <n>       default ${DEFAULT_PORT}; 0 picks a free port
   --no-auth        accept every caller (local use only)
 
   An extra app can come from $${ENV.appCode} / $${ENV.appSecret} (/ $${ENV.appProjects}).`,
-    options: { ...HELP, ...LISTEN, config: { type: 'string', short: 'c' }, 'no-auth': { type: 'boolean' } },
+    options: { ...HELP, ...LISTEN, config: { type: 'string', short: 'c' }, postgres: { type: 'string' }, 'no-auth': { type: 'boolean' } },
     positionals: [],
     run: async (args, io) => {
       const service = await startService({
         port: args.int('port', DEFAULT_PORT, 0, 65535), host: args.string('host') ?? DEFAULT_HOST,
         configPath: args.string('config'), noAuth: args.flag('no-auth'), env: io.env, log: line(io, 'out'), warn: line(io, 'err'),
+        databaseUrl: args.string('postgres'),
       });
       await untilSignal();
       await service.close();
@@ -206,6 +211,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     if (error instanceof ConfigError) {
       io.err(`pipestate ${name}: ${error.message}\n`);
       return EXIT.usage;
+    }
+    if (error instanceof JournalError) {
+      io.err(`pipestate ${name}: cannot start: ${error.message}\n`);
+      return EXIT.unreachable;
     }
     throw error;
   }

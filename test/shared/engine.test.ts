@@ -1,5 +1,6 @@
 /** Two instances on one database: any instance, any task; read your writes anywhere; cursors global. */
 import { describe, expect, it } from 'vitest';
+import { ManualTimers } from '../../src/store/journal/index.js';
 import { PIPELINE, PROJECT, sharedSuite } from './helpers.js';
 
 const suite = sharedSuite(2);
@@ -54,5 +55,23 @@ describe('two instances, one database', () => {
     const refused = await b.getTaskStatus({ bk_biz_id: '2', task_id: t.id, min_cursor: 'soon' });
     expect(refused).toMatchObject({ result: false, code: 3540000 });
     expect(refused.message).toMatch(/min_cursor/);
+  });
+});
+
+describe('a query naming a cursor this instance has not applied', () => {
+  it('waits reflectMs (timers injected), then refuses with 3599999 naming the cursor: never an older state', async () => {
+    const timers = new ManualTimers();
+    const e = await suite.open({ timers, reflectMs: 1_000 });
+    const ahead = e.cursor + 1_000;
+    let answer: { result: boolean; code: number; message: string } | undefined;
+    void e.getTaskStatus({ bk_biz_id: '2', task_id: '1', min_cursor: ahead }).then((a) => { answer = a; });
+    await new Promise((resolve) => setImmediate(resolve));
+    timers.advance(999);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answer).toBeUndefined();
+    timers.advance(1);
+    await expect.poll(() => answer).toBeDefined();
+    expect(answer).toMatchObject({ result: false, code: 3599999 });
+    expect(answer!.message).toBe(`journal unavailable: cursor ${ahead}: not applied on this instance within 1000 ms`);
   });
 });

@@ -22,6 +22,8 @@ export interface AppConfig {
 export interface ServiceConfig {
   readonly projects: readonly ProjectInput[];
   readonly apps: readonly AppConfig[];
+  /** a PostgreSQL URL: the journal several instances share (issue 11); absent: in memory */
+  readonly database_url?: string;
 }
 
 /** Environment variables the service reads. */
@@ -31,6 +33,10 @@ export const ENV = {
   appSecret: 'PIPESTATE_APP_SECRET',
   /** comma-separated project ids, or "*"; default "*" */
   appProjects: 'PIPESTATE_APP_PROJECTS',
+  /** a PostgreSQL URL, as `--postgres` (which wins) and the file's database_url (which it beats) */
+  databaseUrl: 'PIPESTATE_DATABASE_URL',
+  /** the schema pipestate's tables live in; default "pipestate" (deployments sharing a database differ here) */
+  databaseSchema: 'PIPESTATE_DATABASE_SCHEMA',
 } as const;
 
 export class ConfigError extends Error {
@@ -41,7 +47,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const isObject = (v: unknown): v is Readonly<Record<string, unknown>> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const TOP_KEYS: ReadonlySet<string> = new Set(['projects', 'apps', '$comment']);
+const TOP_KEYS: ReadonlySet<string> = new Set(['projects', 'apps', 'database_url', '$comment']);
 const PROJECT_KEYS: ReadonlySet<string> = new Set(['id', 'bk_biz_id', 'name', 'time_zone']);
 const APP_KEYS: ReadonlySet<string> = new Set(['bk_app_code', 'bk_app_secret', 'projects']);
 
@@ -79,6 +85,11 @@ export function parseConfig(json: unknown, source = 'config'): ServiceConfig {
   for (const app of apps) {
     if (codes.has(app.bk_app_code)) throw new ConfigError(`${source}: app ${app.bk_app_code} is configured twice`);
     codes.add(app.bk_app_code);
+  }
+  if (json.database_url !== undefined) {
+    const url = nonEmptyString(json.database_url, 'database_url', source);
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError(`${source}: database_url must be a postgres:// URL`);
+    return { projects, apps, database_url: url };
   }
   return { projects, apps };
 }
@@ -136,11 +147,12 @@ export function resolveConfig(path: string | undefined, env: Env): ServiceConfig
   const base = file ? loadConfig(file) : { projects: [], apps: [] };
   const extra = appFromEnv(env);
   if (!extra) return base;
+  const { database_url: url } = base;
   const ids = new Set(base.projects.map((p) => p.id));
   if (extra.projects !== '*') {
     for (const p of extra.projects) {
       if (!ids.has(p)) throw new ConfigError(`${ENV.appProjects} names project ${JSON.stringify(p)}, which is not configured`);
     }
   }
-  return { projects: base.projects, apps: [...base.apps.filter((a) => a.bk_app_code !== extra.bk_app_code), extra] };
+  return { projects: base.projects, apps: [...base.apps.filter((a) => a.bk_app_code !== extra.bk_app_code), extra], ...(url !== undefined ? { database_url: url } : {}) };
 }

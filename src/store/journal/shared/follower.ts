@@ -223,9 +223,10 @@ export class Follower {
       do {
         this.again = false;
         const n = await this.readOnce();
+        // at once, not when the loop ends: under steady notifications it may not end for a while
+        if (this.failure !== undefined || !this.listening) this.recovered();
         full = n >= this.options.pageSize;
       } while ((this.again || full) && !this.closed && this.fatal === undefined);
-      this.recovered();
     } catch (error) {
       this.lost(error);
     } finally {
