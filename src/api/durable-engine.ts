@@ -14,7 +14,7 @@ import {
   type CheckpointOptions, type CheckpointReport, type DurabilityMode, type RecoveryReport, type RetentionOptions,
   type SweepReport, type Timers,
 } from '../store/journal/index.js';
-import { Engine, type EngineOptions, type StorageStatus } from './engine.js';
+import { Engine, type EngineOptions } from './engine.js';
 import { fromError } from './envelope.js';
 import { TASKS_STATUS, TASK_STATUS, parseRequest } from './requests.js';
 import type { NodeDetail, NodeStatus, TaskStatusEntry } from '../query/index.js';
@@ -87,11 +87,6 @@ export class DurableEngine extends Engine {
   /** What was recovered at open: projects, tasks, nodes, journal entries replayed, seconds. */
   get recovery(): RecoveryReport {
     return this.durability.recovery;
-  }
-
-  override storageStatus(): StorageStatus {
-    const s = this.durability.status();
-    return { storage: 'journal', data_dir: s.storage, durability: s.mode, journal: s.journal };
   }
 
   override recentChanges(): readonly NodeChange[] {

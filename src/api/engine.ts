@@ -108,9 +108,10 @@ export class Engine extends Store {
     return this.answer(ctx, (c) => operateNodeIn(this, request, c));
   }
 
-  /** Where the state is kept: in memory only (a DurableEngine says more). */
+  /** Where the state is kept: in memory only, or a journal and its state. */
   storageStatus(): StorageStatus {
-    return { storage: 'memory' };
+    const j = this.journalStatus();
+    return j === undefined ? { storage: 'memory' } : { storage: 'journal', data_dir: j.storage, durability: j.mode, journal: j.journal };
   }
 
   /** Node changes from before this process started that watchers may resume from: none in memory. */

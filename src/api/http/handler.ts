@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_CODES, PipestateError } from '../../model/index.js';
 import { failure, newId, ok } from '../envelope.js';
 import type { Envelope, RequestContext } from '../types.js';
+import { acknowledged, health } from './acknowledge.js';
 import { appAuthenticator, noAuth, type Authenticator } from './auth.js';
 import { queryParams, readBody, type Params } from './body.js';
 import { ChangeLog, DEFAULT_RETENTION, type RetentionOptions } from './change-log.js';
@@ -94,7 +95,7 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
     const action = match.route.action;
     switch (action.kind) {
       case 'health':
-        return { status: 200, envelope: ok({ status: 'ok', tasks: engine.snapshot().size, watchers: watches.open }, base) };
+        return { status: 200, envelope: ok({ ...health(engine), tasks: engine.snapshot().size, watchers: watches.open }, base) };
       case 'metrics': {
         const text = await metrics.text();
         send(res, 200, text, metrics.contentType, base.request_id!);
@@ -102,7 +103,8 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
       }
       case 'api': {
         const { params, ctx } = authenticated(await paramsOf(req, url, match), req, base);
-        const envelope = await action.run(engine, params, ctx);
+        const before = engine.cursor;
+        const envelope = await acknowledged(engine, before, await action.run(engine, params, ctx), ctx);
         return { status: statusOf(envelope), envelope };
       }
       case 'watch': {
