@@ -1,6 +1,11 @@
 /** pipestate: the public API (SPEC §5). Everything else is internal. */
-export { createEngine, Engine, type EngineOptions } from './api/engine.js';
-export { Snapshot, type StoreOptions, type OperationArgs, type NodeChange, type TaskCreated } from './store/index.js';
+export { createEngine, Engine, type EngineOptions, type StorageStatus } from './api/engine.js';
+export { openEngine, DurableEngine, StoredQueries, type DurableEngineOptions } from './api/durable-engine.js';
+export { Snapshot, type StoreOptions, type OperationArgs, type NodeChange, type TaskCreated, type TaskDeleted } from './store/index.js';
+export {
+  JournalError, DURABILITY_MODES, type DurabilityMode, type RecoveryReport, type CheckpointReport, type SweepReport,
+  type RetentionOptions, type CheckpointOptions, type JournalStatus, type JournalPort,
+} from './store/journal/index.js';
 export { PipestateError, ERROR_CODES, type ErrorCode } from './model/index.js';
 export type { NodeDefinition, ProjectInput, Project, TaskInput, Task } from './model/index.js';
 export type { NodeRecord, Json, State, Operation, NodeKind } from './lifecycle/index.js';
@@ -14,5 +19,6 @@ export type {
   ShownState, IdKeyed, NodeStatus, NodeStatusSummary, TaskStatusEntry, NodeDetail, HistoryEntry,
 } from './query/index.js';
 export { createServer, PipestateServer, type ServerOptions } from './api/http/server.js';
+export { withStoredAnswers } from './api/http/stored-port.js';
 export { createHandler, type HandlerOptions, type PipestateHandler, type Logger, type Next } from './api/http/handler.js';
 export { loadConfig, parseConfig, resolveConfig, ConfigError, type ServiceConfig, type AppConfig } from './api/http/config.js';

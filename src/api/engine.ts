@@ -12,13 +12,25 @@ import { ok, fromError } from './envelope.js';
 import { operateNodeIn, operateTaskIn, type OperationResult } from './commands.js';
 import { missingMessage, nodeDetailAt, taskStatusAt, tasksStatusAt } from './queries.js';
 import type { NodeDetail, NodeStatus, TaskStatusEntry } from '../query/index.js';
-import { Store, type StoreOptions } from '../store/index.js';
+import { Store, type NodeChange, type Snapshot, type StoreOptions } from '../store/index.js';
 import type { Envelope, RequestContext } from './types.js';
 
 export interface EngineOptions extends StoreOptions {
   /** hears errors that are not PipestateErrors (bugs); default: written to stderr */
   readonly onUnexpectedError?: (error: unknown) => void;
 }
+
+/** Where the engine keeps its state: memory only, or a journal (see DurableEngine). */
+export type StorageStatus =
+  | { readonly storage: 'memory' }
+  | {
+    readonly storage: 'journal';
+    /** the data directory */
+    readonly data_dir: string;
+    readonly durability: string;
+    /** "ok", or why writes are refused now */
+    readonly journal: string;
+  };
 
 const reportToStderr = (error: unknown): void => {
   console.error('pipestate: unexpected error answering a request', error);
@@ -45,7 +57,12 @@ export class Engine extends Store {
 
   /** get_task_status (SPEC §3): `{bk_biz_id, task_id, subprocess_id?, with_ex_data?, scope?}`. */
   getTaskStatus(request: unknown, ctx?: RequestContext): Envelope<NodeStatus> {
-    return this.answer(ctx, (c) => taskStatusAt(this.snapshot(), request, this.clock(), c));
+    return this.taskStatusIn(this.snapshot(), request, ctx);
+  }
+
+  /** @internal get_task_status in a given snapshot (one that also holds an archived task). */
+  taskStatusIn(snap: Snapshot, request: unknown, ctx?: RequestContext): Envelope<NodeStatus> {
+    return this.answer(ctx, (c) => taskStatusAt(snap, request, this.clock(), c));
   }
 
   /**
@@ -53,9 +70,14 @@ export class Engine extends Store {
    * Tasks not found are left out of `data` and named in `message`; the result stays true.
    */
   getTasksStatus(request: unknown, ctx?: RequestContext): Envelope<TaskStatusEntry[]> {
+    return this.tasksStatusIn(this.snapshot(), request, ctx);
+  }
+
+  /** @internal get_tasks_status in a given snapshot. */
+  tasksStatusIn(snap: Snapshot, request: unknown, ctx?: RequestContext): Envelope<TaskStatusEntry[]> {
     const c = contextOf(ctx);
     try {
-      const { data, missing } = tasksStatusAt(this.snapshot(), request, this.clock(), c);
+      const { data, missing } = tasksStatusAt(snap, request, this.clock(), c);
       return { ...ok(data, c), message: missingMessage(missing) };
     } catch (error) {
       return this.failed(error, c);
@@ -64,7 +86,12 @@ export class Engine extends Store {
 
   /** get_task_node_detail (SPEC §4): `{bk_biz_id, task_id, node_id, with_ex_data?, scope?}`. */
   getTaskNodeDetail(request: unknown, ctx?: RequestContext): Envelope<NodeDetail> {
-    return this.answer(ctx, (c) => nodeDetailAt(this.snapshot(), request, this.clock(), c));
+    return this.taskNodeDetailIn(this.snapshot(), request, ctx);
+  }
+
+  /** @internal get_task_node_detail in a given snapshot. */
+  taskNodeDetailIn(snap: Snapshot, request: unknown, ctx?: RequestContext): Envelope<NodeDetail> {
+    return this.answer(ctx, (c) => nodeDetailAt(snap, request, this.clock(), c));
   }
 
   /** operate_task (SPEC §4): `{bk_biz_id, task_id, action: pause | resume | revoke, scope?}`. */
@@ -79,6 +106,22 @@ export class Engine extends Store {
    */
   operateNode(request: unknown, ctx?: RequestContext): Envelope<OperationResult> {
     return this.answer(ctx, (c) => operateNodeIn(this, request, c));
+  }
+
+  /** Where the state is kept: in memory only, or a journal and its state. */
+  storageStatus(): StorageStatus {
+    const j = this.journalStatus();
+    return j === undefined ? { storage: 'memory' } : { storage: 'journal', data_dir: j.storage, durability: j.mode, journal: j.journal };
+  }
+
+  /** Node changes from before this process started that watchers may resume from: none in memory. */
+  recentChanges(): readonly NodeChange[] {
+    return [];
+  }
+
+  /** Releases what the engine holds: nothing in memory (a DurableEngine writes and closes its journal). */
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 
   private answer<T>(ctx: unknown, run: (ctx: RequestContext) => T): Envelope<T> {

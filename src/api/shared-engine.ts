@@ -314,7 +314,13 @@ export class SharedEngine {
    */
   httpPort(): EnginePort {
     const local = this.local;
+    const engine = this;
     return {
+      get cursor() { return engine.cursor; },
+      // a change is answered once applied here, and applied means committed
+      durable: () => Promise.resolve(),
+      storageStatus: () => local.storageStatus(),
+      recentChanges: () => this.recentChanges(),
       snapshot: () => local.snapshot(),
       on: (event, listener) => this.on(event, listener),
       off: (event, listener) => this.off(event, listener),

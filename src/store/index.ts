@@ -3,5 +3,5 @@ export { Store, type StoreOptions, type OperationArgs } from './store.js';
 export { Snapshot } from './snapshot.js';
 export { recordAt, historyAt, firstActiveDescendant, isActive, type TaskView, type History } from './task-slot.js';
 export { forEachInRange } from './trie.js';
-export type { NodeChange, TaskCreated, EngineEvents, EngineEventName, EngineListener, ListenerErrorHandler } from './events.js';
+export type { NodeChange, TaskCreated, TaskDeleted, EngineEvents, EngineEventName, EngineListener, ListenerErrorHandler } from './events.js';
 export { randomVersion, VERSION_PATTERN } from './version.js';

@@ -17,7 +17,7 @@ import {
   ChangeFeed, reportToStderr, type EngineEventName, type EngineListener, type ListenerErrorHandler, type NodeChange, type TaskDeleted,
 } from './events.js';
 import { JournalHold } from './journal/hold.js';
-import type { ChangeSink, StoreInternals } from './journal/sink.js';
+import type { ChangeSink, JournalStatus, StoreInternals } from './journal/sink.js';
 import { refusal } from './refusal.js';
 import { Registry } from './registry.js';
 import { Snapshot } from './snapshot.js';
@@ -144,6 +144,11 @@ export class Store {
   /** Resolves once everything accepted so far (projects included) is durable. */
   durable(): Promise<void> {
     return this.sink ? this.sink.durable() : Promise.resolve();
+  }
+
+  /** The journal's state, or undefined when the store is in memory only. */
+  journalStatus(): JournalStatus | undefined {
+    return this.sink?.status();
   }
 
   on<E extends EngineEventName>(event: E, listener: EngineListener<E>): void {

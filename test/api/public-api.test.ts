@@ -5,8 +5,9 @@ import * as api from '../../src/index.js';
 describe('the public API', () => {
   it('exports exactly the runtime values it documents', () => {
     expect(Object.keys(api).sort()).toEqual([
-      'ConfigError', 'ERROR_CODES', 'Engine', 'PipestateError', 'PipestateServer', 'Snapshot',
-      'createEngine', 'createHandler', 'createServer', 'loadConfig', 'parseConfig', 'resolveConfig',
+      'ConfigError', 'DURABILITY_MODES', 'DurableEngine', 'ERROR_CODES', 'Engine', 'JournalError', 'PipestateError',
+      'PipestateServer', 'Snapshot', 'StoredQueries', 'createEngine', 'createHandler', 'createServer', 'loadConfig',
+      'openEngine', 'parseConfig', 'resolveConfig', 'withStoredAnswers',
     ]);
   });
 

@@ -5,6 +5,18 @@ import { DEFAULT_DURABILITY, Durability, ManualTimers, type DurabilityOptions, t
 /** Lets promises and their callbacks run (no time passes). */
 export const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** Runs due timers and pending callbacks until `p` settles: manual time, moved only as far as needed (0 ms). */
+export async function pumped(timers: ManualTimers, p: Promise<unknown>): Promise<void> {
+  let done = false;
+  const mark = () => { done = true; };
+  p.then(mark, mark);
+  while (!done) {
+    timers.advance(0);
+    await settled();
+  }
+  await p;
+}
+
 export interface Opened {
   readonly store: Store;
   readonly durability: Durability;

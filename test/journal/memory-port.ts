@@ -1,12 +1,13 @@
 /**
  * A journal port in memory, for the suites that drive group commit by hand: each append waits
- * until the test settles it (or settles at once), and can be made to fail. It keeps batches and
- * checkpoints as the real port would (decoded entries, not bytes), so recovery runs against it too.
+ * until the test settles it (or settles at once), and can be made to fail. It stores what the
+ * SQLite port stores, encoded by the same codec (entries and checkpoint parts as bytes, decoded on
+ * the way back), so recovery over it exercises everything but SQLite itself.
  */
 import type {
   ArchivedTask, CheckpointHeader, CheckpointPart, DecodedCheckpointPart, JournalBatch, JournalPort, StoredState,
 } from '../../src/store/journal/index.js';
-import { decodeProject, decodeTaskPart } from '../../src/store/journal/codec.js';
+import { decodeEntries, decodeProject, decodeTask, decodeTaskPart, encodeEntries } from '../../src/store/journal/codec.js';
 
 interface Pending {
   readonly batch: JournalBatch;
@@ -16,7 +17,9 @@ interface Pending {
 
 export class MemoryPort implements JournalPort {
   readonly location = 'memory';
+  /** what was written, decoded (the bytes are in `stored`) */
   readonly batches: JournalBatch[] = [];
+  private readonly stored: { first: number; last: number; lastSeq: number; body: Buffer }[] = [];
   readonly pending: Pending[] = [];
   checkpoint: { header: CheckpointHeader; parts: unknown[] } | undefined;
   /** settle appends as they come (true) or leave them to settle()/fail() */
@@ -25,9 +28,11 @@ export class MemoryPort implements JournalPort {
   failWith: unknown;
   probes = 0;
 
+  private last = { lsn: 0, seq: 0 };
+  private readonly archive = new Map<string, { row: Omit<ArchivedTask, 'parts'>; body: Uint8Array }>();
+
   async state(): Promise<StoredState> {
-    const last = this.batches[this.batches.length - 1];
-    return { checkpoint: this.checkpoint?.header, lastLsn: last?.last ?? this.checkpoint?.header.lsn ?? 0, lastSeq: last?.lastSeq ?? this.checkpoint?.header.seq ?? 0 };
+    return { checkpoint: this.checkpoint?.header, lastLsn: this.last.lsn, lastSeq: this.last.seq };
   }
 
   append(batch: JournalBatch): Promise<void> {
@@ -51,11 +56,17 @@ export class MemoryPort implements JournalPort {
       return;
     }
     this.batches.push(p.batch);
+    this.last = { lsn: p.batch.last, seq: p.batch.lastSeq };
+    for (const e of p.batch.entries) {
+      if (e.kind === 'archived' && e.state) this.archive.set(e.taskId, { row: { taskId: e.taskId, projectId: e.projectId, archivedAt: e.at, expiresAt: e.expiresAt }, body: e.state });
+      if (e.kind === 'deleted') this.archive.delete(e.deleted.taskId);
+    }
+    this.stored.push({ first: p.batch.first, last: p.batch.last, lastSeq: p.batch.lastSeq, body: encodeEntries(p.batch.entries) });
     p.resolve();
   }
 
   async *read(after: number): AsyncIterable<JournalBatch> {
-    for (const b of this.batches) if (b.last > after) yield b;
+    for (const b of this.stored) if (b.last > after) yield { first: b.first, last: b.last, lastSeq: b.lastSeq, entries: decodeEntries(b.body) };
   }
 
   async *readCheckpoint(): AsyncIterable<DecodedCheckpointPart> {
@@ -72,16 +83,20 @@ export class MemoryPort implements JournalPort {
   }
 
   async dropBefore(lsn: number, keepSeqAbove: number): Promise<void> {
-    const keep = this.batches.filter((b) => !(b.last <= lsn && b.lastSeq <= keepSeqAbove));
-    this.batches.splice(0, this.batches.length, ...keep);
+    const keep = (b: { last: number; lastSeq: number }) => !(b.last <= lsn && b.lastSeq <= keepSeqAbove);
+    this.batches.splice(0, this.batches.length, ...this.batches.filter(keep));
+    this.stored.splice(0, this.stored.length, ...this.stored.filter(keep));
   }
 
-  async readArchived(): Promise<ArchivedTask | undefined> {
-    return undefined;
+  async readArchived(taskId: string): Promise<ArchivedTask | undefined> {
+    const a = this.archive.get(taskId);
+    return a && { ...a.row, parts: decodeTask(a.body) };
   }
 
-  async expireArchived(): Promise<number> {
-    return 0;
+  async expireArchived(now: number): Promise<number> {
+    const gone = [...this.archive].filter(([, a]) => a.row.expiresAt <= now).map(([id]) => id);
+    for (const id of gone) this.archive.delete(id);
+    return gone.length;
   }
 
   async probe(): Promise<void> {

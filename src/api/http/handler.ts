@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_CODES, PipestateError } from '../../model/index.js';
 import { failure, newId, ok } from '../envelope.js';
 import type { Envelope, RequestContext } from '../types.js';
+import { acknowledged, health } from './acknowledge.js';
 import { appAuthenticator, noAuth, type Authenticator } from './auth.js';
 import { queryParams, readBody, type Params } from './body.js';
 import { ChangeLog, DEFAULT_RETENTION, type RetentionOptions } from './change-log.js';
@@ -97,7 +98,7 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
     const action = match.route.action;
     switch (action.kind) {
       case 'health':
-        return { status: 200, envelope: ok({ status: 'ok', tasks: engine.snapshot().size, watchers: watches.open }, base) };
+        return { status: 200, envelope: ok({ ...health(engine), tasks: engine.snapshot().size, watchers: watches.open }, base) };
       case 'metrics': {
         const text = await metrics.text();
         send(res, 200, text, metrics.contentType, base.request_id!);
@@ -108,7 +109,10 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
         const minCursor = req.headers[MIN_CURSOR_HEADER];
         if (typeof minCursor === 'string' && params.min_cursor === undefined) params.min_cursor = minCursor;
         const run = (e: EnginePort) => action.run(e, params, ctx);
-        const envelope = await (engine.command?.(match.route.name, params, ctx, run) ?? run(engine));
+        // A shared engine answers its commands once applied; in process a command waits to be durable.
+        const viaJournal = engine.command?.(match.route.name, params, ctx, run);
+        const before = engine.cursor;
+        const envelope = viaJournal !== undefined ? await viaJournal : await acknowledged(engine, before, await run(engine), ctx);
         return { status: statusOf(envelope), envelope, headers: engine.answerHeaders?.() };
       }
       case 'watch': {

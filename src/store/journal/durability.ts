@@ -11,6 +11,7 @@ import { DEFAULT_GROUP_COMMIT, GroupCommit, type GroupCommitOptions } from './gr
 import type { JournalPort } from './port.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { DEFAULT_RETENTION, Retention, type RetentionOptions, type SweepReport } from './retention.js';
+import type { JournalStatus } from './sink.js';
 import { realTimers, type Timers } from './timers.js';
 
 export interface DurabilityOptions extends GroupCommitOptions {
@@ -29,16 +30,6 @@ export const DEFAULT_DURABILITY: DurabilityOptions = {
   log: (message, error) => console.error(`pipestate: ${message}`, error ?? ''),
 };
 
-/** What /healthz and `serve` say about durability. */
-export interface DurabilityStatus {
-  readonly storage: string;
-  readonly mode: string;
-  /** "ok", or why writes are refused */
-  readonly journal: string;
-  /** journal positions: accepted so far, and durable */
-  readonly accepted: number;
-  readonly durable: number;
-}
 
 export class Durability {
   private constructor(
@@ -73,9 +64,8 @@ export class Durability {
     return new Durability(port, commits, checkpointer, retention, options, report, recent);
   }
 
-  status(): DurabilityStatus {
-    const { accepted, durable } = this.commits.positions;
-    return { storage: this.port.location, mode: this.options.mode, journal: this.commits.unavailable ?? 'ok', accepted, durable };
+  status(): JournalStatus {
+    return this.commits.status();
   }
 
   /** Writes a checkpoint now (one in progress is awaited instead); undefined when nothing changed since the last. */

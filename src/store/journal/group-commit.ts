@@ -24,7 +24,7 @@ import { seqOf, type ArchivedEntry, type JournalBatch, type JournalEntry } from 
 import { journalUnavailable, storageReason } from './errors.js';
 import type { JournalHold, StoreMark } from './hold.js';
 import type { JournalPort } from './port.js';
-import type { ChangeSink } from './sink.js';
+import type { ChangeSink, JournalStatus } from './sink.js';
 import type { TimerHandle, Timers } from './timers.js';
 
 export const DURABILITY_MODES = ['always', 'batch', 'off'] as const;
@@ -148,6 +148,10 @@ export class GroupCommit implements ChangeSink {
 
   durable(): Promise<void> {
     return this.whenPosition(this.lsn);
+  }
+
+  status(): JournalStatus {
+    return { storage: this.port.location, mode: this.options.mode, journal: this.unavailable ?? 'ok', accepted: this.lsn, durable: this.durableLsn };
   }
 
   // -------------------------------------------------------------------------------------------

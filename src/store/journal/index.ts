@@ -1,5 +1,6 @@
 /** Durability for the store: the journal port, its SQLite implementation, recovery, group commit, checkpoints, retention. */
-export { Durability, DEFAULT_DURABILITY, type DurabilityOptions, type DurabilityStatus } from './durability.js';
+export { Durability, DEFAULT_DURABILITY, type DurabilityOptions } from './durability.js';
+export type { JournalStatus } from './sink.js';
 export { DURABILITY_MODES, DEFAULT_GROUP_COMMIT, type DurabilityMode, type GroupCommitOptions } from './group-commit.js';
 export { DEFAULT_CHECKPOINT, type CheckpointOptions, type CheckpointReport } from './checkpointer.js';
 export { DEFAULT_RETENTION, checkRetention, type RetentionOptions, type SweepReport } from './retention.js';

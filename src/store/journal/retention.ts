@@ -50,6 +50,7 @@ export class Retention {
   /** archived in memory but not yet durable: answered from here meanwhile */
   private readonly leaving = new Map<string, TaskView>();
   private timer: TimerHandle | undefined;
+  private stopped = true;
   private sweeping: Promise<SweepReport> | undefined;
 
   constructor(
@@ -65,16 +66,19 @@ export class Retention {
 
   /** Sweeps every `sweepEveryMs` until stopped. */
   start(timers: Timers, onError: (error: unknown) => void): void {
+    this.stop(timers);
+    this.stopped = false;
     const next = () => {
+      if (this.stopped) return;
       this.timer = timers.schedule(() => {
         this.sweep().catch(onError).finally(next);
-      }, this.options.sweepEveryMs);
+      }, this.options.sweepEveryMs, true);
     };
-    this.stop(timers);
     next();
   }
 
   stop(timers: Timers): void {
+    this.stopped = true;
     if (this.timer) timers.cancel(this.timer);
     this.timer = undefined;
   }

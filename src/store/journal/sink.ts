@@ -34,6 +34,19 @@ export interface ChangeSink {
   whenDurable(cursor: number): Promise<void>;
   /** Resolves once everything accepted so far is durable. */
   durable(): Promise<void>;
+  /** Where changes go, under which mode, and whether they are accepted now. */
+  status(): JournalStatus;
+}
+
+export interface JournalStatus {
+  /** where the journal is (a directory; a database without its password) */
+  readonly storage: string;
+  readonly mode: string;
+  /** "ok", or why writes are refused */
+  readonly journal: string;
+  /** journal positions: accepted so far, and durable */
+  readonly accepted: number;
+  readonly durable: number;
 }
 
 /**

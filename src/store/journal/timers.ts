@@ -4,8 +4,11 @@
  */
 export interface Timers {
   now(): number;
-  /** runs `fn` after `ms` (0: at the end of this turn of the event loop) */
-  schedule(fn: () => void, ms: number): TimerHandle;
+  /**
+   * runs `fn` after `ms` (0: at the end of this turn of the event loop). A `background` timer
+   * does not keep the process alive by itself (retention sweeps); a batch's timer does.
+   */
+  schedule(fn: () => void, ms: number, background?: boolean): TimerHandle;
   cancel(handle: TimerHandle): void;
 }
 
@@ -15,7 +18,12 @@ type RealHandle = { readonly id: NodeJS.Immediate; readonly immediate: true } | 
 
 export const realTimers: Timers = {
   now: () => performance.now(),
-  schedule: (fn, ms): RealHandle => (ms <= 0 ? { id: setImmediate(fn), immediate: true } : { id: setTimeout(fn, ms), immediate: false }),
+  schedule: (fn, ms, background): RealHandle => {
+    if (ms <= 0) return { id: setImmediate(fn), immediate: true };
+    const id = setTimeout(fn, ms);
+    if (background) id.unref();
+    return { id, immediate: false };
+  },
   // Each kind with its own clear: clearImmediate on a Timeout leaves that timeout uncancellable.
   cancel: (handle) => {
     const h = handle as RealHandle;

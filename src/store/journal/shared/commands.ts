@@ -21,7 +21,7 @@ import type { NodeChange, TaskCreated, TaskDeleted } from '../../events.js';
 import type { ArchivedEntry, JournalEntry } from '../entries.js';
 import { journalUnavailable } from '../errors.js';
 import type { JournalHold } from '../hold.js';
-import type { ChangeSink } from '../sink.js';
+import type { ChangeSink, JournalStatus } from '../sink.js';
 import type { Timers } from '../timers.js';
 import { databaseReason } from '../postgres/connection.js';
 import type { Follower } from './follower.js';
@@ -39,7 +39,7 @@ export const PROJECTS_KEY = '';
 export class CaptureSink implements ChangeSink {
   private captured: JournalEntry[] | undefined;
 
-  constructor(private readonly hold: JournalHold, private readonly follower: Follower, private readonly waitMs: number) {}
+  constructor(private readonly hold: JournalHold, private readonly follower: Follower, private readonly waitMs: number, private readonly location: string) {}
 
   /** Runs `decide` as a trial: returns its value and the entries it produced, with the store unchanged. */
   capture<T>(decide: () => T): { readonly value: T; readonly entries: readonly JournalEntry[] } {
@@ -91,6 +91,11 @@ export class CaptureSink implements ChangeSink {
 
   durable(): Promise<void> {
     return Promise.resolve();
+  }
+
+  status(): JournalStatus {
+    // positions: entries applied here (every one of them committed)
+    return { storage: this.location, mode: 'shared', journal: this.follower.unavailable?.reason ?? 'ok', accepted: this.follower.entries, durable: this.follower.entries };
   }
 }
 

@@ -111,7 +111,7 @@ export class SharedJournal {
     }
     const halted = follower.unavailable;
     if (halted !== undefined) throw new JournalError(port.location, halted.reason);
-    const sink = new CaptureSink(hold, follower, options.commands.catchUpMs);
+    const sink = new CaptureSink(hold, follower, options.commands.catchUpMs, port.location);
     hold.connect(sink);
     const commands = new SharedCommands(port, follower, sink, options.commands, options.timers);
     const snap = hold.snapshot();

@@ -7,16 +7,16 @@
  * Encoding and checking happen here, on the main thread (JSON and CRC-32, a few µs per change);
  * the thread only moves bytes in and out of SQLite.
  */
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Project } from '../../../model/index.js';
-import { crc32, decodeEntries, decodeProject, decodeTask, decodeTaskPart, encodeEntries, encodeProject } from '../codec.js';
+import { crc32, decodeEntries, decodeProject, decodeTask, decodeTaskPart, encodeEntries } from '../codec.js';
 import type { JournalBatch } from '../entries.js';
 import { JournalError } from '../errors.js';
 import type {
   ArchivedTask, CheckpointHeader, CheckpointPart, DecodedCheckpointPart, JournalPort, StoredState,
 } from '../port.js';
-import type { ArchiveRow, BatchRow, OpenInfo } from './protocol.js';
+import type { ArchiveRow, BatchRow, OpenInfo, Request } from './protocol.js';
 import { DATA_FILE } from './schema.js';
 import { ThreadError, WriterThread } from './thread.js';
 
@@ -32,31 +32,30 @@ const READ_CHUNK = 8 << 20;
 
 const tag = (text: string): number => crc32(Buffer.from(text));
 const batchCrc = (first: number, last: number, lastSeq: number, body: Uint8Array): number => crc32(body, tag(`batch ${first} ${last} ${lastSeq}`));
-const partCrc = (lsn: number, part: number, body: Uint8Array): number => crc32(body, tag(`checkpoint ${lsn} ${part}`));
+/** A part's CRC covers the header's position and seq too: a header that changed no longer matches its parts. */
+const partCrc = (h: CheckpointHeader, part: number, body: Uint8Array): number => crc32(body, tag(`checkpoint ${h.lsn} ${h.seq} ${part}`));
 const archiveCrc = (taskId: string, expiresAt: number, body: Uint8Array): number => crc32(body, tag(`archive ${taskId} ${expiresAt}`));
 
 /** What SQLite's codes mean for someone starting the service. */
 const OPEN_REASONS: readonly (readonly [string, string])[] = [
-  ['SQLITE_NOTADB', 'is not a pipestate data file (not an SQLite database)'],
+  ['SQLITE_NOTADB', 'is not a pipestate data file: not an SQLite database'],
   ['SQLITE_CORRUPT', 'is corrupt'],
   ['SQLITE_BUSY', 'is in use by another process (a running pipestate?)'],
   ['SQLITE_LOCKED', 'is in use by another process (a running pipestate?)'],
   ['SQLITE_FULL', 'cannot be written: the disk is full'],
-  ['SQLITE_READONLY', 'cannot be written (read-only file or file system)'],
   ['SQLITE_CANTOPEN', 'cannot be opened'],
+  ['SQLITE_READONLY', 'cannot be written (read-only file or file system)'],
   ['SQLITE_IOERR', 'cannot be read or written (I/O error)'],
   ['SQLITE_PERM', 'cannot be opened (permission denied)'],
 ];
 
-function openFailure(file: string, error: unknown): JournalError {
-  if (error instanceof ThreadError) {
-    const code = error.code ?? '';
-    if (code === 'FOREIGN' || code === 'VERSION' || code === 'WAL') return new JournalError(file, error.message, { cause: error });
-    const known = OPEN_REASONS.find(([c]) => code === c || code.startsWith(`${c}_`));
-    if (known) return new JournalError(file, `${known[1]} (${error.message})`, { cause: error });
-    return new JournalError(file, `cannot be opened (${code || error.message})`, { cause: error });
-  }
-  return new JournalError(file, `cannot be opened (${(error as Error).message})`, { cause: error });
+/** Why SQLite failed, in words, with its code: "is corrupt (SQLITE_CORRUPT: database disk image is malformed)". */
+function failure(file: string, error: unknown, fallback: string): JournalError {
+  if (!(error instanceof ThreadError)) return new JournalError(file, `${fallback} (${(error as Error).message})`, { cause: error });
+  const code = error.code ?? '';
+  if (code === 'FOREIGN' || code === 'VERSION' || code === 'WAL') return new JournalError(file, error.message, { cause: error });
+  const known = OPEN_REASONS.find(([c]) => code === c || code.startsWith(`${c}_`));
+  return new JournalError(file, `${known?.[1] ?? fallback} (${code ? `${code}: ` : ''}${error.message})`, { cause: error });
 }
 
 /** The directory is ours to use: it exists (or can be made) and holds our file or nothing. */
@@ -66,6 +65,7 @@ function prepareDirectory(dir: string, create: boolean): void {
     isDir = statSync(dir).isDirectory();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new JournalError(dir, 'cannot be created: a parent of it is not a directory (ENOTDIR)');
     if (code !== 'ENOENT' || !create) throw new JournalError(dir, code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`);
     try {
       mkdirSync(dir, { recursive: true });
@@ -87,11 +87,19 @@ function prepareDirectory(dir: string, create: boolean): void {
     throw new JournalError(dir, `holds other files (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}) and no ${DATA_FILE}: give a new or empty directory`);
   }
   if (!ours && !create) throw new JournalError(dir, `holds no ${DATA_FILE}`);
+  if (!create) return;
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new JournalError(dir, code === 'EROFS' ? 'is on a read-only file system (EROFS)' : `cannot be written (${code})`);
+  }
 }
 
 export class SqliteJournal implements JournalPort {
   private header: CheckpointHeader | undefined;
   private checkpointId: number | undefined;
+  private parts: number | undefined;
 
   private constructor(
     readonly location: string,
@@ -116,7 +124,7 @@ export class SqliteJournal implements JournalPort {
       return new SqliteJournal(location, file, thread, info);
     } catch (error) {
       await thread.terminate();
-      throw openFailure(file, error);
+      throw failure(file, error, 'cannot be opened');
     }
   }
 
@@ -144,7 +152,7 @@ export class SqliteJournal implements JournalPort {
 
   async *read(after: number): AsyncIterable<JournalBatch> {
     for (let from = after, more = true; more;) {
-      const chunk = await this.thread.request<{ rows: BatchRow[]; more: boolean }>({ op: 'read', after: from, maxBytes: READ_CHUNK });
+      const chunk = await this.reading<{ rows: BatchRow[]; more: boolean }>({ op: 'read', after: from, maxBytes: READ_CHUNK });
       for (const row of chunk.rows) {
         if (batchCrc(row.first, row.last, row.lastSeq, row.body) !== row.crc) {
           throw new JournalError(this.file, `the journal batch at positions ${row.first}..${row.last} is corrupt (checksum mismatch)`);
@@ -161,12 +169,12 @@ export class SqliteJournal implements JournalPort {
     if (id === undefined || header === undefined) return;
     let expected = 0;
     for (let more = true; more;) {
-      const chunk = await this.thread.request<{ parts: { part: number; crc: number; body: Uint8Array }[]; more: boolean }>(
+      const chunk = await this.reading<{ parts: { part: number; crc: number; body: Uint8Array }[]; more: boolean }>(
         { op: 'readCheckpoint', checkpointId: id, fromPart: expected, maxBytes: READ_CHUNK });
       for (const p of chunk.parts) {
         const where = `part ${p.part} of the checkpoint at position ${header.lsn}`;
         if (p.part !== expected) throw new JournalError(this.file, `part ${expected} of the checkpoint at position ${header.lsn} is missing`);
-        if (partCrc(header.lsn, p.part, p.body) !== p.crc) throw new JournalError(this.file, `${where} is corrupt (checksum mismatch)`);
+        if (partCrc(header, p.part, p.body) !== p.crc) throw new JournalError(this.file, `${where} is corrupt (checksum mismatch)`);
         yield this.decode(() => decodeCheckpointPart(p.body), where);
         expected++;
       }
@@ -180,7 +188,7 @@ export class SqliteJournal implements JournalPort {
     let n = 0;
     for await (const part of parts) {
       const body = Buffer.from(JSON.stringify(part));
-      await this.thread.request({ op: 'checkpointPart', checkpointId: id, part: n, crc: partCrc(header.lsn, n, body), body });
+      await this.thread.request({ op: 'checkpointPart', checkpointId: id, part: n, crc: partCrc(header, n, body), body });
       n++;
     }
     await this.thread.request({ op: 'checkpointEnd', checkpointId: id, parts: n });
@@ -194,7 +202,7 @@ export class SqliteJournal implements JournalPort {
   }
 
   async readArchived(taskId: string): Promise<ArchivedTask | undefined> {
-    const row = await this.thread.request<ArchiveRow | undefined>({ op: 'readArchived', taskId });
+    const row = await this.reading<ArchiveRow | undefined>({ op: 'readArchived', taskId });
     if (row === undefined) return undefined;
     const where = `the archived task ${taskId}`;
     if (archiveCrc(row.taskId, row.expiresAt, row.body) !== row.crc) throw new JournalError(this.file, `${where} is corrupt (checksum mismatch)`);
@@ -225,7 +233,14 @@ export class SqliteJournal implements JournalPort {
     }
   }
 
-  private parts: number | undefined;
+  /** A read: what SQLite reports goes out as a JournalError naming the file. */
+  private async reading<T>(r: Request): Promise<T> {
+    try {
+      return await this.thread.request<T>(r);
+    } catch (error) {
+      throw failure(this.file, error, 'cannot be read');
+    }
+  }
 
   private async stateParts(): Promise<number> {
     return this.parts ?? this.info.checkpoint?.parts ?? 0;
@@ -257,4 +272,3 @@ function decodeCheckpointPart(body: Uint8Array): DecodedCheckpointPart {
   return decodeTaskPart(a);
 }
 
-export { encodeProject };
