@@ -18,6 +18,9 @@ export type { OperationResult, ChangedNode } from './api/commands.js';
 export type {
   ShownState, IdKeyed, NodeStatus, NodeStatusSummary, TaskStatusEntry, NodeDetail, HistoryEntry,
 } from './query/index.js';
+export {
+  openSharedEngine, SharedEngine, type SharedEngineOptions, type NewTaskInput, type SharedStatus, type BootReport,
+} from './api/shared-engine.js';
 export { createServer, PipestateServer, type ServerOptions } from './api/http/server.js';
 export { withStoredAnswers } from './api/http/stored-port.js';
 export { createHandler, type HandlerOptions, type PipestateHandler, type Logger, type Next } from './api/http/handler.js';

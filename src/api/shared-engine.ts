@@ -28,6 +28,7 @@ import { DEFAULT_FOLLOWER, type FollowerOptions } from '../store/journal/shared/
 import type { SharedCheckpoint } from '../store/journal/shared/port.js';
 import { SharedJournal, type BootReport, type SharedStatus } from '../store/journal/shared/shared-journal.js';
 import type { OperationResult } from './commands.js';
+import { StoredQueries } from './durable-engine.js';
 import { Engine, type EngineOptions } from './engine.js';
 import { fromError } from './envelope.js';
 import type { EnginePort } from './http/port.js';
@@ -99,6 +100,8 @@ function only<K extends JournalEntry['kind']>(entries: readonly JournalEntry[], 
 export class SharedEngine {
   private readonly feed: ChangeFeed;
   private readonly reflectMs: number;
+  /** the three queries, answering archived tasks (retention) from the database too */
+  private readonly stored: StoredQueries;
 
   private constructor(
     /** @internal this instance's working set: reads only; changes come from the journal */
@@ -109,6 +112,7 @@ export class SharedEngine {
   ) {
     this.feed = feed;
     this.reflectMs = options.reflectMs ?? 1_000;
+    this.stored = new StoredQueries(local, (id) => journal.readArchived(id));
   }
 
   /**
@@ -182,18 +186,18 @@ export class SharedEngine {
 
   /** get_task_status; with `min_cursor` it reflects at least that cursor. */
   getTaskStatus(request: unknown, ctx?: RequestContext): Promise<Envelope<NodeStatus>> {
-    return this.reading(request, ctx, () => this.local.getTaskStatus(request, ctx));
+    return this.reading(request, ctx, () => this.stored.getTaskStatus(request, ctx));
   }
 
   getTasksStatus(request: unknown, ctx?: RequestContext): Promise<Envelope<TaskStatusEntry[]>> {
-    return this.reading(request, ctx, () => this.local.getTasksStatus(request, ctx));
+    return this.reading(request, ctx, () => this.stored.getTasksStatus(request, ctx));
   }
 
   getTaskNodeDetail(request: unknown, ctx?: RequestContext): Promise<Envelope<NodeDetail>> {
-    return this.reading(request, ctx, () => this.local.getTaskNodeDetail(request, ctx));
+    return this.reading(request, ctx, () => this.stored.getTaskNodeDetail(request, ctx));
   }
 
-  private async reading<T>(request: unknown, ctx: RequestContext | undefined, answer: () => Envelope<T>): Promise<Envelope<T>> {
+  private async reading<T>(request: unknown, ctx: RequestContext | undefined, answer: () => Promise<Envelope<T>>): Promise<Envelope<T>> {
     try {
       const min = minCursorOf(request);
       if (min !== undefined) await this.reflect(min);
