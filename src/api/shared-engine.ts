@@ -44,6 +44,12 @@ export interface SharedEngineOptions extends EngineOptions {
   readonly schema?: string;
   /** connections per instance; default 10 */
   readonly poolSize?: number;
+  /**
+   * true (default): a command is acknowledged once PostgreSQL flushed its commit to disk; false:
+   * once committed in PostgreSQL's memory (a database server crash can lose the last ~600 ms of
+   * acknowledged commands). See docs/instances.md.
+   */
+  readonly synchronousCommit?: boolean;
   /** ms a query naming `min_cursor` waits for this instance to apply it; default 1,000 */
   readonly reflectMs?: number;
   /** ms a command waits for this instance to apply its task's latest change (and its own); default 5,000 */
@@ -125,7 +131,7 @@ export class SharedEngine {
     if (!Number.isSafeInteger(reflectMs) || reflectMs < 0) throw new RangeError('reflectMs must be a whole number of ms');
     const local = new Engine(options);
     const feed = new ChangeFeed(options.onListenerError ?? reportToStderr);
-    const port = await PgJournal.open({ url: options.databaseUrl, schema: options.schema, poolSize: options.poolSize });
+    const port = await PgJournal.open({ url: options.databaseUrl, schema: options.schema, poolSize: options.poolSize, synchronousCommit: options.synchronousCommit });
     try {
       const journal = await SharedJournal.open(local, port, feed, local.clock, {
         follower: { ...DEFAULT_FOLLOWER, ...options.follower },

@@ -29,9 +29,16 @@ export interface ConnectOptions {
   readonly poolSize: number;
   /** ms to establish a connection before giving up; default 5,000 */
   readonly connectTimeoutMs: number;
+  /**
+   * true (default): a command is acknowledged once PostgreSQL has flushed its commit to disk.
+   * false: once committed in PostgreSQL's memory (`synchronous_commit = off`): a crash of the
+   * database server (not of pipestate) can lose the last acknowledged commands (at most about
+   * three `wal_writer_delay`, 600 ms by default); the database stays consistent.
+   */
+  readonly synchronousCommit: boolean;
 }
 
-export const DEFAULT_CONNECT: Omit<ConnectOptions, 'url'> = { schema: 'pipestate', poolSize: 10, connectTimeoutMs: 5_000 };
+export const DEFAULT_CONNECT: Omit<ConnectOptions, 'url'> = { schema: 'pipestate', poolSize: 10, connectTimeoutMs: 5_000, synchronousCommit: true };
 
 /**
  * Session settings: a transaction left idle by a client that vanished (a partition, a stuck
@@ -51,6 +58,7 @@ export function newPool(o: ConnectOptions): pg.Pool {
     idleTimeoutMillis: 30_000,
     application_name: 'pipestate',
     ...SESSION,
+    ...(o.synchronousCommit ? {} : { options: '-c synchronous_commit=off' }),
   });
   // An idle connection the server closed: the pool drops it; the next query opens another.
   pool.on('error', () => undefined);

@@ -56,7 +56,7 @@ export class PgJournal implements SharedJournalPort {
    * hidden) and the cause when the database cannot be reached or used.
    */
   static async open(options: PgJournalOptions): Promise<PgJournal> {
-    const o: ConnectOptions = { ...DEFAULT_CONNECT, ...options };
+    const o = connectOptions(options);
     if (!SCHEMA_PATTERN.test(o.schema)) throw new JournalError(redactUrl(o.url), `schema ${JSON.stringify(o.schema)} is not a plain lower-case identifier`);
     const pool = newPool(o);
     let migrated: { from: number; to: number };
@@ -97,14 +97,7 @@ export class PgJournal implements SharedJournalPort {
   }
 
   async begin(): Promise<CommandTransaction> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-    } catch (error) {
-      client.release(true);
-      throw error;
-    }
-    return new PgCommand(client, this.o.schema, this.channel);
+    return new PgCommand(await this.pool.connect(), this.o.schema, this.channel);
   }
 
   async listen(onAppend: () => void, onLost: (error: unknown) => void): Promise<() => Promise<void>> {
@@ -257,6 +250,12 @@ export class PgJournal implements SharedJournalPort {
   }
 }
 
+/** The options with their defaults; one given as undefined takes its default too. */
+export function connectOptions(options: PgJournalOptions): ConnectOptions {
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  return { ...DEFAULT_CONNECT, ...given, url: options.url };
+}
+
 function decodePart(body: Buffer): DecodedCheckpointPart {
   const parsed: unknown = JSON.parse(body.toString('utf8'));
   if (Array.isArray(parsed) && parsed[0] === 'projects' && Array.isArray(parsed[1])) {
@@ -268,24 +267,42 @@ function decodePart(body: Buffer): DecodedCheckpointPart {
 class PgCommand implements CommandTransaction {
   private readonly s: string;
   private done = false;
+  /** a connection lost while checked out errors here (the next query rejects): never an unhandled event */
+  private readonly onError = (): void => undefined;
 
   constructor(private readonly client: pg.PoolClient, private readonly schema: string, private readonly channel: string) {
     this.s = `"${schema}"`;
+    client.on('error', this.onError);
   }
 
-  async lock(key: string): Promise<void> {
-    // An advisory lock draws no transaction id: waiting here holds no follower back.
-    await this.client.query({ name: `lock-${this.schema}`, text: 'SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', values: [`pipestate:${this.schema}:task`, key] });
+  private release(destroy: boolean): void {
+    this.client.off('error', this.onError);
+    this.client.release(destroy);
   }
 
-  async head(keys: readonly string[]): Promise<Position | undefined> {
-    const { rows } = await this.client.query<{ xid: string; n: number }>({
-      name: `head-${this.schema}`,
-      text: `SELECT xid::text AS xid, n FROM (
-               SELECT DISTINCT ON (key) xid, n FROM ${this.s}.journal WHERE key = ANY($1::text[]) ORDER BY key, xid DESC, n DESC
-             ) h ORDER BY xid DESC, n DESC LIMIT 1`,
-      values: [keys],
-    });
+  /** BEGIN goes with the transaction's first statement: one round trip fewer per command. */
+  private began = false;
+
+  private get begin(): string {
+    if (this.began) return '';
+    this.began = true;
+    return 'BEGIN; ';
+  }
+
+  /** Several statements as one simple query (one round trip); the results of the last. */
+  private async batch<R extends pg.QueryResultRow>(text: string): Promise<R[]> {
+    const results = (await this.client.query(text)) as unknown as pg.QueryResult<R> | pg.QueryResult<R>[];
+    return Array.isArray(results) ? results[results.length - 1].rows : results.rows;
+  }
+
+  async lock(key: string, keys: readonly string[]): Promise<Position | undefined> {
+    // An advisory lock draws no transaction id: waiting here holds no follower back. The head is
+    // read by the next statement, with a snapshot taken once the lock is held.
+    const lit = pg.escapeLiteral;
+    const rows = await this.batch<{ xid: string; n: number }>(`${this.begin}SELECT pg_advisory_xact_lock(hashtext(${lit(`pipestate:${this.schema}:task`)}), hashtext(${lit(key)}));
+      SELECT xid::text AS xid, n FROM (
+        SELECT DISTINCT ON (key) xid, n FROM ${this.s}.journal WHERE key = ANY(ARRAY[${keys.map(lit).join(', ')}]::text[]) ORDER BY key, xid DESC, n DESC
+      ) h ORDER BY xid DESC, n DESC LIMIT 1`);
     return rows[0] === undefined ? undefined : position(rows[0].xid, rows[0].n);
   }
 
@@ -302,6 +319,7 @@ class PgCommand implements CommandTransaction {
   }
 
   async append(entries: readonly { readonly key: string; readonly entry: JournalEntry }[]): Promise<bigint> {
+    if (!this.began) await this.client.query(this.begin);
     const keys = entries.map((e) => e.key);
     const bodies = entries.map((e) => encodeEntries([e.entry]));
     const { rows } = await this.client.query<{ xid: string }>({
@@ -329,13 +347,41 @@ class PgCommand implements CommandTransaction {
     return BigInt(rows[0].xid);
   }
 
+  async appendAndCommit(entries: readonly { readonly key: string; readonly entry: JournalEntry }[]): Promise<bigint> {
+    if (entries.length === 0) throw new RangeError('nothing to append');
+    const lit = pg.escapeLiteral;
+    const hex = (b: Uint8Array) => `'\\x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}'::bytea`;
+    const values = entries.map((e, k) => `(${k}, ${lit(e.key)}, ${hex(encodeEntries([e.entry]))})`).join(', ');
+    const side = entries.map(({ entry }) => {
+      if (entry.kind === 'archived' && entry.state !== undefined) {
+        return `INSERT INTO ${this.s}.archive (task_id, project_id, archived_at, expires_at, body) VALUES (${lit(entry.taskId)}, ${lit(entry.projectId)}, ${entry.at}, ${entry.expiresAt}, ${hex(entry.state)})
+          ON CONFLICT (task_id) DO UPDATE SET project_id = EXCLUDED.project_id, archived_at = EXCLUDED.archived_at, expires_at = EXCLUDED.expires_at, body = EXCLUDED.body;`;
+      }
+      return entry.kind === 'deleted' ? `DELETE FROM ${this.s}.archive WHERE task_id = ${lit(entry.deleted.taskId)};` : '';
+    }).join('\n');
+    this.done = true;
+    try {
+      const results = (await this.client.query(`${this.begin}INSERT INTO ${this.s}.journal (n, key, body) VALUES ${values} RETURNING xid::text AS xid;
+        ${side}
+        SELECT pg_notify(${lit(this.channel)}, '');
+        COMMIT`)) as unknown as pg.QueryResult<{ xid: string }>[];
+      this.release(false);
+      const inserted = results.find((r) => r.command === 'INSERT');
+      return BigInt(inserted!.rows[0].xid);
+    } catch (error) {
+      // Aborted before COMMIT ran: the transaction ended with the connection (never reused half-open).
+      this.release(true);
+      throw error;
+    }
+  }
+
   async commit(): Promise<void> {
     this.done = true;
     try {
       await this.client.query('COMMIT');
-      this.client.release();
+      this.release(false);
     } catch (error) {
-      this.client.release(true);
+      this.release(true);
       throw error;
     }
   }
@@ -345,9 +391,9 @@ class PgCommand implements CommandTransaction {
     this.done = true;
     try {
       await this.client.query('ROLLBACK');
-      this.client.release();
+      this.release(false);
     } catch {
-      this.client.release(true);
+      this.release(true);
     }
   }
 }

@@ -25,7 +25,7 @@ import type { ChangeSink, JournalStatus } from '../sink.js';
 import type { Timers } from '../timers.js';
 import { databaseReason } from '../postgres/connection.js';
 import type { Follower } from './follower.js';
-import { positionText } from './position.js';
+import { positionText, type Position } from './position.js';
 import type { CommandTransaction, SharedJournalPort } from './port.js';
 
 /** The key project registrations journal under (task ids are digit strings: never empty). */
@@ -157,21 +157,21 @@ export class SharedCommands {
     let committing = false;
     try {
       let taskId: string | undefined;
+      let head: Position | undefined;
       const keys: string[] = [];
       if ('newTask' in target) {
         taskId = await tx.drawTaskId();
-        await tx.lock(taskId);
         keys.push(taskId, PROJECTS_KEY);
+        head = await tx.lock(taskId, keys);
       } else if ('task' in target) {
         taskId = target.task;
-        await tx.lock(taskId);
         keys.push(taskId);
         if (target.projects === true) keys.push(PROJECTS_KEY);
+        head = await tx.lock(taskId, keys);
       } else {
-        await tx.lock(PROJECTS_KEY);
         keys.push(PROJECTS_KEY);
+        head = await tx.lock(PROJECTS_KEY, keys);
       }
-      const head = await tx.head(keys);
       if (head !== undefined) {
         await this.follower.until(head, this.options.catchUpMs, () => `the latest change of ${taskId === undefined ? 'the projects' : `task ${taskId}`} (${positionText(head)})`);
       }
@@ -187,15 +187,10 @@ export class SharedCommands {
         const created = entries.find((e) => e.kind === 'task');
         if (created !== undefined) await tx.raiseTaskId(taskId);
       }
-      const xid = await tx.append(entries.map((entry) => ({ key: keyOf(entry), entry })));
-      const expectation = this.follower.expect(xid, entries.length);
       committing = true;
-      try {
-        await tx.commit();
-      } catch (error) {
-        expectation.cancel();
-        throw error;
-      }
+      const xid = await tx.appendAndCommit(entries.map((entry) => ({ key: keyOf(entry), entry })));
+      // The follower may have applied it already (it keeps the recent transactions for this).
+      const expectation = this.follower.expect(xid, entries.length);
       this.follower.kick();
       const applied = await this.withTimeout(expectation.applied, () => expectation.cancel());
       return { value, applied, taskId };

@@ -28,6 +28,9 @@ export interface FollowerOptions {
   readonly retryMaxMs: number;
 }
 
+/** transactions whose entries the follower keeps after applying them (a writer asks right after committing) */
+const RECENT = 4_096;
+
 export const DEFAULT_FOLLOWER: FollowerOptions = { pollMs: 500, pageSize: 1_000, retryMinMs: 100, retryMaxMs: 5_000 };
 
 /** A waiter for a position, or for a seq. */
@@ -75,6 +78,8 @@ export class Follower {
   private again = false;
   private waiters: Waiter[] = [];
   private readonly expected = new Map<bigint, Expected>();
+  /** the entries of the transactions applied last, for a writer that asks just after its commit */
+  private readonly recent = new Map<bigint, JournalEntry[]>();
   private pollTimer: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
   private retryDelay = 0;
@@ -172,13 +177,15 @@ export class Follower {
   }
 
   /**
-   * The entries of transaction `xid` (there are `count`), as applied here with their seqs. Call it
-   * before the transaction commits, so that its rows cannot be applied unseen.
+   * The entries of transaction `xid` (there are `count`), as applied here with their seqs: at once
+   * when it was applied a moment ago (the last RECENT transactions are kept for this), else when it is.
    */
   expect(xid: bigint, count: number): { readonly applied: Promise<readonly JournalEntry[]>; readonly cancel: () => void } {
+    const already = this.recent.get(xid) ?? [];
+    if (already.length === count) return { applied: Promise.resolve(already), cancel: () => undefined };
     let resolve!: (entries: readonly JournalEntry[]) => void;
     const applied = new Promise<readonly JournalEntry[]>((r) => { resolve = r; });
-    this.expected.set(xid, { count, entries: [], resolve });
+    this.expected.set(xid, { count, entries: [...already], resolve });
     return { applied, cancel: () => this.expected.delete(xid) };
   }
 
@@ -270,6 +277,12 @@ export class Follower {
     this.at = position;
     this.applied++;
     this.publish(entry);
+    const same = this.recent.get(position.xid);
+    if (same !== undefined) same.push(entry);
+    else {
+      this.recent.set(position.xid, [entry]);
+      if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value!);
+    }
     const mine = this.expected.get(position.xid);
     if (mine !== undefined) {
       mine.entries.push(entry);

@@ -57,15 +57,18 @@ export interface ArchivedRow {
 
 /** One command's storage transaction. */
 export interface CommandTransaction {
-  /** Takes the lock of `key` (a task id) for the rest of the transaction. */
-  lock(key: string): Promise<void>;
-  /** The latest position of any of `keys` ('' names project registrations); undefined when none is kept. */
-  head(keys: readonly string[]): Promise<Position | undefined>;
+  /**
+   * Takes the lock of `key` (a task id) for the rest of the transaction, then reads the latest
+   * position of any of `keys` ('' names project registrations); undefined when none is kept.
+   */
+  lock(key: string, keys: readonly string[]): Promise<Position | undefined>;
   /** A task id no instance has drawn before. */
   drawTaskId(): Promise<string>;
   /** Raises the shared id sequence to at least `id` (an embedder chose it). */
   raiseTaskId(id: string): Promise<void>;
-  /** Writes entries (each under its key), and an archived entry's state; resolves with the transaction id. */
+  /** Writes entries (each under its key) and an archived entry's state, and commits; resolves with the transaction id. */
+  appendAndCommit(entries: readonly { readonly key: string; readonly entry: JournalEntry }[]): Promise<bigint>;
+  /** Writes entries without committing (tests hold transactions open with it); resolves with the transaction id. */
   append(entries: readonly { readonly key: string; readonly entry: JournalEntry }[]): Promise<bigint>;
   commit(): Promise<void>;
   /** Ends the transaction without writing; never throws. */
