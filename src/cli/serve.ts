@@ -62,13 +62,13 @@ export async function startService(o: ServeOptions): Promise<Service> {
   }
   const config = resolveConfig(o.configPath, o.env);
   const source = o.configPath ?? o.env[ENV.config];
+  // The projects are checked (in memory) before anything else, and before any database is touched.
+  const memory = inMemory(config.projects, source);
   if (!o.noAuth && config.apps.length === 0) {
     throw new ConfigError(`no apps configured: add "apps" to ${source}, set ${ENV.appCode} and ${ENV.appSecret}, or pass --no-auth for local use`);
   }
   const databaseUrl = o.databaseUrl ?? o.env[ENV.databaseUrl] ?? config.database_url;
-  const { engine, shared, served } = databaseUrl === undefined
-    ? inMemory(config.projects, source)
-    : await onDatabase(databaseUrl, config.projects, source, o);
+  const { engine, shared, served } = databaseUrl === undefined ? memory : await onDatabase(databaseUrl, config.projects, source, o);
   const server = createServer(served, { ...o.server, apps: config.apps, noAuth: o.noAuth });
   server.listen(o.port, o.host);
   try {

@@ -6,8 +6,8 @@ describe('the public API', () => {
   it('exports exactly the runtime values it documents', () => {
     expect(Object.keys(api).sort()).toEqual([
       'ConfigError', 'DURABILITY_MODES', 'DurableEngine', 'ERROR_CODES', 'Engine', 'JournalError', 'PipestateError',
-      'PipestateServer', 'Snapshot', 'StoredQueries', 'createEngine', 'createHandler', 'createServer', 'loadConfig',
-      'openEngine', 'parseConfig', 'resolveConfig', 'withStoredAnswers',
+      'PipestateServer', 'SharedEngine', 'Snapshot', 'StoredQueries', 'createEngine', 'createHandler', 'createServer', 'loadConfig',
+      'openEngine', 'openSharedEngine', 'parseConfig', 'resolveConfig', 'withStoredAnswers',
     ]);
   });
 

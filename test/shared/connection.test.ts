@@ -25,3 +25,18 @@ describe('connection options', () => {
     expect(databaseReason('???')).toBe('the database could not be reached');
   });
 });
+
+describe('database_url in the configuration', () => {
+  it('is read, kept beside an app from the environment, and refused when it is not a postgres URL', async () => {
+    const { parseConfig, resolveConfig, ConfigError } = await import('../../src/api/http/config.js');
+    expect(parseConfig({ projects: [], database_url: 'postgres://db/ops' }, 'c.json').database_url).toBe('postgres://db/ops');
+    expect(() => parseConfig({ database_url: 'mysql://db/ops' }, 'c.json')).toThrow(new ConfigError('c.json: database_url must be a postgres:// URL'));
+    expect(() => parseConfig({ database_url: 7 }, 'c.json')).toThrow(/database_url must be a non-empty string/);
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'pipestate-cfg-')), 'c.json');
+    writeFileSync(file, JSON.stringify({ database_url: 'postgresql://db/ops' }));
+    expect(resolveConfig(file, { PIPESTATE_APP_CODE: 'a', PIPESTATE_APP_SECRET: 's' })).toMatchObject({ database_url: 'postgresql://db/ops', apps: [{ bk_app_code: 'a' }] });
+  });
+});
