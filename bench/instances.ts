@@ -301,4 +301,5 @@ async function parent(): Promise<void> {
 }
 
 if (process.argv.includes('--child')) await child();
+else if (process.argv.includes('--make-journal')) await bulkJournal(arg('make-journal', 'pipestate_bench'), 100, Number(arg('changes', '100000')));
 else await parent();

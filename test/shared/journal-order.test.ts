@@ -12,6 +12,8 @@ import { realTimers } from '../../src/store/journal/index.js';
 import type { JournalEntry } from '../../src/store/journal/entries.js';
 import { PgJournal } from '../../src/store/journal/postgres/pg-journal.js';
 import { DEFAULT_FOLLOWER, Follower } from '../../src/store/journal/shared/follower.js';
+import { encodeEntries } from '../../src/store/journal/codec.js';
+import { ORIGIN, positionText } from '../../src/store/journal/shared/position.js';
 import { DATABASE_URL, dropSchema, newSchemaName, requirePostgres, sql } from './pg.js';
 
 const schema = newSchemaName();
@@ -37,6 +39,20 @@ function follower(): { follower: Follower; store: Store } {
 }
 
 const projectIds = (store: Store): string[] => store.snapshot().projectsInOrder().map((p) => p.id);
+
+describe('positions compare as numbers', () => {
+  it('xid 9 comes before xid 10 in reads, heads and checkpoints (never compared as text)', async () => {
+    await sql(`TRUNCATE "${schema}".journal`);
+    const body = (id: string) => encodeEntries([project(id)]);
+    await sql(`INSERT INTO "${schema}".journal (xid, n, key, body) VALUES ('10', 0, '', $1), ('9', 0, '', $2), ('9', 1, '', $3)`, [body('10'), body('9'), body('91')]);
+    const { rows } = await port.read(ORIGIN, 10);
+    expect(rows.map((r) => positionText(r.position))).toEqual(['9.0', '9.1', '10.0']);
+    const tx = await port.begin();
+    expect(await tx.lock('', [''])).toEqual({ xid: 10n, n: 0 });
+    await tx.rollback();
+    await sql(`TRUNCATE "${schema}".journal`);
+  });
+});
 
 describe('two transactions committing out of order', () => {
   it('the later-positioned one is held back until the earlier one ends; nothing is skipped or applied twice', async () => {

@@ -83,7 +83,7 @@ export class PgJournal implements SharedJournalPort {
                     (SELECT n FROM ${this.s}.journal_floor) AS floor_n
                FROM ${this.s}.journal
               WHERE (xid, n) > ($1::xid8, $2::integer) AND xid < pg_snapshot_xmin(pg_current_snapshot())
-              ORDER BY xid, n
+              ORDER BY journal.xid, journal.n
               LIMIT $3`,
       values: [after.xid.toString(), after.n, limit],
     });
@@ -128,7 +128,7 @@ export class PgJournal implements SharedJournalPort {
 
   async latestCheckpoint(): Promise<SharedCheckpoint | undefined> {
     const { rows } = await this.pool.query<{ id: string; xid: string; n: number; seq: string; entries: string; header: Record<string, number> }>(
-      `SELECT id::text, xid::text, n, seq::text, entries::text, header FROM ${this.s}.checkpoint WHERE complete ORDER BY xid DESC, n DESC, id DESC LIMIT 1`,
+      `SELECT id::text, xid::text, n, seq::text, entries::text, header FROM ${this.s}.checkpoint WHERE complete ORDER BY checkpoint.xid DESC, checkpoint.n DESC, checkpoint.id DESC LIMIT 1`,
     );
     const r = rows[0];
     if (r === undefined) return undefined;
@@ -300,9 +300,9 @@ class PgCommand implements CommandTransaction {
     // read by the next statement, with a snapshot taken once the lock is held.
     const lit = pg.escapeLiteral;
     const rows = await this.batch<{ xid: string; n: number }>(`${this.begin}SELECT pg_advisory_xact_lock(hashtext(${lit(`pipestate:${this.schema}:task`)}), hashtext(${lit(key)}));
-      SELECT xid::text AS xid, n FROM (
+      SELECT h.xid::text AS xid, h.n FROM (
         SELECT DISTINCT ON (key) xid, n FROM ${this.s}.journal WHERE key = ANY(ARRAY[${keys.map(lit).join(', ')}]::text[]) ORDER BY key, xid DESC, n DESC
-      ) h ORDER BY xid DESC, n DESC LIMIT 1`);
+      ) h ORDER BY h.xid DESC, h.n DESC LIMIT 1`);
     return rows[0] === undefined ? undefined : position(rows[0].xid, rows[0].n);
   }
 
