@@ -1,13 +1,18 @@
 /**
- * `pipestate serve`: the HTTP service over a fresh in-memory engine, configured from one JSON
- * file. Listens on loopback unless told otherwise; says loudly when authentication is off.
+ * `pipestate serve`: the HTTP service, configured from one JSON file, over an engine that keeps
+ * its state in a data directory (--data or `data_dir`), recovered before it listens, or in
+ * memory only (said at start and in /healthz). Listens on loopback unless told otherwise; says
+ * loudly when authentication is off.
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createEngine, type Engine } from '../api/engine.js';
+import { openEngine, type DurableEngine } from '../api/durable-engine.js';
 import { ConfigError, ENV, resolveConfig, type ServiceConfig } from '../api/http/config.js';
 import { createServer, type PipestateServer, type ServerOptions } from '../api/http/server.js';
-import { PipestateError } from '../model/index.js';
+import { withStoredAnswers } from '../api/http/stored-port.js';
+import { PipestateError, type ProjectInput } from '../model/index.js';
+import { DURABILITY_MODES, JournalError, type DurabilityMode } from '../store/journal/index.js';
 
 export const DEFAULT_PORT = 7070;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -18,6 +23,10 @@ export interface ServeOptions {
   /** --config; else PIPESTATE_CONFIG */
   readonly configPath?: string;
   readonly noAuth: boolean;
+  /** --data: the data directory (else the configuration's data_dir; else memory only) */
+  readonly dataDir?: string;
+  /** --durability: always, batch or off (else the configuration's; else batch) */
+  readonly durability?: string;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** status lines (stdout) */
   readonly log: (line: string) => void;
@@ -52,25 +61,29 @@ export async function startService(o: ServeOptions): Promise<Service> {
     throw new ConfigError(`no configuration: pass --config <file> or set ${ENV.config} (config/demo.json is an example)`);
   }
   const config = resolveConfig(o.configPath, o.env);
-  const engine = createEngine();
   const source = o.configPath ?? o.env[ENV.config];
-  for (const [i, project] of config.projects.entries()) {
-    try {
-      engine.createProject(project);
-    } catch (error) {
-      if (error instanceof PipestateError) throw new ConfigError(`${source}: projects[${i}]: ${error.message}`);
-      throw error;
+  const dataDir = o.dataDir ?? config.data_dir;
+  const engine = dataDir === undefined ? createEngine() : await openDurable(dataDir, o, config);
+  try {
+    registerProjects(engine, config.projects, source, dataDir);
+    if (!o.noAuth && config.apps.length === 0) {
+      throw new ConfigError(`no apps configured: add "apps" to ${source}, set ${ENV.appCode} and ${ENV.appSecret}, or pass --no-auth for local use`);
     }
+    await engine.durable();
+  } catch (error) {
+    await engine.close();
+    throw error;
   }
-  if (!o.noAuth && config.apps.length === 0) {
-    throw new ConfigError(`no apps configured: add "apps" to ${source}, set ${ENV.appCode} and ${ENV.appSecret}, or pass --no-auth for local use`);
-  }
-  const server = createServer(engine, { ...o.server, apps: config.apps, noAuth: o.noAuth });
+  if (dataDir === undefined) o.log('pipestate: state is in memory only: nothing survives a restart (pass --data <dir> to keep it)');
+  else o.log(recoveredLine(engine as DurableEngine));
+  const api = dataDir === undefined ? engine : withStoredAnswers(engine as DurableEngine);
+  const server = createServer(api, { ...o.server, apps: config.apps, noAuth: o.noAuth });
   server.listen(o.port, o.host);
   try {
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => { throw e; })]);
   } catch (error) {
     server.close();
+    await engine.close();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new ConfigError(`port ${o.port} on ${o.host} is in use; pass --port <n>`);
     if (code === 'EACCES') throw new ConfigError(`not allowed to listen on ${o.host}:${o.port}`);
@@ -85,8 +98,66 @@ export async function startService(o: ServeOptions): Promise<Service> {
   o.log(`pipestate: listening on ${url} (${config.projects.length} project(s), ${o.noAuth ? 'no auth' : `${config.apps.length} app(s)`})`);
   return {
     engine, server, config, url,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // Stop taking requests, then write what is pending and a last checkpoint.
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await engine.close();
+    },
   };
+}
+
+const count = (n: number, what: string): string => `${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'}`;
+
+function recoveredLine(engine: DurableEngine): string {
+  const r = engine.recovery;
+  const s = engine.storageStatus() as { data_dir: string; durability: string };
+  return `pipestate: recovered ${count(r.projects, 'project')}, ${count(r.tasks, 'task')} (${count(r.nodes, 'node')}) and `
+    + `${count(r.changes, 'journaled change')} from ${s.data_dir} in ${r.seconds.toFixed(2)} s; durability: ${s.durability}`;
+}
+
+async function openDurable(dataDir: string, o: ServeOptions, config: ServiceConfig): Promise<DurableEngine> {
+  const mode = o.durability ?? config.durability?.mode ?? 'batch';
+  if (!DURABILITY_MODES.includes(mode as DurabilityMode)) throw new ConfigError(`durability must be one of ${DURABILITY_MODES.join(', ')}, not ${JSON.stringify(mode)}`);
+  const hours = (h: number | undefined) => (h === undefined ? undefined : Math.round(h * 3_600_000));
+  const retention = config.retention;
+  try {
+    return await openEngine({
+      dataDir, durability: mode as DurabilityMode, batchMs: config.durability?.batch_ms,
+      checkpoint: config.durability?.checkpoint_every === undefined ? undefined : { every: config.durability.checkpoint_every },
+      retention: {
+        ...(hours(retention?.archive_after_hours) !== undefined ? { archiveAfterMs: hours(retention?.archive_after_hours) } : {}),
+        ...(hours(retention?.expire_after_hours) !== undefined ? { expireAfterMs: hours(retention?.expire_after_hours) } : {}),
+      },
+      log: (message, error) => console.error(`pipestate: ${message}`, error ?? ''),
+    });
+  } catch (error) {
+    // A directory that cannot be used, or settings that make no sense: refuse to start, saying why.
+    if (error instanceof JournalError || error instanceof RangeError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * The configured projects: new ones are registered (and journaled); those the data directory
+ * already holds must be the same, since a project never changes once registered.
+ */
+function registerProjects(engine: Engine, projects: readonly ProjectInput[], source: string | undefined, dataDir: string | undefined): void {
+  for (const [i, project] of projects.entries()) {
+    const held = engine.snapshot().getProject(project.id);
+    if (held !== undefined) {
+      const wanted = { id: project.id, bk_biz_id: project.bk_biz_id ?? null, name: project.name, time_zone: project.time_zone ?? 'Asia/Shanghai' };
+      if (JSON.stringify(wanted) !== JSON.stringify(held)) {
+        throw new ConfigError(`${source}: projects[${i}]: project ${project.id} in ${dataDir} is ${JSON.stringify(held)}; a registered project cannot change`);
+      }
+      continue;
+    }
+    try {
+      engine.createProject(project);
+    } catch (error) {
+      if (error instanceof PipestateError) throw new ConfigError(`${source}: projects[${i}]: ${error.message}`);
+      throw error;
+    }
+  }
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */

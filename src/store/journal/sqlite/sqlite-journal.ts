@@ -222,7 +222,12 @@ export class SqliteJournal implements JournalPort {
 
   /** SQLite's own integrity check of the whole file: the problems it finds, none when sound. */
   integrityProblems(): Promise<string[]> {
-    return this.thread.request<string[]>({ op: 'verify' });
+    return this.reading<string[]>({ op: 'verify' });
+  }
+
+  /** The ids of the archived tasks, to check each one. */
+  archivedIds(): Promise<string[]> {
+    return this.reading<string[]>({ op: 'archiveIds' });
   }
 
   async close(): Promise<void> {
