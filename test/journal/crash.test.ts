@@ -177,7 +177,7 @@ describe('crash', () => {
       for (const c of clients) c.close();
       const before = workers.map((w) => w.tasks.reduce((n, t) => n + t.done.length, 0));
       served = await start(MODES[kill % MODES.length]);
-      expect(served.output()).toMatch(/recovered 1 project, \d+ tasks? \(\d+ nodes?\) and \d+ journaled changes? from /);
+      expect(served.output()).toMatch(/recovered 1 project, [\d,]+ tasks? \([\d,]+ nodes?\) and [\d,]+ journaled changes? from /);
       const client = new Client(served.url, AUTH);
       for (const w of workers) await reconcile(w, client);
       client.close();
