@@ -8,8 +8,14 @@
  * }
  *
  * `projects` of an app lists the project ids it may see, or is "*" for every project.
+ *
+ * Durability (all optional; without `data_dir` state is in memory only):
+ *   "data_dir": "/var/lib/pipestate",            (relative: to the file's directory)
+ *   "durability": { "mode": "batch", "batch_ms": 5, "checkpoint_every": 100000 },
+ *   "retention": { "archive_after_hours": 24, "expire_after_hours": 720 }
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { ProjectInput } from '../../model/index.js';
 
 export interface AppConfig {
@@ -19,11 +25,27 @@ export interface AppConfig {
   readonly projects: '*' | readonly string[];
 }
 
+export interface DurabilityConfig {
+  /** always, batch or off */
+  readonly mode?: string;
+  readonly batch_ms?: number;
+  readonly checkpoint_every?: number;
+}
+
+export interface RetentionConfig {
+  readonly archive_after_hours?: number;
+  readonly expire_after_hours?: number;
+}
+
 export interface ServiceConfig {
   readonly projects: readonly ProjectInput[];
   readonly apps: readonly AppConfig[];
-  /** a PostgreSQL URL: the journal several instances share (issue 11); absent: in memory */
+  /** a PostgreSQL URL: the journal several instances share (issue 11); absent: in memory or data_dir */
   readonly database_url?: string;
+  /** absolute, once loaded from a file */
+  readonly data_dir?: string;
+  readonly durability?: DurabilityConfig;
+  readonly retention?: RetentionConfig;
 }
 
 /** Environment variables the service reads. */
@@ -47,7 +69,9 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const isObject = (v: unknown): v is Readonly<Record<string, unknown>> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const TOP_KEYS: ReadonlySet<string> = new Set(['projects', 'apps', 'database_url', '$comment']);
+const TOP_KEYS: ReadonlySet<string> = new Set(['projects', 'apps', 'database_url', 'data_dir', 'durability', 'retention', '$comment']);
+const DURABILITY_KEYS: ReadonlySet<string> = new Set(['mode', 'batch_ms', 'checkpoint_every']);
+const RETENTION_KEYS: ReadonlySet<string> = new Set(['archive_after_hours', 'expire_after_hours']);
 const PROJECT_KEYS: ReadonlySet<string> = new Set(['id', 'bk_biz_id', 'name', 'time_zone']);
 const APP_KEYS: ReadonlySet<string> = new Set(['bk_app_code', 'bk_app_secret', 'projects']);
 
@@ -86,12 +110,50 @@ export function parseConfig(json: unknown, source = 'config'): ServiceConfig {
     if (codes.has(app.bk_app_code)) throw new ConfigError(`${source}: app ${app.bk_app_code} is configured twice`);
     codes.add(app.bk_app_code);
   }
-  if (json.database_url !== undefined) {
-    const url = nonEmptyString(json.database_url, 'database_url', source);
-    if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError(`${source}: database_url must be a postgres:// URL`);
-    return { projects, apps, database_url: url };
+  return { projects, apps, ...durabilityOf(json, source), ...databaseOf(json, source) };
+}
+
+/** database_url: a PostgreSQL URL (issue 11). */
+function databaseOf(json: Readonly<Record<string, unknown>>, source: string): Pick<ServiceConfig, 'database_url'> {
+  if (json.database_url === undefined) return {};
+  const url = nonEmptyString(json.database_url, 'database_url', source);
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError(`${source}: database_url must be a postgres:// URL`);
+  return { database_url: url };
+}
+
+const number = (v: unknown, where: string, source: string, min: number): number => {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new ConfigError(`${source}: ${where} must be a number of at least ${min}`);
+  return v;
+};
+
+function section(json: Readonly<Record<string, unknown>>, key: string, keys: ReadonlySet<string>, source: string): Readonly<Record<string, unknown>> | undefined {
+  const v = json[key];
+  if (v === undefined) return undefined;
+  if (!isObject(v)) throw new ConfigError(`${source}: ${key} must be an object`);
+  checkKeys(v, keys, key, source);
+  return v;
+}
+
+/** data_dir, durability and retention, checked for shape; the engine checks the values' sense. */
+function durabilityOf(json: Readonly<Record<string, unknown>>, source: string): Pick<ServiceConfig, 'data_dir' | 'durability' | 'retention'> {
+  const out: { data_dir?: string; durability?: DurabilityConfig; retention?: RetentionConfig } = {};
+  if (json.data_dir !== undefined) out.data_dir = nonEmptyString(json.data_dir, 'data_dir', source);
+  const d = section(json, 'durability', DURABILITY_KEYS, source);
+  if (d) {
+    out.durability = {
+      ...(d.mode !== undefined ? { mode: nonEmptyString(d.mode, 'durability.mode', source) } : {}),
+      ...(d.batch_ms !== undefined ? { batch_ms: number(d.batch_ms, 'durability.batch_ms', source, 0) } : {}),
+      ...(d.checkpoint_every !== undefined ? { checkpoint_every: number(d.checkpoint_every, 'durability.checkpoint_every', source, 1) } : {}),
+    };
   }
-  return { projects, apps };
+  const r = section(json, 'retention', RETENTION_KEYS, source);
+  if (r) {
+    out.retention = {
+      ...(r.archive_after_hours !== undefined ? { archive_after_hours: number(r.archive_after_hours, 'retention.archive_after_hours', source, 0) } : {}),
+      ...(r.expire_after_hours !== undefined ? { expire_after_hours: number(r.expire_after_hours, 'retention.expire_after_hours', source, 0) } : {}),
+    };
+  }
+  return out;
 }
 
 function parseApp(a: unknown, where: string, source: string, projectIds: ReadonlySet<string>): AppConfig {
@@ -124,7 +186,9 @@ export function loadConfig(path: string): ServiceConfig {
   } catch (error) {
     throw new ConfigError(`${path}: is not valid JSON (${(error as Error).message})`);
   }
-  return parseConfig(json, path);
+  const config = parseConfig(json, path);
+  // A relative data_dir is the file's, not the working directory's.
+  return config.data_dir === undefined ? config : { ...config, data_dir: resolve(dirname(path), config.data_dir) };
 }
 
 /** The app given by PIPESTATE_APP_CODE / PIPESTATE_APP_SECRET / PIPESTATE_APP_PROJECTS, if any. */
@@ -147,12 +211,11 @@ export function resolveConfig(path: string | undefined, env: Env): ServiceConfig
   const base = file ? loadConfig(file) : { projects: [], apps: [] };
   const extra = appFromEnv(env);
   if (!extra) return base;
-  const { database_url: url } = base;
   const ids = new Set(base.projects.map((p) => p.id));
   if (extra.projects !== '*') {
     for (const p of extra.projects) {
       if (!ids.has(p)) throw new ConfigError(`${ENV.appProjects} names project ${JSON.stringify(p)}, which is not configured`);
     }
   }
-  return { projects: base.projects, apps: [...base.apps.filter((a) => a.bk_app_code !== extra.bk_app_code), extra], ...(url !== undefined ? { database_url: url } : {}) };
+  return { ...base, apps: [...base.apps.filter((a) => a.bk_app_code !== extra.bk_app_code), extra] };
 }

@@ -43,6 +43,23 @@ export const crc32: (data: Uint8Array, seed?: number) => number =
   typeof nativeCrc32 === 'function' ? (d, s = 0) => nativeCrc32(d, s) : tableCrc32;
 
 // ---------------------------------------------------------------------------------------------
+// JSON as bytes: ASCII only (anything else escaped), so reading back is a one-byte latin1 decode
+// and V8 parses a one-byte string; decoding UTF-8 and parsing two-byte strings costs several times more.
+
+const NON_ASCII = /[\u007f-\uffff]/;
+const EVERY_NON_ASCII = /[\u007f-\uffff]/g;
+const escapeChar = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+export function toJsonBytes(value: unknown): Buffer {
+  const text = JSON.stringify(value);
+  return Buffer.from(NON_ASCII.test(text) ? text.replace(EVERY_NON_ASCII, escapeChar) : text, 'latin1');
+}
+
+export function fromJsonBytes(body: Uint8Array): unknown {
+  return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1'));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Records
 
 const STATE_CODE = new Map<State, number>(STATES.map((s, i) => [s, i]));
@@ -66,25 +83,31 @@ const at = <T>(a: unknown, i: number, what: string, check: (v: unknown) => boole
   return v as T;
 };
 const isInt = (v: unknown) => Number.isSafeInteger(v);
-const isTime = (v: unknown) => v === null || Number.isFinite(v);
 const isString = (v: unknown) => typeof v === 'string';
-const isFlag = (v: unknown) => v === 0 || v === 1;
 
-/** The frozen record, its fields in the order every record has (one hidden class). */
+const isTimeValue = (v: unknown): boolean => v === null || Number.isFinite(v);
+
+/**
+ * The frozen record, its fields in the order every record has (one hidden class). On the
+ * recovery path for every change, so checked with plain comparisons rather than per-field calls.
+ */
 export function decodeRecord(a: unknown): NodeRecord {
   if (!Array.isArray(a) || (a.length !== 9 && a.length !== 10)) throw new TypeError('record: not a record array');
-  const state = STATES[at<number>(a, 0, 'record', isInt)];
-  if (state === undefined) throw new TypeError('record: unknown state');
+  const state = STATES[a[0] as number];
+  const version = a[1] as string;
+  const loop = a[2] as number;
+  const retry = a[3] as number;
+  const startedAt = a[6] as number | null;
+  const finishedAt = a[7] as number | null;
+  const refreshAt = a[8] as number;
+  if (state === undefined || typeof version !== 'string' || !Number.isSafeInteger(loop) || !Number.isSafeInteger(retry)
+    || (a[4] !== 0 && a[4] !== 1) || (a[5] !== 0 && a[5] !== 1) || !isTimeValue(startedAt) || !isTimeValue(finishedAt)
+    || typeof refreshAt !== 'number') {
+    throw new TypeError('record: a field is malformed');
+  }
   return Object.freeze({
-    state,
-    version: at<string>(a, 1, 'record', isString),
-    loop: at<number>(a, 2, 'record', isInt),
-    retry: at<number>(a, 3, 'record', isInt),
-    skip: at<number>(a, 4, 'record', isFlag) === 1,
-    error_ignored: at<number>(a, 5, 'record', isFlag) === 1,
-    started_at: at<number | null>(a, 6, 'record', isTime),
-    finished_at: at<number | null>(a, 7, 'record', isTime),
-    state_refresh_at: at<number>(a, 8, 'record', Number.isFinite),
+    state, version, loop, retry, skip: a[4] === 1, error_ignored: a[5] === 1,
+    started_at: startedAt, finished_at: finishedAt, state_refresh_at: refreshAt,
     ex_data: a.length === 10 ? freeze(a[9] as Json, true) : undefined,
   });
 }
@@ -186,14 +209,18 @@ function decodeEntry(a: unknown): JournalEntry {
       const nodes = at<unknown[]>(a, 7, w, (v) => Array.isArray(v) && v.length > 0);
       if (operation === undefined) throw new TypeError('entry: unknown operation');
       const data = Array.isArray(box) ? freeze(box[0] as Json, true) : undefined;
-      const changes = nodes.map((n, k): NodeChange => {
-        const nodeId = at<string>(n, 0, w, isString);
-        const from = STATES[at<number>(n, 1, w, isInt)];
-        if (from === undefined) throw new TypeError('entry: unknown state');
-        const record = decodeRecord((n as unknown[])[2]);
-        const change = { seq: seq + k, taskId, nodeId, operation, from, to: record.state, at: time, record };
-        return Object.freeze(data === undefined ? change : { ...change, data });
-      });
+      const changes: NodeChange[] = new Array(nodes.length);
+      for (let k = 0; k < nodes.length; k++) {
+        const n = nodes[k] as unknown[];
+        const nodeId = n[0];
+        const from = STATES[n[1] as number];
+        if (typeof nodeId !== 'string' || from === undefined) throw new TypeError('entry: a change is malformed');
+        const record = decodeRecord(n[2]);
+        // Two literal shapes, as the store builds them.
+        changes[k] = Object.freeze(data === undefined
+          ? { seq: seq + k, taskId, nodeId, operation, from, to: record.state, at: time, record }
+          : { seq: seq + k, taskId, nodeId, operation, from, to: record.state, at: time, record, data });
+      }
       return { kind: 'nodes', changes, ended: a[5] === 1 };
     }
     case KIND.deleted: {
@@ -210,11 +237,10 @@ function decodeEntry(a: unknown): JournalEntry {
   }
 }
 
-export const encodeEntries = (entries: readonly JournalEntry[]): Buffer =>
-  Buffer.from(JSON.stringify(entries.map(encodeEntry)));
+export const encodeEntries = (entries: readonly JournalEntry[]): Buffer => toJsonBytes(entries.map(encodeEntry));
 
 export function decodeEntries(body: Uint8Array): JournalEntry[] {
-  const parsed: unknown = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  const parsed = fromJsonBytes(body);
   if (!Array.isArray(parsed)) throw new TypeError('batch: not an array');
   return parsed.map(decodeEntry);
 }
@@ -372,7 +398,7 @@ export async function encodeTask(t: TaskView, chunk = 4_096, sliceMs = 5): Promi
   let since = performance.now();
   for (const part of taskParts(t, chunk)) {
     if (pieces.length > 1) pieces.push(Buffer.from(','));
-    pieces.push(Buffer.from(JSON.stringify(part)));
+    pieces.push(toJsonBytes(part));
     if (performance.now() - since > sliceMs) {
       await new Promise((resolve) => setImmediate(resolve));
       since = performance.now();
@@ -383,7 +409,7 @@ export async function encodeTask(t: TaskView, chunk = 4_096, sliceMs = 5): Promi
 }
 
 export function decodeTask(body: Uint8Array): DecodedTaskPart[] {
-  const parsed: unknown = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  const parsed = fromJsonBytes(body);
   if (!Array.isArray(parsed) || parsed.length === 0) throw new TypeError('task: not a list of parts');
   return parsed.map(decodeTaskPart);
 }

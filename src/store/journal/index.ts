@@ -11,3 +11,4 @@ export type { JournalEntry, JournalBatch } from './entries.js';
 export { realTimers, ManualTimers, type Timers, type TimerHandle } from './timers.js';
 export { SqliteJournal, type SqliteJournalOptions } from './sqlite/sqlite-journal.js';
 export { DATA_FILE } from './sqlite/schema.js';
+export { verifyJournal, type VerifyReport } from './verify.js';

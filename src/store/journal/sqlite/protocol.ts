@@ -51,6 +51,7 @@ export type Request =
   | { readonly op: 'expire'; readonly now: number }
   | { readonly op: 'probe' }
   | { readonly op: 'verify' }
+  | { readonly op: 'archiveIds' }
   | { readonly op: 'close' };
 
 /** A request and the number its reply comes back with (request fields never use `id`). */

@@ -10,7 +10,7 @@
 import { accessSync, constants, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Project } from '../../../model/index.js';
-import { crc32, decodeEntries, decodeProject, decodeTask, decodeTaskPart, encodeEntries } from '../codec.js';
+import { crc32, decodeEntries, decodeProject, decodeTask, decodeTaskPart, encodeEntries, fromJsonBytes, toJsonBytes } from '../codec.js';
 import type { JournalBatch } from '../entries.js';
 import { JournalError } from '../errors.js';
 import type {
@@ -150,27 +150,31 @@ export class SqliteJournal implements JournalPort {
     return this.thread.request({ op: 'append', row, archives, deletes });
   }
 
+  /** The thread reads the next chunk while this one is decoded and replayed. */
   async *read(after: number): AsyncIterable<JournalBatch> {
-    for (let from = after, more = true; more;) {
-      const chunk = await this.reading<{ rows: BatchRow[]; more: boolean }>({ op: 'read', after: from, maxBytes: READ_CHUNK });
+    type Chunk = { rows: BatchRow[]; more: boolean };
+    const fetch = (from: number) => this.reading<Chunk>({ op: 'read', after: from, maxBytes: READ_CHUNK });
+    for (let next: Promise<Chunk> | undefined = fetch(after); next !== undefined;) {
+      const chunk: Chunk = await next;
+      next = chunk.more ? fetch(chunk.rows[chunk.rows.length - 1].last) : undefined;
       for (const row of chunk.rows) {
         if (batchCrc(row.first, row.last, row.lastSeq, row.body) !== row.crc) {
           throw new JournalError(this.file, `the journal batch at positions ${row.first}..${row.last} is corrupt (checksum mismatch)`);
         }
         yield { first: row.first, last: row.last, lastSeq: row.lastSeq, entries: this.decode(() => decodeEntries(row.body), `the journal batch at positions ${row.first}..${row.last}`) };
-        from = row.last;
       }
-      more = chunk.more;
     }
   }
 
   async *readCheckpoint(): AsyncIterable<DecodedCheckpointPart> {
     const { checkpointId: id, header } = this;
     if (id === undefined || header === undefined) return;
+    type Chunk = { parts: { part: number; crc: number; body: Uint8Array }[]; more: boolean };
+    const fetch = (fromPart: number) => this.reading<Chunk>({ op: 'readCheckpoint', checkpointId: id, fromPart, maxBytes: READ_CHUNK });
     let expected = 0;
-    for (let more = true; more;) {
-      const chunk = await this.reading<{ parts: { part: number; crc: number; body: Uint8Array }[]; more: boolean }>(
-        { op: 'readCheckpoint', checkpointId: id, fromPart: expected, maxBytes: READ_CHUNK });
+    for (let next: Promise<Chunk> | undefined = fetch(0); next !== undefined;) {
+      const chunk: Chunk = await next;
+      next = chunk.more ? fetch(chunk.parts[chunk.parts.length - 1].part + 1) : undefined;
       for (const p of chunk.parts) {
         const where = `part ${p.part} of the checkpoint at position ${header.lsn}`;
         if (p.part !== expected) throw new JournalError(this.file, `part ${expected} of the checkpoint at position ${header.lsn} is missing`);
@@ -178,7 +182,6 @@ export class SqliteJournal implements JournalPort {
         yield this.decode(() => decodeCheckpointPart(p.body), where);
         expected++;
       }
-      more = chunk.more;
     }
     if (expected !== (await this.stateParts())) throw new JournalError(this.file, `the checkpoint at position ${header.lsn} is missing parts`);
   }
@@ -187,7 +190,7 @@ export class SqliteJournal implements JournalPort {
     const id = await this.thread.request<number>({ op: 'checkpointBegin', lsn: header.lsn, seq: header.seq, header: JSON.stringify(header) });
     let n = 0;
     for await (const part of parts) {
-      const body = Buffer.from(JSON.stringify(part));
+      const body = toJsonBytes(part);
       await this.thread.request({ op: 'checkpointPart', checkpointId: id, part: n, crc: partCrc(header, n, body), body });
       n++;
     }
@@ -222,7 +225,12 @@ export class SqliteJournal implements JournalPort {
 
   /** SQLite's own integrity check of the whole file: the problems it finds, none when sound. */
   integrityProblems(): Promise<string[]> {
-    return this.thread.request<string[]>({ op: 'verify' });
+    return this.reading<string[]>({ op: 'verify' });
+  }
+
+  /** The ids of the archived tasks, to check each one. */
+  archivedIds(): Promise<string[]> {
+    return this.reading<string[]>({ op: 'archiveIds' });
   }
 
   async close(): Promise<void> {
@@ -264,7 +272,7 @@ export class SqliteJournal implements JournalPort {
 }
 
 function decodeCheckpointPart(body: Uint8Array): DecodedCheckpointPart {
-  const a: unknown = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  const a = fromJsonBytes(body);
   if (Array.isArray(a) && a[0] === 'projects') {
     if (!Array.isArray(a[1])) throw new TypeError('projects: not a list');
     return { kind: 'projects', projects: (a[1] as unknown[]).map(decodeProject) as Project[] };

@@ -146,6 +146,10 @@ class Journal {
     return rows.map((r) => r.integrity_check).filter((m) => m !== 'ok');
   }
 
+  archiveIds(): string[] {
+    return this.db.prepare<[], string>('SELECT task_id FROM archive ORDER BY task_id').pluck().all();
+  }
+
   latestCheckpoint(): CheckpointRow | undefined {
     const r = this.db.prepare<[], [number, string, number]>('SELECT id, header, parts FROM checkpoint WHERE complete = 1 ORDER BY id DESC LIMIT 1').raw().get();
     return r && { id: r[0], header: r[1], parts: r[2] };
@@ -216,6 +220,7 @@ function run(r: Request): unknown {
     case 'expire': return journal.expire(r.now);
     case 'probe': return journal.probe();
     case 'verify': return journal.verify();
+    case 'archiveIds': return journal.archiveIds();
     case 'close': {
       journal.close();
       journal = undefined;
