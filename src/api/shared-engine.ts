@@ -216,14 +216,16 @@ export class SharedEngine {
   // -------------------------------------------------------------------------------------------
   // Commands: through the journal
 
-  /** Registers a project; an identical one already registered (by any instance) is accepted as is. */
+  /**
+   * Registers a project unless one with its id is registered already (by any instance); resolves
+   * with the registered project, which the caller compares to know whether it is the one it meant.
+   */
   async ensureProject(input: ProjectInput): Promise<Project> {
-    const { value } = await this.journal.run({ projects: true }, () => {
+    const { value, applied } = await this.journal.run({ projects: true }, () => {
       const existing = typeof input?.id === 'string' ? this.local.snapshot().getProject(input.id) : undefined;
-      if (existing !== undefined && sameProject(existing, input)) return existing;
-      return this.local.createProject(input);
+      return existing ?? this.local.createProject(input);
     });
-    return value;
+    return applied.length > 0 ? only(applied, 'project').project : value;
   }
 
   async createProject(input: ProjectInput): Promise<Project> {
@@ -362,10 +364,6 @@ export class SharedEngine {
     if (s.journal !== 'ok') headers.set('X-Pipestate-Stale-Ms', String(Math.round(s.staleMs)));
     return headers;
   }
-}
-
-function sameProject(p: Project, input: ProjectInput): boolean {
-  return p.name === input.name && p.bk_biz_id === (input.bk_biz_id ?? null) && p.time_zone === (input.time_zone ?? 'Asia/Shanghai');
 }
 
 /** The engine, but a new task without an id gets `taskId` (drawn from the database). */

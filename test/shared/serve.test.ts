@@ -95,6 +95,15 @@ describe('pipestate serve --postgres', () => {
     expect(text).not.toMatch(/event: reset/);
   });
 
+  it('refuses a configured project that differs from the one the database holds, and a data directory beside a database', async () => {
+    const other = join(dir, 'other.json');
+    writeFileSync(other, JSON.stringify({ projects: [{ id: '1', bk_biz_id: '2', name: 'renamed', time_zone: 'UTC' }] }));
+    const started = startService({ port: 0, host: '127.0.0.1', configPath: other, noAuth: true, env: {}, log: () => undefined, warn: () => undefined, databaseUrl: DATABASE_URL, shared: { schema } });
+    await expect(started).rejects.toThrow(/projects\[0\]: project 1 in postgres:.* is .*"name":"ops".*; a registered project cannot change/);
+    const both = startService({ port: 0, host: '127.0.0.1', configPath: config, noAuth: true, env: {}, log: () => undefined, warn: () => undefined, databaseUrl: DATABASE_URL, dataDir: dir });
+    await expect(both).rejects.toThrow(/pass --data or --postgres, not both/);
+  });
+
   it('refuses to start when the database cannot be reached, naming the URL without its password', async () => {
     const url = 'postgres://pipestate:s3cret@127.0.0.1:1/nowhere';
     const started = startService({ port: 0, host: '127.0.0.1', configPath: config, noAuth: true, env: {}, log: () => undefined, warn: () => undefined, databaseUrl: url });
