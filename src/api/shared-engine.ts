@@ -54,6 +54,11 @@ export interface SharedEngineOptions extends EngineOptions {
   readonly reflectMs?: number;
   /** ms a command waits for this instance to apply its task's latest change (and its own); default 5,000 */
   readonly catchUpMs?: number;
+  /**
+   * Group commit (default true): commands on different tasks that arrive while the previous group
+   * commits share one transaction and one flush. False: one transaction per command.
+   */
+  readonly groupCommit?: boolean;
   readonly follower?: Partial<FollowerOptions>;
   readonly checkpoint?: Partial<CheckpointOptions>;
   readonly retention?: Partial<RetentionOptions>;
@@ -135,7 +140,10 @@ export class SharedEngine {
     try {
       const journal = await SharedJournal.open(local, port, feed, local.clock, {
         follower: { ...DEFAULT_FOLLOWER, ...options.follower },
-        commands: { ...DEFAULT_COMMANDS, ...(options.catchUpMs !== undefined ? { catchUpMs: options.catchUpMs } : {}) },
+        commands: {
+          catchUpMs: options.catchUpMs ?? DEFAULT_COMMANDS.catchUpMs,
+          group: options.groupCommit ?? DEFAULT_COMMANDS.group,
+        },
         checkpoint: { ...DEFAULT_CHECKPOINT, ...options.checkpoint },
         retention: { ...DEFAULT_RETENTION, ...options.retention },
         maintenanceMs: options.maintenanceMs ?? 1_000,

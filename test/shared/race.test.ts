@@ -114,35 +114,38 @@ function serial(s: Scenario, order: readonly [0, 1] | readonly [1, 0]): { outcom
   return { outcomes: outcomes as [Outcome, Outcome], state: stateOf(engine.snapshot(), '1') };
 }
 
-const suite = sharedSuite(2);
+const grouped = sharedSuite(2);
+const alone = sharedSuite(2, { groupCommit: false });
 
 /** Task ids in messages differ between the shared run and the reference: name the task "1" in both. */
 const renamed = (o: Outcome, taskId: string): Outcome => (o.ok ? { ok: true, changes: o.changes.map((c) => c.replace(`deleted ${taskId}`, 'deleted 1')) } : { ...o, message: o.message.replace(`task ${taskId}`, 'task 1') });
 
-describe('two instances racing on one task', () => {
-  for (const s of SCENARIOS) {
-    it(`${s.name}: the outcome is one of the two serial orders`, async () => {
-      const [a, b] = suite.engines();
-      const orders = [serial(s, [0, 1]), serial(s, [1, 0])];
-      // Each engine sends each of the two commands once: (a, b) then (b, a).
-      for (const [first, second] of [[a, b], [b, a]] as const) {
-        const task = await first.createTask({ project_id: '1', name: 'race', pipeline: PIPELINE });
-        let cursor = 0;
-        for (const step of s.setup) {
-          const changes = await first.apply(task.id, step[1], step[0] as Operation, argsOf(step, first.snapshot(), task.id));
-          cursor = changes[changes.length - 1].seq;
+for (const [mode, suite] of [['group commit', grouped], ['a transaction per command', alone]] as const) {
+  describe(`two instances racing on one task (${mode})`, () => {
+    for (const s of SCENARIOS) {
+      it(`${s.name}: the outcome is one of the two serial orders`, async () => {
+        const [a, b] = suite.engines();
+        const orders = [serial(s, [0, 1]), serial(s, [1, 0])];
+        // Each engine sends each of the two commands once: (a, b) then (b, a).
+        for (const [first, second] of [[a, b], [b, a]] as const) {
+          const task = await first.createTask({ project_id: '1', name: 'race', pipeline: PIPELINE });
+          let cursor = 0;
+          for (const step of s.setup) {
+            const changes = await first.apply(task.id, step[1], step[0] as Operation, argsOf(step, first.snapshot(), task.id));
+            cursor = changes[changes.length - 1].seq;
+          }
+          await second.reflect(cursor);
+          const observed = (await Promise.all([shared(first, task.id, s.race[0]), shared(second, task.id, s.race[1])])).map((o) => renamed(o, task.id));
+          const last = Math.max(first.cursor, second.cursor);
+          await first.reflect(last);
+          await second.reflect(last);
+          const stateA = stateOf(first.snapshot(), task.id);
+          expect(stateOf(second.snapshot(), task.id)).toEqual(stateA);
+          const matches = orders.filter((o) => JSON.stringify(o.outcomes) === JSON.stringify(observed) && JSON.stringify(o.state) === JSON.stringify(stateA));
+          expect(matches.length, `observed ${JSON.stringify(observed)} / ${JSON.stringify(stateA)}; serial orders: ${JSON.stringify(orders)}`).toBeGreaterThan(0);
+          if (s.exclusive) expect(observed.filter((o) => o.ok)).toHaveLength(1);
         }
-        await second.reflect(cursor);
-        const observed = (await Promise.all([shared(first, task.id, s.race[0]), shared(second, task.id, s.race[1])])).map((o) => renamed(o, task.id));
-        const last = Math.max(first.cursor, second.cursor);
-        await first.reflect(last);
-        await second.reflect(last);
-        const stateA = stateOf(first.snapshot(), task.id);
-        expect(stateOf(second.snapshot(), task.id)).toEqual(stateA);
-        const matches = orders.filter((o) => JSON.stringify(o.outcomes) === JSON.stringify(observed) && JSON.stringify(o.state) === JSON.stringify(stateA));
-        expect(matches.length, `observed ${JSON.stringify(observed)} / ${JSON.stringify(stateA)}; serial orders: ${JSON.stringify(orders)}`).toBeGreaterThan(0);
-        if (s.exclusive) expect(observed.filter((o) => o.ok)).toHaveLength(1);
-      }
-    });
-  }
-});
+      });
+    }
+  });
+}

@@ -275,6 +275,19 @@ class PgCommand implements CommandTransaction {
     client.on('error', this.onError);
   }
 
+  /**
+   * The commands of a group share this connection: their statements go one after another (a
+   * connection runs one query at a time; pg 9 stops queueing them itself).
+   */
+  private chain: Promise<unknown> = Promise.resolve();
+
+  private query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string | pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    const run = () => this.client.query<R>(text as string, values);
+    const next = this.chain.then(run, run);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
   private release(destroy: boolean): void {
     this.client.off('error', this.onError);
     this.client.release(destroy);
@@ -291,7 +304,7 @@ class PgCommand implements CommandTransaction {
 
   /** Several statements as one simple query (one round trip); the results of the last. */
   private async batch<R extends pg.QueryResultRow>(text: string): Promise<R[]> {
-    const results = (await this.client.query(text)) as unknown as pg.QueryResult<R> | pg.QueryResult<R>[];
+    const results = (await this.query(text)) as unknown as pg.QueryResult<R> | pg.QueryResult<R>[];
     return Array.isArray(results) ? results[results.length - 1].rows : results.rows;
   }
 
@@ -306,6 +319,17 @@ class PgCommand implements CommandTransaction {
     return rows[0] === undefined ? undefined : position(rows[0].xid, rows[0].n);
   }
 
+  async tryLock(key: string, keys: readonly string[]): Promise<{ readonly locked: boolean; readonly head: Position | undefined }> {
+    const lit = pg.escapeLiteral;
+    const results = (await this.query(`${this.begin}SELECT pg_try_advisory_xact_lock(hashtext(${lit(`pipestate:${this.schema}:task`)}), hashtext(${lit(key)})) AS locked;
+      SELECT h.xid::text AS xid, h.n FROM (
+        SELECT DISTINCT ON (key) xid, n FROM ${this.s}.journal WHERE key = ANY(ARRAY[${keys.map(lit).join(', ')}]::text[]) ORDER BY key, xid DESC, n DESC
+      ) h ORDER BY h.xid DESC, h.n DESC LIMIT 1`)) as unknown as pg.QueryResult[];
+    const locked = results.find((r) => r.fields.some((f) => f.name === 'locked'))!.rows[0].locked === true;
+    const row = results[results.length - 1].rows[0] as { xid: string; n: number } | undefined;
+    return { locked, head: row === undefined ? undefined : position(row.xid, row.n) };
+  }
+
   async drawTaskId(): Promise<string> {
     const { rows } = await this.client.query<{ id: string }>(`SELECT nextval('${this.s}.task_id')::text AS id`);
     return rows[0].id;
@@ -313,13 +337,13 @@ class PgCommand implements CommandTransaction {
 
   async raiseTaskId(id: string): Promise<void> {
     // Sequences are not transactional: raising one is safe at any time, and never lowers it.
-    await this.client.query(
+    await this.query(
       `SELECT setval('${this.s}.task_id', $1::bigint) FROM ${this.s}.task_id WHERE last_value < $1::bigint OR NOT is_called`, [id],
     );
   }
 
   async append(entries: readonly { readonly key: string; readonly entry: JournalEntry }[]): Promise<bigint> {
-    if (!this.began) await this.client.query(this.begin);
+    if (!this.began) await this.query(this.begin);
     const keys = entries.map((e) => e.key);
     const bodies = entries.map((e) => encodeEntries([e.entry]));
     const { rows } = await this.client.query<{ xid: string }>({
@@ -334,14 +358,14 @@ class PgCommand implements CommandTransaction {
     });
     for (const { entry } of entries) {
       if (entry.kind === 'archived' && entry.state !== undefined) {
-        await this.client.query(
+        await this.query(
           `INSERT INTO ${this.s}.archive (task_id, project_id, archived_at, expires_at, body) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (task_id) DO UPDATE SET project_id = EXCLUDED.project_id, archived_at = EXCLUDED.archived_at,
              expires_at = EXCLUDED.expires_at, body = EXCLUDED.body`,
           [entry.taskId, entry.projectId, entry.at, entry.expiresAt, Buffer.from(entry.state)],
         );
       } else if (entry.kind === 'deleted') {
-        await this.client.query(`DELETE FROM ${this.s}.archive WHERE task_id = $1`, [entry.deleted.taskId]);
+        await this.query(`DELETE FROM ${this.s}.archive WHERE task_id = $1`, [entry.deleted.taskId]);
       }
     }
     return BigInt(rows[0].xid);
@@ -361,7 +385,7 @@ class PgCommand implements CommandTransaction {
     }).join('\n');
     this.done = true;
     try {
-      const results = (await this.client.query(`${this.begin}INSERT INTO ${this.s}.journal (n, key, body) VALUES ${values} RETURNING xid::text AS xid;
+      const results = (await this.query(`${this.begin}INSERT INTO ${this.s}.journal (n, key, body) VALUES ${values} RETURNING xid::text AS xid;
         ${side}
         SELECT pg_notify(${lit(this.channel)}, '');
         COMMIT`)) as unknown as pg.QueryResult<{ xid: string }>[];
@@ -378,7 +402,7 @@ class PgCommand implements CommandTransaction {
   async commit(): Promise<void> {
     this.done = true;
     try {
-      await this.client.query('COMMIT');
+      await this.query('COMMIT');
       this.release(false);
     } catch (error) {
       this.release(true);
@@ -390,7 +414,7 @@ class PgCommand implements CommandTransaction {
     if (this.done) return;
     this.done = true;
     try {
-      await this.client.query('ROLLBACK');
+      await this.query('ROLLBACK');
       this.release(false);
     } catch {
       this.release(true);

@@ -113,9 +113,48 @@ export function keyOf(entry: JournalEntry): string {
 export interface CommandOptions {
   /** ms a command waits for this instance to apply its task's latest change (or its own); default 5,000 */
   readonly catchUpMs: number;
+  /**
+   * Group commit (default true): commands on different tasks decided while the previous group
+   * commits share one transaction and one commit (one flush). False: a transaction each.
+   */
+  readonly group: boolean;
 }
 
-export const DEFAULT_COMMANDS: CommandOptions = { catchUpMs: 5_000 };
+export const DEFAULT_COMMANDS: CommandOptions = { catchUpMs: 5_000, group: true };
+
+/** A command in a group: where its entries are among the group's, and who waits for them. */
+interface Member {
+  readonly from: number;
+  readonly count: number;
+  readonly resolve: (applied: readonly JournalEntry[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * One transaction shared by commands on different tasks. It takes each task's lock without
+ * waiting (a task another instance holds goes its own way instead), so a group never waits for
+ * a lock while holding others: no deadlock between groups or instances. It draws a transaction
+ * id only in its final round trip (insert and commit), like a single command.
+ */
+class Group {
+  readonly tasks = new Set<string>();
+  readonly entries: { key: string; entry: JournalEntry }[] = [];
+  readonly members: Member[] = [];
+  /** explicit task ids the shared sequence must be raised past */
+  readonly raise: string[] = [];
+  /** commands between joining and deciding */
+  pending = 0;
+  /** 'open': takes members; 'closed': takes none, commits once `pending` is 0; then 'sealing', 'done' */
+  state: 'open' | 'closed' | 'sealing' | 'done' = 'open';
+  /** the connection failed under it: every member fails */
+  broken: unknown;
+  readonly done: Promise<void>;
+  finish!: () => void;
+
+  constructor(readonly tx: CommandTransaction) {
+    this.done = new Promise((resolve) => { this.finish = resolve; });
+  }
+}
 
 /** What a command locks: a task (by id, or a new id drawn from the shared sequence), or the projects. */
 export type CommandTarget =
@@ -148,6 +187,171 @@ export class SharedCommands {
   async run<T>(target: CommandTarget, decide: (taskId: string | undefined) => T): Promise<CommandResult<T>> {
     const down = this.follower.unavailable;
     if (down !== undefined) throw journalUnavailable(down.reason);
+    if (this.options.group && !('projects' in target && !('task' in target))) return this.grouped(target, decide);
+    return this.alone(target, decide);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Group commit
+
+  private open: Group | undefined;
+  private opening: Promise<Group> | undefined;
+  private sealing: Group | undefined;
+
+  private async grouped<T>(target: Exclude<CommandTarget, { projects: true; task?: undefined }>, decide: (taskId: string | undefined) => T): Promise<CommandResult<T>> {
+    let group: Group;
+    try {
+      // A task already in the open group waits for it: its decision must see the first one's change.
+      for (;;) {
+        group = await this.openGroup();
+        if (group.state === 'open' && ('newTask' in target || !group.tasks.has(target.task))) break;
+        if (group.state === 'open') await group.done;
+      }
+    } catch (error) {
+      throw journalUnavailable(databaseReason(error));
+    }
+    // Counted at once: a group never commits (and hands its connection back) under a member's query.
+    group.pending++;
+    let counted = true;
+    const leave = () => {
+      if (!counted) return;
+      counted = false;
+      group.pending--;
+      this.maybeSeal(group);
+    };
+    let taskId: string;
+    try {
+      taskId = 'newTask' in target ? await group.tx.drawTaskId() : target.task;
+    } catch (error) {
+      group.broken ??= error;
+      leave();
+      throw journalUnavailable(databaseReason(error));
+    }
+    const keys = [taskId, ...('newTask' in target || target.projects === true ? [PROJECTS_KEY] : [])];
+    group.tasks.add(taskId);
+    try {
+      const { locked, head } = await group.tx.tryLock(taskId, keys);
+      if (!locked) {
+        // Another instance's transaction holds the task: wait for it in a transaction of its own.
+        group.tasks.delete(taskId);
+        leave();
+        return await this.alone({ task: taskId, ...(keys.includes(PROJECTS_KEY) ? { projects: true } : {}) }, decide);
+      }
+      if (head !== undefined) await this.catchUp(head, taskId);
+      const { value, entries } = this.sink.capture(() => decide(taskId));
+      for (const e of entries) {
+        if (!keys.includes(keyOf(e))) throw new UnlockedChange(keys, keyOf(e));
+      }
+      if (entries.length === 0) {
+        leave();
+        return { value, applied: [], taskId };
+      }
+      if (group.broken !== undefined) throw group.broken;
+      if ('task' in target && entries.some((e) => e.kind === 'task')) group.raise.push(taskId);
+      const applied = new Promise<readonly JournalEntry[]>((resolve, reject) => {
+        group.members.push({ from: group.entries.length, count: entries.length, resolve, reject });
+      });
+      for (const entry of entries) group.entries.push({ key: keyOf(entry), entry });
+      leave();
+      return { value, applied: await applied, taskId };
+    } catch (error) {
+      if (!(error instanceof PipestateError) && !(error instanceof UnlockedChange)) group.broken ??= error;
+      leave();
+      if (error instanceof PipestateError || error instanceof UnlockedChange) throw error;
+      throw journalUnavailable(databaseReason(error));
+    }
+  }
+
+  /** The group taking members now (a new one, with its own connection, when there is none). */
+  private openGroup(): Promise<Group> {
+    if (this.open !== undefined && this.open.state === 'open') return Promise.resolve(this.open);
+    this.opening ??= this.port.begin().then((tx) => {
+      const group = new Group(tx);
+      this.open = group;
+      this.opening = undefined;
+      return group;
+    }, (error: unknown) => {
+      this.opening = undefined;
+      throw error;
+    });
+    return this.opening;
+  }
+
+  /** groups closed to new members, oldest first, waiting for their commands to decide */
+  private readonly closed: Group[] = [];
+
+  /**
+   * A group commits once none of its commands is still deciding and no other group is
+   * committing, oldest first: while one group commits, the next one fills.
+   */
+  private maybeSeal(group: Group): void {
+    if (group.pending > 0 || this.sealing !== undefined) return;
+    if (group.state === 'closed' ? this.closed[0] !== group : group.state !== 'open' || this.closed.length > 0) return;
+    if (group.state === 'closed') this.closed.shift();
+    group.state = 'sealing';
+    if (this.open === group) this.open = undefined;
+    this.sealing = group;
+    void this.seal(group);
+  }
+
+  /** After a commit: the oldest closed group, else the open one (closed to new members now). */
+  private sealNext(): void {
+    const next = this.closed[0] ?? this.open;
+    if (next === undefined) return;
+    if (next === this.open) {
+      next.state = 'closed';
+      this.open = undefined;
+      this.closed.push(next);
+    }
+    this.maybeSeal(next);
+  }
+
+  private async seal(group: Group): Promise<void> {
+    let applied: Promise<readonly JournalEntry[]> | undefined;
+    let cancel = (): void => undefined;
+    try {
+      if (group.broken !== undefined) throw group.broken;
+      if (group.entries.length === 0) {
+        await group.tx.rollback();
+      } else {
+        for (const id of group.raise) await group.tx.raiseTaskId(id);
+        const xid = await group.tx.appendAndCommit(group.entries);
+        const expectation = this.follower.expect(xid, group.entries.length);
+        cancel = expectation.cancel;
+        applied = expectation.applied;
+        this.follower.kick();
+      }
+    } catch (error) {
+      await group.tx.rollback();
+      const refusal = error instanceof PipestateError ? error : journalUnavailable(databaseReason(error));
+      for (const m of group.members) m.reject(refusal);
+    } finally {
+      // The next group may commit now; the ones waiting for a task of this group go on.
+      group.state = 'done';
+      this.sealing = undefined;
+      group.finish();
+      this.sealNext();
+    }
+    if (applied === undefined) {
+      for (const m of group.members) m.resolve([]);
+      return;
+    }
+    try {
+      const entries = await this.withTimeout(applied, cancel);
+      for (const m of group.members) m.resolve(entries.slice(m.from, m.from + m.count));
+    } catch (error) {
+      for (const m of group.members) m.reject(error);
+    }
+  }
+
+  private catchUp(head: Position, taskId: string | undefined): Promise<void> {
+    return this.follower.until(head, this.options.catchUpMs, () => `the latest change of ${taskId === undefined ? 'the projects' : `task ${taskId}`} (${positionText(head)})`);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // One command, one transaction
+
+  private async alone<T>(target: CommandTarget, decide: (taskId: string | undefined) => T): Promise<CommandResult<T>> {
     let tx: CommandTransaction;
     try {
       tx = await this.port.begin();
@@ -172,9 +376,7 @@ export class SharedCommands {
         keys.push(PROJECTS_KEY);
         head = await tx.lock(PROJECTS_KEY, keys);
       }
-      if (head !== undefined) {
-        await this.follower.until(head, this.options.catchUpMs, () => `the latest change of ${taskId === undefined ? 'the projects' : `task ${taskId}`} (${positionText(head)})`);
-      }
+      if (head !== undefined) await this.catchUp(head, taskId);
       const { value, entries } = this.sink.capture(() => decide(taskId));
       if (entries.length === 0) {
         await tx.rollback();

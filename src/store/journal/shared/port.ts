@@ -62,6 +62,8 @@ export interface CommandTransaction {
    * position of any of `keys` ('' names project registrations); undefined when none is kept.
    */
   lock(key: string, keys: readonly string[]): Promise<Position | undefined>;
+  /** As lock, but without waiting: `locked` false when another transaction holds it. */
+  tryLock(key: string, keys: readonly string[]): Promise<{ readonly locked: boolean; readonly head: Position | undefined }>;
   /** A task id no instance has drawn before. */
   drawTaskId(): Promise<string>;
   /** Raises the shared id sequence to at least `id` (an embedder chose it). */
