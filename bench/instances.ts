@@ -55,7 +55,10 @@ async function child(): Promise<void> {
   const tasks = arg('tasks', '').split(',');
   const startAt = Number(arg('start-at', '0'));
   const paced = Number(arg('paced', '0'));
-  const engine = await openSharedEngine({ databaseUrl: URL_, schema, poolSize: concurrency + 2, log: () => undefined, maintenanceMs: 1e9 });
+  const engine = await openSharedEngine({
+    databaseUrl: URL_, schema, poolSize: concurrency + 2, log: () => undefined, maintenanceMs: 1e9,
+    synchronousCommit: !process.argv.includes('--async-commit'), groupCommit: !process.argv.includes('--no-group'),
+  });
   const seen: [number, number][] = [];
   engine.on('node', (c) => seen.push([c.seq, now()]));
   process.stdout.write('ready\n');
@@ -109,12 +112,12 @@ function startChild(args: string[]): { ready: Promise<void>; done: Promise<LoadR
   return { ready, done };
 }
 
-async function runLoad(schema: string, instances: number, tasks: readonly string[], seconds: number, concurrency: number, paced = 0): Promise<LoadResult[]> {
+async function runLoad(schema: string, instances: number, tasks: readonly string[], seconds: number, concurrency: number, paced = 0, extra: readonly string[] = []): Promise<LoadResult[]> {
   // Start together: every child waits for a common moment once it has booted.
   const startAt = now() + 8_000;
   const children = [...Array(instances)].map(() => startChild([
     '--schema', schema, '--seconds', String(seconds), '--concurrency', String(concurrency), '--tasks', tasks.join(','),
-    '--start-at', String(startAt), '--paced', String(paced),
+    '--start-at', String(startAt), '--paced', String(paced), ...extra,
   ]));
   await Promise.all(children.map((c) => c.ready));
   return Promise.all(children.map((c) => c.done));
@@ -223,6 +226,22 @@ async function parent(): Promise<void> {
       lines.push(`| ${n} | ${row.spread_per_s}/s (ack p50 ${row.spread_p50_ms} ms, p99 ${row.spread_p99_ms} ms) | ${row.one_per_s}/s (ack p50 ${row.one_p50_ms} ms, p99 ${row.one_p99_ms} ms) |`);
     }
     results.throughput = throughput;
+    // One instance, spread, without group commit and with asynchronous commit: what each is worth.
+    const variants: Record<string, number> = {};
+    for (const [name, extra] of [['a transaction per command', ['--no-group']], ['asynchronous commit', ['--async-commit']]] as const) {
+      const schema = fresh();
+      const setup = await openSharedEngine({ databaseUrl: URL_, schema, poolSize: 4, log: () => undefined, maintenanceMs: 1e9 });
+      await setup.ensureProject(PROJECT);
+      const ids = await setupTasks(setup, 64);
+      await setup.close();
+      const [r] = await runLoad(schema, 1, ids, seconds, concurrency, 0, extra);
+      variants[name] = Math.round(r.accepted / r.seconds);
+      const p50 = quantile(r.latencies, 0.5).toFixed(2);
+      lines.push(`| 1, ${name} | ${variants[name]}/s (ack p50 ${p50} ms) | |`);
+      console.error(`[throughput] 1 instance, ${name}: ${variants[name]}/s (p50 ${p50} ms)`);
+      await sqlRun(`DROP SCHEMA "${schema}" CASCADE`);
+    }
+    results.variants = variants;
     }
 
     // --- replication lag at a moderate rate (2 instances, each ~4 commands in flight, paced)
