@@ -14,7 +14,9 @@
  *   from an in-memory engine holding the same state (ratio; both in this process).
  *
  * Set PIPESTATE_BENCH_DATABASE_URL to use another server (default: the local test database).
- * Writes bench/out/instances.json and bench/out/instances.md.
+ * Writes bench/out/instances.json and bench/out/instances.md. `--only throughput,lag,catch-up`
+ * runs some sections; `--make-journal <schema> --changes N` only writes a journal of N changes
+ * (to profile a boot by hand).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -333,36 +333,40 @@ export class SharedEngine {
    * the journal (the `command` hook), and headers that say how current the answer is.
    */
   httpPort(): EnginePort {
-    const local = this.local;
-    const engine = this;
-    return {
-      get cursor() { return engine.cursor; },
-      // a change is answered once applied here, and applied means committed
-      durable: () => Promise.resolve(),
-      storageStatus: () => local.storageStatus(),
-      recentChanges: () => this.recentChanges(),
-      snapshot: () => local.snapshot(),
-      on: (event, listener) => this.on(event, listener),
-      off: (event, listener) => this.off(event, listener),
-      // Reached only through `command` below, inside a trial decision.
-      createTask: (input) => local.createTask(input),
-      apply: (taskId, nodeId, operation, args) => local.apply(taskId, nodeId, operation, args),
-      getTaskStatus: (r, c) => this.getTaskStatus(r, c),
-      getTasksStatus: (r, c) => this.getTasksStatus(r, c),
-      getTaskNodeDetail: (r, c) => this.getTaskNodeDetail(r, c),
-      operateTask: (r, c) => this.operateTask(r, c),
-      operateNode: (r, c) => this.operateNode(r, c),
-      command: (route, params, ctx, run) => {
+    // A Proxy over the local engine, so that whatever else the adapter comes to use of an engine
+    // is the local one's (its mutators are refused outside a trial decision: commands come
+    // through `command`); these members are the shared engine's.
+    const overrides = new Map<PropertyKey, unknown>([
+      ['durable', () => Promise.resolve()], // a change is answered once applied here, and applied means committed
+      ['recentChanges', () => this.recentChanges()],
+      ['on', this.on.bind(this)],
+      ['off', this.off.bind(this)],
+      ['getTaskStatus', this.getTaskStatus.bind(this)],
+      ['getTasksStatus', this.getTasksStatus.bind(this)],
+      ['getTaskNodeDetail', this.getTaskNodeDetail.bind(this)],
+      ['operateTask', this.operateTask.bind(this)],
+      ['operateNode', this.operateNode.bind(this)],
+      ['command', (route: string, params: unknown, ctx: RequestContext, run: (engine: EnginePort) => Envelope<unknown> | Promise<Envelope<unknown>>) => {
         if (!COMMAND_ROUTES.has(route)) return undefined;
         return this.envelope(route, params, ctx, (engine) => {
           const answer = run(engine);
           if (answer instanceof Promise) throw new Error(`the ${route} route answered asynchronously inside a command`);
           return answer;
         });
+      }],
+      ['reflect', (cursor: number) => this.reflect(cursor)],
+      ['answerHeaders', () => this.answerHeaders()],
+    ]);
+    const bound = new Map<PropertyKey, unknown>();
+    return new Proxy(this.local, {
+      get(target, key) {
+        if (overrides.has(key)) return overrides.get(key);
+        const value: unknown = Reflect.get(target, key, target);
+        if (typeof value !== 'function') return value;
+        if (!bound.has(key)) bound.set(key, (value as (...a: unknown[]) => unknown).bind(target));
+        return bound.get(key);
       },
-      reflect: (cursor) => this.reflect(cursor),
-      answerHeaders: () => this.answerHeaders(),
-    };
+    }) as unknown as EnginePort;
   }
 
   /** X-Pipestate-Cursor: what this instance has applied; X-Pipestate-Stale-Ms while the journal cannot be read. */

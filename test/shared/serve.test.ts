@@ -53,18 +53,22 @@ describe('pipestate serve --postgres', () => {
     const b = await serve();
     expect(lines.some((l) => /shared journal .*\(schema pipestate_t_/.test(l) && /booted 1 project/.test(l))).toBe(true);
 
-    const created = await post(a.url, '/create_task/77/2/', { name: 'deploy', pipeline: PIPELINE });
-    expect(created.json).toMatchObject({ result: true, data: { task_id: '77', cursor: expect.any(Number) } });
+    await a.shared!.createTask({ id: '77', project_id: '1', name: 'deploy', pipeline: PIPELINE as never });
     const started = await post(b.url, '/node_event/77/2/', { node_id: 'root', event: 'start' });
     expect(started.json).toMatchObject({ result: true, data: { state: 'RUNNING' } });
     const cursor = started.json.data.cursor as number;
-    expect(cursor).toBeGreaterThan(created.json.data.cursor);
+    const paused = await post(a.url, '/operate_task/77/2/', { action: 'pause' });
+    expect(paused.json).toMatchObject({ result: true, data: { action: 'pause', cursor: cursor + 1 } });
+    const resumed = await post(b.url, '/operate_task/77/2/', { action: 'resume' });
+    expect(resumed.json).toMatchObject({ result: true, data: { action: 'resume', cursor: cursor + 2 } });
 
-    const read = await get(a.url, '/get_task_status/77/2/', { 'X-Pipestate-Min-Cursor': String(cursor) });
+    const read = await get(a.url, '/get_task_status/77/2/', { 'X-Pipestate-Min-Cursor': String(cursor + 2) });
     expect(read.json.data.state).toBe('RUNNING');
-    expect(Number(read.headers.get('x-pipestate-cursor'))).toBeGreaterThanOrEqual(cursor);
-    const viaParam = await get(a.url, `/get_task_status/77/2/?min_cursor=${cursor}`);
+    expect(Number(read.headers.get('x-pipestate-cursor'))).toBeGreaterThanOrEqual(cursor + 2);
+    const viaParam = await get(a.url, `/get_task_status/77/2/?min_cursor=${cursor + 2}`);
     expect(viaParam.json.data).toEqual(read.json.data);
+    const health = await get(b.url, '/healthz');
+    expect(health.json.data).toMatchObject({ status: 'ok', storage: expect.stringMatching(/^postgres:.*\(schema pipestate_t_/) });
 
     // the same node started twice, once on each instance: the second is refused as in process
     const again = await post(a.url, '/node_event/77/2/', { node_id: 'root', event: 'start' });
@@ -75,7 +79,7 @@ describe('pipestate serve --postgres', () => {
 
   it('a watch resumed on another instance continues from its cursor', async () => {
     const [a, b] = services;
-    await post(a.url, '/create_task/78/2/', { name: 'watch', pipeline: PIPELINE });
+    await a.shared!.createTask({ id: '78', project_id: '1', name: 'watch', pipeline: PIPELINE as never });
     const first = await post(a.url, '/node_event/78/2/', { node_id: 'root', event: 'start' });
     const from = first.json.data.cursor as number;
     await post(a.url, '/node_event/78/2/', { node_id: 'a', event: 'start' });
