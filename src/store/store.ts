@@ -124,6 +124,11 @@ export class Store {
     return this.lastSnapshot;
   }
 
+  /** The highest numeric task id ever registered, deleted and archived tasks included (kept across restarts). */
+  get highestTaskId(): number {
+    return this.registry.highestTaskId;
+  }
+
   /** The seq of the last accepted change (0 before the first): the engine's cursor. */
   get cursor(): number {
     return this.seq;
@@ -199,6 +204,7 @@ export class Store {
       records: emptyTrie(definition.size), histories: emptyTrie(definition.size), edit: this.edit,
     }, this.edit);
     this.registry.taskIndex.set(id, this.taskCount);
+    this.registry.noteTaskId(id);
     this.tasks = set(this.tasks, this.taskCount, slot, this.edit);
     this.taskCount++;
     this.liveTasks++;

@@ -126,6 +126,8 @@ describe('across a restart', () => {
     first.start('10', 'a');
     first.start('10', 'sub');
     await first.close();
+    await first.close(); // once is enough; twice does no harm
+    expect(() => first.start('10', 'd')).toThrow('journal unavailable: the engine is closed');
 
     const second = await openEngine({ dataDir, log: () => {} });
     const h = await harness({}, withStoredAnswers(second) as unknown as Engine);

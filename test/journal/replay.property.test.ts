@@ -279,6 +279,6 @@ describe('replay', () => {
     await fc.assert(fc.asyncProperty(scenario(60), async (steps) => {
       const clock = { now: 1_700_000_000_000 };
       await run(await overSqlite(clock), steps, clock);
-    }), { numRuns: Math.max(5, Math.round(FC_RUNS / 100)) });
+    }), { numRuns: Math.max(3, Math.round(FC_RUNS / 200)) });
   });
 });

@@ -114,5 +114,9 @@ describe('retention', () => {
     expect(await engine.stored.getTaskStatus({ bk_biz_id: '2', task_id: '10' }, ctx)).toMatchObject({ code: 3540400 });
     expect((await engine.stored.getTaskStatus({ bk_biz_id: '2', task_id: '11' }, ctx)).data).toMatchObject({ state: 'REVOKED' });
     await engine.close();
+    // Neither task is in memory or in the checkpoint now; their ids stay used.
+    const again = await open(join(dir, 'data'));
+    expect([again.recovery.tasks, again.highestTaskId]).toEqual([0, 11]);
+    await again.close();
   });
 });

@@ -68,10 +68,13 @@ export class Checkpointer {
     if (lsn === this.lastLsn) return undefined;
     const snap = this.hold.snapshot();
     const seq = this.hold.seq;
+    const highestTaskId = this.hold.highestTaskId;
     await this.commits.whenPosition(lsn);
     let nodes = 0;
     for (const t of snap.tasksInOrder()) nodes += t.definition.size;
-    const header: CheckpointHeader = { lsn, seq, projects: snap.projectsInOrder().length, tasks: snap.size, nodes, takenAt: Date.now() };
+    const header: CheckpointHeader = {
+      lsn, seq, projects: snap.projectsInOrder().length, tasks: snap.size, nodes, highestTaskId, takenAt: Date.now(),
+    };
     let parts = 0;
     const chunk = this.options.chunk;
     async function* all(): AsyncIterable<CheckpointPart> {

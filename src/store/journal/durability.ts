@@ -83,8 +83,15 @@ export class Durability {
     return this.retention.read(taskId);
   }
 
-  /** Writes what is pending, refuses further changes, writes a last checkpoint, closes the storage. */
-  async close(): Promise<void> {
+  private closing: Promise<void> | undefined;
+
+  /** Writes what is pending, refuses further changes, writes a last checkpoint, closes the storage. Once. */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.retention.stop(this.options.timers);
     await this.retention.idle();
     await this.checkpointer.idle();

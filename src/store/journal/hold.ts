@@ -28,6 +28,7 @@ export interface StoreMark {
   readonly liveTasks: number;
   readonly seq: number;
   readonly projectCount: number;
+  readonly highestTaskId: number;
 }
 
 /** Replay found the journal at odds with the state it leads to. */
@@ -49,7 +50,7 @@ export class JournalHold {
   mark(): StoreMark {
     this.s.snapshot(); // from here on the marked tree is copied before it changes: it stays as it is
     const { tasks, taskCount, liveTasks, seq } = this.s;
-    return { tasks, taskCount, liveTasks, seq, projectCount: this.s.registry.projects.length };
+    return { tasks, taskCount, liveTasks, seq, projectCount: this.s.registry.projects.length, highestTaskId: this.s.registry.highestTaskId };
   }
 
   /**
@@ -58,6 +59,7 @@ export class JournalHold {
    */
   restore(mark: StoreMark, discarded: readonly JournalEntry[]): void {
     const { registry } = this.s;
+    registry.highestTaskId = mark.highestTaskId;
     for (const e of discarded) if (e.kind === 'task') registry.taskIndex.delete(e.task.id);
     for (const p of registry.projects.splice(mark.projectCount)) {
       registry.projectIndex.delete(p.id);
@@ -90,9 +92,15 @@ export class JournalHold {
     return this.s.snapshot();
   }
 
-  /** A checkpoint's seq: the entries after it continue from here. */
-  startAt(seq: number): void {
+  /** A checkpoint's seq (the entries after it continue from here) and its highest task id ever. */
+  startAt(seq: number, highestTaskId: number): void {
     this.s.seq = seq;
+    if (highestTaskId > this.s.registry.highestTaskId) this.s.registry.highestTaskId = highestTaskId;
+  }
+
+  /** The highest numeric task id ever registered (see Registry). */
+  get highestTaskId(): number {
+    return this.s.registry.highestTaskId;
   }
 
   /** A registered project (projects never leave). */
@@ -137,6 +145,7 @@ export class JournalHold {
     const edit = this.s.edit;
     const slot = newSlot(task, registry.projects[p], definition, edit);
     registry.taskIndex.set(task.id, this.s.taskCount);
+    registry.noteTaskId(task.id);
     this.s.tasks = set(this.s.tasks, this.s.taskCount, slot, edit);
     this.s.taskCount++;
     this.s.liveTasks++;

@@ -19,6 +19,8 @@ export interface CheckpointHeader {
   readonly projects: number;
   readonly tasks: number;
   readonly nodes: number;
+  /** the highest numeric task id ever registered (deleted and archived ones are not in the checkpoint, and their ids stay used) */
+  readonly highestTaskId: number;
   /** ms, wall clock: when it was taken (for people; replay never reads it) */
   readonly takenAt: number;
 }

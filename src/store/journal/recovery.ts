@@ -52,7 +52,7 @@ export async function recover(port: JournalPort, hold: JournalHold, keepRecent: 
         else assembler.push(part);
       }
       assembler.end();
-      hold.startAt(checkpoint.seq);
+      hold.startAt(checkpoint.seq, checkpoint.highestTaskId);
     }
   } catch (error) {
     mismatch(error);

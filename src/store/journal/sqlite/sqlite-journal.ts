@@ -257,7 +257,7 @@ export class SqliteJournal implements JournalPort {
   private parseHeader(text: string): CheckpointHeader {
     return this.decode(() => {
       const h = JSON.parse(text) as CheckpointHeader;
-      for (const k of ['lsn', 'seq', 'projects', 'tasks', 'nodes'] as const) if (!Number.isSafeInteger(h[k])) throw new TypeError(`header: ${k} is malformed`);
+      for (const k of ['lsn', 'seq', 'projects', 'tasks', 'nodes', 'highestTaskId'] as const) if (!Number.isSafeInteger(h[k])) throw new TypeError(`header: ${k} is malformed`);
       return h;
     }, 'the latest checkpoint header');
   }
