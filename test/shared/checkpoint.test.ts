@@ -19,7 +19,7 @@ const suite = sharedSuite(2, { maintenanceMs: 1e9 });
 
 /** Every task's status and every node's history, as one comparable value. */
 async function everything(e: SharedEngine): Promise<unknown> {
-  const out: unknown[] = [e.cursor];
+  const out: unknown[] = [e.cursor, e.local.highestTaskId];
   for (const t of e.snapshot().tasksInOrder()) {
     const status = await e.getTaskStatus({ bk_biz_id: '2', task_id: t.task.id, with_ex_data: true });
     const { state_refresh_at: _ignored, ...rest } = status.data as unknown as Record<string, unknown>;

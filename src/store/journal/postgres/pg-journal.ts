@@ -135,7 +135,7 @@ export class PgJournal implements SharedJournalPort {
     const h = r.header;
     return {
       id: Number(r.id), position: position(r.xid, r.n), seq: Number(r.seq), entries: Number(r.entries),
-      projects: h.projects, tasks: h.tasks, nodes: h.nodes, takenAt: h.takenAt,
+      projects: h.projects, tasks: h.tasks, nodes: h.nodes, highestTaskId: h.highestTaskId ?? 0, takenAt: h.takenAt,
     };
   }
 

@@ -43,6 +43,8 @@ export interface SharedCheckpoint {
   readonly projects: number;
   readonly tasks: number;
   readonly nodes: number;
+  /** the highest numeric task id ever registered up to that position (deleted and archived ones too) */
+  readonly highestTaskId: number;
   /** ms, wall clock */
   readonly takenAt: number;
 }

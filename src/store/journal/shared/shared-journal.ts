@@ -99,7 +99,7 @@ export class SharedJournal {
           else assembler.push(part);
         }
         assembler.end();
-        hold.startAt(checkpoint.seq);
+        hold.startAt(checkpoint.seq, checkpoint.highestTaskId);
         follower.startAt(checkpoint.position, checkpoint.entries);
       }
       recent = await follower.catchUp(options.checkpoint.keepChanges);
@@ -222,6 +222,7 @@ export class SharedJournal {
     const snap = this.hold.snapshot();
     const seq = this.hold.seq;
     const entries = this.follower.entries;
+    const highestTaskId = this.hold.highestTaskId;
     let nodes = 0;
     for (const t of snap.tasksInOrder()) nodes += t.definition.size;
     const chunk = this.options.checkpoint.chunk;
@@ -231,7 +232,7 @@ export class SharedJournal {
     }
     const previous = this.lastCheckpoint;
     const written = await this.port.writeCheckpoint({
-      position, seq, entries, projects: snap.projectsInOrder().length, tasks: snap.size, nodes, takenAt: Date.now(),
+      position, seq, entries, projects: snap.projectsInOrder().length, tasks: snap.size, nodes, highestTaskId, takenAt: Date.now(),
     }, parts());
     this.lastCheckpoint = written;
     // The tail since the previous checkpoint stays, for watchers and instances a little behind.
