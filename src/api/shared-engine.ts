@@ -111,6 +111,7 @@ function only<K extends JournalEntry['kind']>(entries: readonly JournalEntry[], 
 export class SharedEngine {
   private readonly feed: ChangeFeed;
   private readonly reflectMs: number;
+  private readonly catchUpMs: number;
   /** the three queries, answering archived tasks (retention) from the database too */
   private readonly stored: StoredQueries;
 
@@ -123,6 +124,7 @@ export class SharedEngine {
   ) {
     this.feed = feed;
     this.reflectMs = options.reflectMs ?? 1_000;
+    this.catchUpMs = options.catchUpMs ?? DEFAULT_COMMANDS.catchUpMs;
     this.stored = new StoredQueries(local, (id) => journal.readArchived(id));
   }
 
@@ -196,6 +198,19 @@ export class SharedEngine {
   reflect(cursor: number, timeoutMs = this.reflectMs): Promise<void> {
     if (!Number.isSafeInteger(cursor) || cursor < 0) return Promise.reject(invalid('min_cursor', 'must be a cursor: a whole number a command answered with'));
     return this.journal.reflect(cursor, timeoutMs);
+  }
+
+  /**
+   * As Engine.whenDurable, for a cursor of any instance: a change is durable here once applied (it
+   * was committed before it could be applied). Waits up to `catchUpMs`, then 3599999.
+   */
+  whenDurable(cursor: number): Promise<void> {
+    return this.reflect(cursor, this.catchUpMs);
+  }
+
+  /** Everything applied here is committed: resolves at once. */
+  durable(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** get_task_status; with `min_cursor` it reflects at least that cursor. */

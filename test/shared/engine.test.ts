@@ -50,6 +50,8 @@ describe('two instances, one database', () => {
     const [a, b] = suite.engines();
     const t = await a.createTask({ project_id: '1', name: 'z', pipeline: PIPELINE });
     const [c] = await a.start(t.id, 'root');
+    await b.whenDurable(c.seq);
+    await b.durable();
     const answer = await b.getTaskStatus({ bk_biz_id: '2', task_id: t.id, min_cursor: c.seq });
     expect(answer.data?.state).toBe('RUNNING');
     const refused = await b.getTaskStatus({ bk_biz_id: '2', task_id: t.id, min_cursor: 'soon' });
