@@ -18,6 +18,8 @@ const modules: Record<string, () => Promise<{ run: (c: ReturnType<typeof configF
   batch: () => import('./batch.js'),
   memory: () => import('./memory.js'),
   snapshots: () => import('./snapshots.js'),
+  durability: () => import('./durability.js'),
+  engines: () => import('./journal-engines.js'),
 };
 
 const load = modules[name];

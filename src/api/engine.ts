@@ -14,7 +14,7 @@ import { missingMessage, nodeDetailAt, taskStatusAt, tasksStatusAt } from './que
 import { taskListAt, taskNodesAt, taskSummaryAt } from './overview.js';
 import { PolicyScheduler, systemTimers, type Timers } from '../policy/index.js';
 import type { NodeDetail, NodeStatus, TaskListItem, TaskNodesPage, TaskStatusEntry, TaskSummary } from '../query/index.js';
-import { Store, type StoreOptions } from '../store/index.js';
+import { Store, type NodeChange, type Snapshot, type StoreOptions } from '../store/index.js';
 import { compileTaskUrl, type TaskUrl } from './task-url.js';
 import type { Envelope, RequestContext } from './types.js';
 
@@ -32,6 +32,18 @@ export interface EngineOptions extends StoreOptions {
    */
   readonly taskUrl?: string;
 }
+
+/** Where the engine keeps its state: memory only, or a journal (see DurableEngine). */
+export type StorageStatus =
+  | { readonly storage: 'memory' }
+  | {
+    readonly storage: 'journal';
+    /** the data directory */
+    readonly data_dir: string;
+    readonly durability: string;
+    /** "ok", or why writes are refused now */
+    readonly journal: string;
+  };
 
 const reportToStderr = (error: unknown): void => {
   console.error('pipestate: unexpected error answering a request', error);
@@ -66,7 +78,12 @@ export class Engine extends Store {
    * with_failed_node_info?, with_auto_retry_status?, scope?}`.
    */
   getTaskStatus(request: unknown, ctx?: RequestContext): Envelope<NodeStatus> {
-    return this.answer(ctx, (c) => taskStatusAt(this.snapshot(), request, this.clock(), c));
+    return this.taskStatusIn(this.snapshot(), request, ctx);
+  }
+
+  /** @internal get_task_status in a given snapshot (one that also holds an archived task). */
+  taskStatusIn(snap: Snapshot, request: unknown, ctx?: RequestContext): Envelope<NodeStatus> {
+    return this.answer(ctx, (c) => taskStatusAt(snap, request, this.clock(), c));
   }
 
   /**
@@ -74,9 +91,14 @@ export class Engine extends Store {
    * Tasks not found are left out of `data` and named in `message`; the result stays true.
    */
   getTasksStatus(request: unknown, ctx?: RequestContext): Envelope<TaskStatusEntry[]> {
+    return this.tasksStatusIn(this.snapshot(), request, ctx);
+  }
+
+  /** @internal get_tasks_status in a given snapshot. */
+  tasksStatusIn(snap: Snapshot, request: unknown, ctx?: RequestContext): Envelope<TaskStatusEntry[]> {
     const c = contextOf(ctx);
     try {
-      const { data, missing } = tasksStatusAt(this.snapshot(), request, this.clock(), c, this.taskUrl);
+      const { data, missing } = tasksStatusAt(snap, request, this.clock(), c, this.taskUrl);
       return { ...ok(data, c), message: missingMessage(missing) };
     } catch (error) {
       return this.failed(error, c);
@@ -88,7 +110,12 @@ export class Engine extends Store {
    * histories_limit?, histories_offset?}`; histories are paged from the newest (limits.ts).
    */
   getTaskNodeDetail(request: unknown, ctx?: RequestContext): Envelope<NodeDetail> {
-    return this.answer(ctx, (c) => nodeDetailAt(this.snapshot(), request, this.clock(), c, this.limits));
+    return this.taskNodeDetailIn(this.snapshot(), request, ctx);
+  }
+
+  /** @internal get_task_node_detail in a given snapshot. */
+  taskNodeDetailIn(snap: Snapshot, request: unknown, ctx?: RequestContext): Envelope<NodeDetail> {
+    return this.answer(ctx, (c) => nodeDetailAt(snap, request, this.clock(), c, this.limits));
   }
 
   /** get_task_summary: `{bk_biz_id, task_id, subprocess_id?, scope?}` → counts per state, progress, times of the subtree. */
@@ -129,6 +156,23 @@ export class Engine extends Store {
    */
   operateNode(request: unknown, ctx?: RequestContext): Envelope<OperationResult> {
     return this.answer(ctx, (c) => operateNodeIn(this, request, c));
+  }
+
+  /** Where the state is kept: in memory only, or a journal and its state. */
+  storageStatus(): StorageStatus {
+    const j = this.journalStatus();
+    return j === undefined ? { storage: 'memory' } : { storage: 'journal', data_dir: j.storage, durability: j.mode, journal: j.journal };
+  }
+
+  /** Node changes from before this process started that watchers may resume from: none in memory. */
+  recentChanges(): readonly NodeChange[] {
+    return [];
+  }
+
+  /** Releases what the engine holds: nothing in memory (a DurableEngine writes and closes its journal). */
+  close(): Promise<void> {
+    this.policies.close();
+    return Promise.resolve();
   }
 
   private answer<T>(ctx: unknown, run: (ctx: RequestContext) => T): Envelope<T> {

@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_CODES, PipestateError } from '../../model/index.js';
 import { failure, newId, ok } from '../envelope.js';
 import type { Envelope, RequestContext } from '../types.js';
+import { acknowledged, health } from './acknowledge.js';
 import { appAuthenticator, noAuth, type Authenticator } from './auth.js';
 import { queryParams, readBody, type Params } from './body.js';
 import { ChangeLog, DEFAULT_RETENTION, type RetentionOptions } from './change-log.js';
@@ -49,6 +50,9 @@ export interface HandlerOptions {
 }
 
 export type Next = (error?: unknown) => void;
+
+/** The header that names the cursor a query must reflect (as the `min_cursor` field does). */
+export const MIN_CURSOR_HEADER = 'x-pipestate-min-cursor';
 
 export interface PipestateHandler {
   (req: IncomingMessage, res: ServerResponse, next?: Next): void;
@@ -94,7 +98,7 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
     const action = match.route.action;
     switch (action.kind) {
       case 'health':
-        return { status: 200, envelope: ok({ status: 'ok', tasks: engine.snapshot().size, watchers: watches.open }, base) };
+        return { status: 200, envelope: ok({ ...health(engine), tasks: engine.snapshot().size, watchers: watches.open }, base) };
       case 'metrics': {
         const text = await metrics.text();
         send(res, 200, text, metrics.contentType, base.request_id!);
@@ -102,12 +106,20 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
       }
       case 'api': {
         const { params, ctx } = authenticated(await paramsOf(req, url, match), req, base);
-        const envelope = await action.run(engine, params, ctx);
-        return { status: statusOf(envelope), envelope };
+        const minCursor = req.headers[MIN_CURSOR_HEADER];
+        if (typeof minCursor === 'string' && params.min_cursor === undefined) params.min_cursor = minCursor;
+        const run = (e: EnginePort) => action.run(e, params, ctx);
+        // A shared engine answers its commands once applied; in process a command waits to be durable.
+        const viaJournal = engine.command?.(match.route.name, params, ctx, run);
+        const before = engine.cursor;
+        const envelope = viaJournal !== undefined ? await viaJournal : await acknowledged(engine, before, await run(engine), ctx);
+        return { status: statusOf(envelope), envelope, headers: engine.answerHeaders?.() };
       }
       case 'watch': {
         const { params, ctx } = authenticated(await paramsOf(req, url, match), req, base);
         const lastEventId = req.headers['last-event-id'] ?? params.last_event_id;
+        // A cursor from another instance of a shared deployment: resume once this one has it (bounded).
+        if (typeof lastEventId === 'string' && /^[0-9]{1,15}$/.test(lastEventId.trim())) await engine.reflect?.(Number(lastEventId.trim())).catch(() => undefined);
         const refused = await watches.start(res, {
           taskId: String(params.task_id),
           // "" is absent, as get_task_status reads it (the whole task)

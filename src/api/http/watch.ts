@@ -133,8 +133,10 @@ export class Watches {
   /** Is a change inside the watched subtree? A subtree is a preorder range of the definition. */
   private subtree(req: WatchRequest): (c: NodeChange) => boolean {
     const task = this.engine.snapshot().getTask(req.taskId);
-    const root = task ? (req.subprocessId === undefined ? 0 : task.definition.indexOf(req.subprocessId)) : -1;
-    if (!task || root < 0) {
+    // Answered, but not in memory: archived (answered from storage), so it never changes again.
+    if (task === undefined) return () => false;
+    const root = req.subprocessId === undefined ? 0 : task.definition.indexOf(req.subprocessId);
+    if (root < 0) {
       throw new Error(`watch: the status of task ${req.taskId} was answered, but the task or node is not in the snapshot`);
     }
     const def = task.definition;
