@@ -28,6 +28,7 @@ import { DEFAULT_FOLLOWER, type FollowerOptions } from '../store/journal/shared/
 import type { SharedCheckpoint } from '../store/journal/shared/port.js';
 import { SharedJournal, type BootReport, type SharedStatus } from '../store/journal/shared/shared-journal.js';
 import type { OperationResult } from './commands.js';
+import { overriding } from './delegate.js';
 import { StoredQueries } from './durable-engine.js';
 import { Engine, type EngineOptions } from './engine.js';
 import { fromError } from './envelope.js';
@@ -377,16 +378,7 @@ export class SharedEngine {
       ['reflect', (cursor: number) => this.reflect(cursor)],
       ['answerHeaders', () => this.answerHeaders()],
     ]);
-    const bound = new Map<PropertyKey, unknown>();
-    return new Proxy(this.local, {
-      get(target, key) {
-        if (overrides.has(key)) return overrides.get(key);
-        const value: unknown = Reflect.get(target, key, target);
-        if (typeof value !== 'function') return value;
-        if (!bound.has(key)) bound.set(key, (value as (...a: unknown[]) => unknown).bind(target));
-        return bound.get(key);
-      },
-    }) as unknown as EnginePort;
+    return overriding(this.local, overrides) as unknown as EnginePort;
   }
 
   /** X-Pipestate-Cursor: what this instance has applied; X-Pipestate-Stale-Ms while the journal cannot be read. */

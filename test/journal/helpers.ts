@@ -1,6 +1,7 @@
 /** Shared pieces of the journal suites: durable stores over a port, manual time, whole-state dumps. */
 import { Store, type StoreOptions } from '../../src/store/index.js';
-import { DEFAULT_DURABILITY, Durability, ManualTimers, type DurabilityOptions, type JournalPort } from '../../src/store/journal/index.js';
+import { DEFAULT_DURABILITY, Durability, type DurabilityOptions, type JournalPort } from '../../src/store/journal/index.js';
+import { ManualTimers } from './manual-timers.js';
 
 /** Lets promises and their callbacks run (no time passes). */
 export const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

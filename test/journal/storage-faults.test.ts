@@ -15,7 +15,8 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEngine, type DurableEngine } from '../../src/api/durable-engine.js';
-import { JournalError, ManualTimers } from '../../src/store/journal/index.js';
+import { JournalError } from '../../src/store/journal/index.js';
+import { ManualTimers } from './manual-timers.js';
 import { dumpSnapshot } from '../store/helpers.js';
 import { PIPELINE, pumped } from './helpers.js';
 

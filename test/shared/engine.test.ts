@@ -1,6 +1,6 @@
 /** Two instances on one database: any instance, any task; read your writes anywhere; cursors global. */
 import { describe, expect, it } from 'vitest';
-import { ManualTimers } from '../../src/store/journal/index.js';
+import { ManualTimers } from '../journal/manual-timers.js';
 import { PIPELINE, PROJECT, sharedSuite } from './helpers.js';
 
 const suite = sharedSuite(2);

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSharedEngine, type SharedEngine } from '../../src/api/shared-engine.js';
-import { ManualTimers } from '../../src/store/journal/index.js';
+import { ManualTimers } from '../journal/manual-timers.js';
 import { DATABASE_URL, dropSchema, newSchemaName, requirePostgres } from './pg.js';
 import { PIPELINE, PROJECT } from './helpers.js';
 

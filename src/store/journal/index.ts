@@ -8,7 +8,7 @@ export type { RecoveryReport } from './recovery.js';
 export { JournalError, journalUnavailable } from './errors.js';
 export type { JournalPort, CheckpointHeader, CheckpointPart, DecodedCheckpointPart, StoredState, ArchivedTask } from './port.js';
 export type { JournalEntry, JournalBatch } from './entries.js';
-export { realTimers, ManualTimers, type Timers, type TimerHandle } from './timers.js';
+export { realTimers, type Timers, type TimerHandle } from './timers.js';
 export { SqliteJournal, type SqliteJournalOptions } from './sqlite/sqlite-journal.js';
 export { DATA_FILE } from './sqlite/schema.js';
 export { verifyJournal, type VerifyReport } from './verify.js';
