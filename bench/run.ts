@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { machine, machineLine } from './machine.js';
 import { checksTable, markdown, sectionMarkdown, type Check, type SectionResult } from './report.js';
 
-const SECTIONS = ['operations', 'status', 'batch', 'memory', 'snapshots', 'service'] as const;
+const SECTIONS = ['operations', 'status', 'batch', 'memory', 'snapshots', 'service', 'durability', 'engines'] as const;
 const NEEDS_GC = new Set(['memory', 'snapshots']);
 
 const argv = process.argv.slice(2);

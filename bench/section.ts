@@ -19,6 +19,8 @@ const modules: Record<string, () => Promise<{ run: (c: ReturnType<typeof configF
   memory: () => import('./memory.js'),
   snapshots: () => import('./snapshots.js'),
   service: () => import('./service.js'),
+  durability: () => import('./durability.js'),
+  engines: () => import('./journal-engines.js'),
 };
 
 const load = modules[name];

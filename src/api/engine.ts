@@ -10,12 +10,12 @@
  */
 import { ok, fromError } from './envelope.js';
 import { operateNodeIn, operateTaskIn, type OperationResult } from './commands.js';
-import { missingMessage, nodeDetailSlicesAt, taskStatusSlices, tasksStatusSlices } from './queries.js';
+import { missingMessage, nodeDetailAt, nodeDetailSlicesAt, taskStatusAt, taskStatusSlices, tasksStatusAt, tasksStatusSlices } from './queries.js';
 import { taskListAt, taskNodesAt, taskSummaryAt } from './overview.js';
 import { PolicyScheduler, systemTimers, type Timers } from '../policy/index.js';
 import { complete, type Slices } from '../model/index.js';
 import type { NodeDetail, NodeStatus, TaskListItem, TaskNodesPage, TaskStatusEntry, TaskSummary } from '../query/index.js';
-import { Store, type StoreOptions } from '../store/index.js';
+import { Store, type NodeChange, type Snapshot, type StoreOptions } from '../store/index.js';
 import { compileTaskUrl, type TaskUrl } from './task-url.js';
 import type { Envelope, RequestContext } from './types.js';
 
@@ -33,6 +33,18 @@ export interface EngineOptions extends StoreOptions {
    */
   readonly taskUrl?: string;
 }
+
+/** Where the engine keeps its state: memory only, or a journal (see DurableEngine). */
+export type StorageStatus =
+  | { readonly storage: 'memory' }
+  | {
+    readonly storage: 'journal';
+    /** the data directory */
+    readonly data_dir: string;
+    readonly durability: string;
+    /** "ok", or why writes are refused now */
+    readonly journal: string;
+  };
 
 const reportToStderr = (error: unknown): void => {
   console.error('pipestate: unexpected error answering a request', error);
@@ -70,12 +82,28 @@ export class Engine extends Store {
     return complete(this.getTaskStatusSliced(request, ctx));
   }
 
+  /** @internal get_task_status in a given snapshot (one that also holds an archived task). */
+  taskStatusIn(snap: Snapshot, request: unknown, ctx?: RequestContext): Envelope<NodeStatus> {
+    return this.answer(ctx, (c) => taskStatusAt(snap, request, this.clock(), c));
+  }
+
   /**
    * get_tasks_status (SPEC §4): `{bk_biz_id, task_id_list, include_children_status?, scope?}`.
    * Tasks not found are left out of `data` and named in `message`; the result stays true.
    */
   getTasksStatus(request: unknown, ctx?: RequestContext): Envelope<TaskStatusEntry[]> {
     return complete(this.getTasksStatusSliced(request, ctx));
+  }
+
+  /** @internal get_tasks_status in a given snapshot. */
+  tasksStatusIn(snap: Snapshot, request: unknown, ctx?: RequestContext): Envelope<TaskStatusEntry[]> {
+    const c = contextOf(ctx);
+    try {
+      const { data, missing } = tasksStatusAt(snap, request, this.clock(), c, this.taskUrl);
+      return { ...ok(data, c), message: missingMessage(missing) };
+    } catch (error) {
+      return this.failed(error, c);
+    }
   }
 
   /**
@@ -108,6 +136,11 @@ export class Engine extends Store {
 
   *getTaskNodeDetailSliced(request: unknown, ctx?: RequestContext): Slices<Envelope<NodeDetail>> {
     return yield* this.answerSliced(ctx, (c) => nodeDetailSlicesAt(this.snapshot(), request, this.clock(), c, this.limits));
+  }
+
+  /** @internal get_task_node_detail in a given snapshot. */
+  taskNodeDetailIn(snap: Snapshot, request: unknown, ctx?: RequestContext): Envelope<NodeDetail> {
+    return this.answer(ctx, (c) => nodeDetailAt(snap, request, this.clock(), c, this.limits));
   }
 
   /** get_task_summary: `{bk_biz_id, task_id, subprocess_id?, scope?}` → counts per state, progress, times of the subtree. */
@@ -148,6 +181,23 @@ export class Engine extends Store {
    */
   operateNode(request: unknown, ctx?: RequestContext): Envelope<OperationResult> {
     return this.answer(ctx, (c) => operateNodeIn(this, request, c));
+  }
+
+  /** Where the state is kept: in memory only, or a journal and its state. */
+  storageStatus(): StorageStatus {
+    const j = this.journalStatus();
+    return j === undefined ? { storage: 'memory' } : { storage: 'journal', data_dir: j.storage, durability: j.mode, journal: j.journal };
+  }
+
+  /** Node changes from before this process started that watchers may resume from: none in memory. */
+  recentChanges(): readonly NodeChange[] {
+    return [];
+  }
+
+  /** Releases what the engine holds: nothing in memory (a DurableEngine writes and closes its journal). */
+  close(): Promise<void> {
+    this.policies.close();
+    return Promise.resolve();
   }
 
   private answer<T>(ctx: unknown, run: (ctx: RequestContext) => T): Envelope<T> {

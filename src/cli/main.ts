@@ -10,7 +10,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, ENV } from '../api/http/config.js';
 import { DIGITS_PATTERN, ID_PATTERN, TASK_ID_RULE, taskIdOf } from '../model/index.js';
+import { JournalError } from '../store/journal/index.js';
 import { startDemo } from './demo.js';
+import { runVerify } from './journal.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startService, untilSignal } from './serve.js';
 import { EXIT, runStatus } from './status.js';
 
@@ -87,11 +89,17 @@ const line = (io: Io, write: 'out' | 'err') => (text: string) => io[write](`${te
 
 const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['serve', {
-    summary: 'serve the HTTP API over an in-memory engine',
-    usage: `pipestate serve [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}] [--config <file>] [--no-auth] [--no-ui]
-                [--max-body-bytes <n>] [--max-definition-bytes <n>]
+    summary: 'serve the HTTP API (state kept in --data <dir> or --postgres <url>, else in memory)',
+    usage: `pipestate serve [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}] [--config <file>] [--data <dir>] [--durability batch]
+                 [--postgres <url>] [--no-auth] [--no-ui] [--max-body-bytes <n>] [--max-definition-bytes <n>]
 
   --config <file>             projects, apps and limits (JSON); default: $${ENV.config}
+  --data <dir>                keep state in this directory, recovered at start (default: the
+                              configuration's data_dir; without either, state is in memory only)
+  --durability <mode>         always | batch (default) | off: when a change counts as durable
+  --postgres <url>            keep state in PostgreSQL, shared with every instance given the same URL
+                              (default: $${ENV.databaseUrl}, else the configuration's database_url);
+                              tables in schema $${ENV.databaseSchema} (default pipestate)
   --host <addr>               default ${DEFAULT_HOST} (loopback only); 0.0.0.0 to listen on every interface
   --port <n>                  default ${DEFAULT_PORT}; 0 picks a free port
   --no-auth                   accept every caller (local use only)
@@ -101,7 +109,8 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
 
   An extra app can come from $${ENV.appCode} / $${ENV.appSecret} (/ $${ENV.appProjects}).`,
     options: {
-      ...HELP, ...LISTEN, config: { type: 'string', short: 'c' }, 'no-auth': { type: 'boolean' }, 'no-ui': { type: 'boolean' },
+      ...HELP, ...LISTEN, config: { type: 'string', short: 'c' }, data: { type: 'string', short: 'd' },
+      durability: { type: 'string' }, postgres: { type: 'string' }, 'no-auth': { type: 'boolean' }, 'no-ui': { type: 'boolean' },
       'max-body-bytes': { type: 'string' }, 'max-definition-bytes': { type: 'string' },
     },
     positionals: [],
@@ -110,7 +119,9 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
         args.string(name) === undefined ? undefined : args.int(name, 0, 1, Number.MAX_SAFE_INTEGER);
       const service = await startService({
         port: args.int('port', DEFAULT_PORT, 0, 65535), host: args.string('host') ?? DEFAULT_HOST,
-        configPath: args.string('config'), noAuth: args.flag('no-auth'), noUi: args.flag('no-ui'), env: io.env, log: line(io, 'out'), warn: line(io, 'err'),
+        configPath: args.string('config'), dataDir: args.string('data'), durability: args.string('durability'),
+        noAuth: args.flag('no-auth'), noUi: args.flag('no-ui'), env: io.env, log: line(io, 'out'), warn: line(io, 'err'),
+        databaseUrl: args.string('postgres'),
         limits: {
           ...(bytes('max-body-bytes') !== undefined ? { max_body_bytes: bytes('max-body-bytes') } : {}),
           ...(bytes('max-definition-bytes') !== undefined ? { max_definition_bytes: bytes('max-definition-bytes') } : {}),
@@ -146,6 +157,21 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
       }
       await service.close();
       return EXIT.ok;
+    },
+  }],
+  ['journal', {
+    summary: 'check a data directory offline: pipestate journal verify <dir>',
+    usage: `pipestate journal verify <dir>
+
+  Checks every page (SQLite's integrity check), every checksum, position and seq, replays the
+  journal into a scratch engine and reads back every archived task, without changing anything.
+  Exits 0 when sound, 1 when a problem is found (each one printed), 2 when <dir> cannot be read
+  (not a data directory, or in use by a running pipestate).`,
+    options: HELP,
+    positionals: ['verify', 'dir'],
+    run: async (args, io) => {
+      if (args.positionals[0] !== 'verify') throw new UsageError(`unknown journal command ${JSON.stringify(args.positionals[0])}; try verify`);
+      return runVerify(args.positionals[1], io.out);
     },
   }],
   ['status', {
@@ -257,6 +283,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     if (error instanceof ConfigError) {
       io.err(`pipestate ${name}: ${error.message}\n`);
       return EXIT.usage;
+    }
+    if (error instanceof JournalError) {
+      io.err(`pipestate ${name}: cannot start: ${error.message}\n`);
+      return EXIT.unreachable;
     }
     // A bug: one line for the person at the terminal; the stack only when asked for.
     io.err(`pipestate ${name}: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,6 +1,6 @@
 /**
- * The change feed: one event per changed node, one per registered task and one per deleted
- * task, through eventemitter3.
+ * The change feed: one event per changed node (and again once it is durable), one per registered
+ * or deleted task, through eventemitter3.
  * Listeners run after the store has committed, each in its own try/catch: a listener that
  * throws is reported and neither corrupts the store nor keeps the others from running.
  *
@@ -47,7 +47,14 @@ export interface TaskDeleted {
 }
 
 export interface EngineEvents {
+  /** a node change, as soon as it is committed in memory */
   node: [NodeChange];
+  /**
+   * the same change once it is durable: with a journal, after the batch holding it is written
+   * under the durability mode; without one, right after `node` (memory is all there is). Every
+   * listener hears these in seq order; a change the journal failed to write never comes here.
+   */
+  node_durable: [NodeChange];
   task: [TaskCreated];
   task_deleted: [TaskDeleted];
 }

@@ -82,3 +82,14 @@ export function historyPage(h: History | undefined, offset: number, limit: numbe
 
 /** Every kept attempt, oldest first. */
 export const allAttempts = (h: History | undefined): NodeRecord[] => historyPage(h, 0, h === undefined ? 0 : h.count);
+
+/**
+ * The history holding `attempts` (oldest first) after `dropped` older ones fell out: what a
+ * checkpoint wrote, put back with the same counts, so that a page and the next drop answer as
+ * they did before the restart.
+ */
+export function historyOf(attempts: readonly NodeRecord[], dropped: number): History | undefined {
+  let h: History | undefined;
+  for (const attempt of attempts) h = h === undefined ? cell(attempt, undefined, 1, dropped, undefined) : cell(attempt, h, h.count + 1, h.dropped, h.oldest);
+  return h;
+}

@@ -28,7 +28,19 @@ export class Snapshot {
     private readonly removals: Removals,
     /** the seq of the last change this snapshot includes (0 before any): changes after it have a higher one */
     readonly cursor = 0,
+    /** tasks read back from storage (the archive), answered as if they were here */
+    private readonly extra?: ReadonlyMap<string, TaskView>,
   ) {}
+
+  /**
+   * This snapshot plus tasks that left memory and were read back from storage: queries about
+   * them then take the same path, and answer the same shape, as about any task.
+   */
+  including(tasks: readonly TaskView[]): Snapshot {
+    const extra = new Map(this.extra);
+    for (const t of tasks) extra.set(t.task.id, t);
+    return new Snapshot(this.registry, this.tasks, this.taskCount, this.registered, this.projectCount, this.removals, this.cursor, extra);
+  }
 
   /**
    * @internal The task's definition and record vectors, for the query layer. Its typed arrays
@@ -45,7 +57,7 @@ export class Snapshot {
       const slot = this.at(r.removed.get(taskId), taskId);
       if (slot !== undefined) return slot;
     }
-    return undefined;
+    return this.extra?.get(taskId);
   }
 
   private at(n: number | undefined, taskId: string): TaskSlot | undefined {
@@ -103,5 +115,10 @@ export class Snapshot {
     const slots: TaskSlot[] = [];
     visitClasses(this.tasks, 0, this.registered, LIVE, always, (slot) => { slots.push(slot); });
     yield* slots;
+  }
+
+  /** Every project this snapshot sees, in registration order. */
+  projectsInOrder(): readonly Project[] {
+    return this.registry.projects.slice(0, this.projectCount);
   }
 }

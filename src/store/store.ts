@@ -10,13 +10,16 @@ import {
 } from '../lifecycle/index.js';
 import {
   DIGITS_PATTERN, MAX_TASK_ID, compileDefinition, invalid, isTaskId, jsonTextBytes, kindOf, refused, registrationsExhausted,
-  toFrozenJson, undeletable, unknownNode, unknownProject, unknownTask, type Project, type ProjectInput, type Task, type TaskInput,
+  toFrozenJson, undeletable, unknownNode, unknownProject, unknownTask, type PipelineDefinition, type Project, type ProjectInput, type Task,
+  type TaskInput,
 } from '../model/index.js';
 import {
   ChangeFeed, reportToStderr, type EngineEventName, type EngineListener, type ListenerErrorHandler, type NodeChange,
   type TaskDeleted,
 } from './events.js';
-import { droppedByPush, pushAttempt } from './history.js';
+import { droppedByPush, pushAttempt, type History } from './history.js';
+import { JournalHold, type StoreMark } from './journal/hold.js';
+import type { ChangeSink, JournalStatus, ReplayedMove, StoreInternals } from './journal/sink.js';
 import { storeLimits, type StoreLimits } from './limits.js';
 import { ProjectUsage, TaskUsage, quotasOf, type Quota, type QuotaTable, type Usage } from './quota.js';
 import { refusal } from './refusal.js';
@@ -25,7 +28,7 @@ import { Snapshot } from './snapshot.js';
 import { TaskListIndex, type ProjectTaskList } from './task-list-index.js';
 import { firstActiveDescendant, isActive, recordAt, slotUnder, type TaskSlot } from './task-slot.js';
 import { ACTIVE_CLASSES, ROLLUP_CLASSES, recordClass } from './rollup.js';
-import { NO_CLASS, emptyTrie, get, set, unset, visitClasses, type Edit, type Trie } from './trie.js';
+import { NO_CLASS, emptyTrie, forEachInRange, get, set, unset, visitClasses, type Edit, type Trie } from './trie.js';
 import { randomVersion } from './version.js';
 
 export interface StoreOptions {
@@ -141,11 +144,13 @@ export class Store {
   /** registration numbers handed out: each task's place in `tasks`, never reused */
   private registered = 0;
   /** the highest numeric task id ever registered: an assigned id is one more */
-  private highestTaskId = 0;
+  private topTaskId = 0;
   private removals = new Removals();
   private edit: Edit = {};
   private lastSnapshot: Snapshot | undefined;
   private seq = 0;
+  private sink: ChangeSink | undefined;
+  private held = false;
 
   constructor(options: StoreOptions = {}) {
     const rerunLimit = options.rerunLimit ?? 100;
@@ -170,6 +175,38 @@ export class Store {
       this.removals.seen = true;
     }
     return this.lastSnapshot;
+  }
+
+  /** The highest numeric task id ever registered, deleted and archived tasks included (kept across restarts). */
+  get highestTaskId(): number {
+    return this.topTaskId;
+  }
+
+  /** The seq of the last accepted change (0 before the first): the engine's cursor. */
+  get cursor(): number {
+    return this.seq;
+  }
+
+  /**
+   * Resolves once the change with this seq, and every change before it, is durable under the
+   * journal's mode; rejects with 3599999 when the journal failed to write it (it was then undone
+   * in memory). Without a journal it resolves at once: memory is all there is.
+   */
+  whenDurable(cursor: number): Promise<void> {
+    if (!Number.isSafeInteger(cursor) || cursor < 0 || cursor > this.seq) {
+      return Promise.reject(invalid('cursor', `must be a seq from 0 to ${this.seq}`));
+    }
+    return this.sink ? this.sink.whenDurable(cursor) : Promise.resolve();
+  }
+
+  /** Resolves once everything accepted so far (projects included) is durable. */
+  durable(): Promise<void> {
+    return this.sink ? this.sink.durable() : Promise.resolve();
+  }
+
+  /** The journal's state, or undefined when the store is in memory only. */
+  journalStatus(): JournalStatus | undefined {
+    return this.sink?.status();
   }
 
   /** @internal A project's tasks by root state (task-list-index.ts), as of the latest change, for get_task_list; undefined before its first task. */
@@ -198,12 +235,14 @@ export class Store {
     if (bizId !== null && bizIndex.has(bizId)) {
       throw invalid('project.bk_biz_id', `business ${bizId} is already bound to project ${projects[bizIndex.get(bizId)!].id}`);
     }
+    this.sink?.admit();
     const project: Project = Object.freeze({ id, bk_biz_id: bizId, name, time_zone: timeZone });
     projectIndex.set(id, projects.length);
     if (bizId !== null) bizIndex.set(bizId, projects.length);
     projects.push(project);
     this.usage.set(id, new ProjectUsage(id, this.quotaOf(id)));
     this.lastSnapshot = undefined;
+    this.sink?.project(project);
     return project;
   }
 
@@ -232,30 +271,43 @@ export class Store {
     const usage = this.usage.get(projectId)!;
     usage.checkTask(id, definition.size);
     if (this.registered >= MAX_REGISTRATIONS) throw registrationsExhausted(MAX_REGISTRATIONS);
+    this.sink?.admit();
 
     const now = this.clock();
     const task: Task = Object.freeze({ id, project_id: projectId, name, created_at: now });
-    const slot = slotUnder({
-      task, project: this.registry.projects[p], definition, initial: initialRecord(now),
-      records: emptyTrie(definition.size, ROLLUP_CLASSES), histories: emptyTrie(definition.size), usage: new TaskUsage(usage), edit: this.edit,
-    }, this.edit);
-    const number = this.registered++;
-    this.registry.taskIndex.set(id, number);
-    this.taskLists.registered(id, projectId, name);
-    this.tasks = set(this.tasks, number, slot, this.edit, NO_CLASS, LIVE);
-    this.taskCount++;
-    this.highestTaskId = Math.max(this.highestTaskId, Number(id));
-    usage.tasks++;
-    usage.nodes += definition.size;
-    this.lastSnapshot = undefined;
-    const seq = ++this.seq;
-    if (this.feed.listening('task')) this.feed.publish('task', Object.freeze({ seq, taskId: id, projectId, at: now }));
+    this.register(task, definition);
+    const created = Object.freeze({ seq: ++this.seq, taskId: id, projectId, at: now });
+    this.sink?.task(created, task, definition);
+    if (this.feed.listening('task')) this.feed.publish('task', created);
     return task;
   }
 
+  /**
+   * Puts a task in the vector, the indexes and its project's usage: a new one (createTask,
+   * checked already) or one the journal replays (checked when it was accepted).
+   */
+  private register(task: Task, definition: PipelineDefinition): TaskSlot {
+    const p = this.registry.projectIndex.get(task.project_id)!;
+    const usage = this.usage.get(task.project_id)!;
+    const slot = slotUnder({
+      task, project: this.registry.projects[p], definition, initial: initialRecord(task.created_at),
+      records: emptyTrie(definition.size, ROLLUP_CLASSES), histories: emptyTrie(definition.size), usage: new TaskUsage(usage), edit: this.edit,
+    }, this.edit);
+    const number = this.registered++;
+    this.registry.taskIndex.set(task.id, number);
+    this.taskLists.registered(task.id, task.project_id, task.name);
+    this.tasks = set(this.tasks, number, slot, this.edit, NO_CLASS, LIVE);
+    this.taskCount++;
+    this.topTaskId = Math.max(this.topTaskId, Number(task.id));
+    usage.tasks++;
+    usage.nodes += definition.size;
+    this.lastSnapshot = undefined;
+    return slot;
+  }
+
   private nextTaskId(): string {
-    if (this.highestTaskId >= MAX_TASK_ID) throw invalid('task.id', `no id is left to assign: task ${MAX_TASK_ID} has been registered`);
-    return String(this.highestTaskId + 1);
+    if (this.topTaskId >= MAX_TASK_ID) throw invalid('task.id', `no id is left to assign: task ${MAX_TASK_ID} has been registered`);
+    return String(this.topTaskId + 1);
   }
 
   /**
@@ -270,7 +322,21 @@ export class Store {
     const slot = get(this.tasks, number)!;
     const root = recordAt(slot, 0);
     if (!DELETABLE.has(root.state)) throw undeletable(taskId, slot.definition.ids[0], root.state);
+    this.sink?.admit();
     const at = this.clock();
+    this.remove(number, slot);
+    const deleted: TaskDeleted = Object.freeze({ seq: ++this.seq, taskId, projectId: slot.task.project_id, at });
+    this.sink?.deleted(deleted);
+    if (this.feed.listening('task_deleted')) this.feed.publish('task_deleted', deleted);
+    return deleted;
+  }
+
+  /**
+   * Takes a task out of memory (deleted, or archived by the journal's retention) and gives back
+   * what it held to its project's usage. Snapshots taken before still see it.
+   */
+  private remove(number: number, slot: TaskSlot): void {
+    const taskId = slot.task.id;
     if (this.removals.seen) {
       const next = new Removals();
       this.removals.next = next;
@@ -286,9 +352,125 @@ export class Store {
     usage.project.nodes -= slot.definition.size;
     usage.charge(-usage.histories, -usage.exDataBytes);
     this.lastSnapshot = undefined;
-    const deleted: TaskDeleted = Object.freeze({ seq: ++this.seq, taskId, projectId: slot.task.project_id, at });
-    if (this.feed.listening('task_deleted')) this.feed.publish('task_deleted', deleted);
-    return deleted;
+  }
+
+  /**
+   * @internal The journal's hold on this store: it replays what was journaled, then connects the
+   * sink that every accepted change goes to from then on (and that emits `node_durable`). Only the
+   * journal's code uses it; a store has at most one.
+   */
+  attachJournal(): JournalHold {
+    if (this.held) throw new Error('a journal is already attached to this store');
+    this.held = true;
+    const store = this;
+    const internals: StoreInternals = {
+      registry: this.registry,
+      get tasks() { return store.tasks; },
+      get registered() { return store.registered; },
+      get seq() { return store.seq; },
+      set seq(n) { store.seq = n; },
+      get highestTaskId() { return store.topTaskId; },
+      set highestTaskId(n) { store.topTaskId = Math.max(store.topTaskId, n); },
+      get edit() { return store.edit; },
+      connect: (sink) => { store.sink = sink; },
+      snapshot: () => store.snapshot(),
+      addProject: (project) => {
+        const { projects, projectIndex, bizIndex } = store.registry;
+        projectIndex.set(project.id, projects.length);
+        if (project.bk_biz_id !== null) bizIndex.set(project.bk_biz_id, projects.length);
+        projects.push(project);
+        store.usage.set(project.id, new ProjectUsage(project.id, store.quotaOf(project.id)));
+        store.lastSnapshot = undefined;
+      },
+      register: (task, definition) => store.register(task, definition),
+      write: (number, moves) => store.replayMoves(number, moves),
+      fillHistory: (number, index, history) => store.fillHistory(number, index, history),
+      remove: (number) => store.remove(number, get(store.tasks, number)!),
+      mark: () => ({
+        tasks: store.tasks, registered: store.registered, taskCount: store.taskCount, seq: store.seq,
+        projectCount: store.registry.projects.length, highestTaskId: store.topTaskId,
+      }),
+      restore: (mark) => store.restore(mark),
+      publish: (event, payload) => store.feed.publish(event, payload),
+      listening: (event) => store.feed.listening(event),
+    };
+    return new JournalHold(internals, this.rerunLimit);
+  }
+
+  /**
+   * Writes moves the journal recorded (replay): the same accounting as an accepted operation
+   * (roll-up classes, the root-state index, capped histories, quota usage), without deciding.
+   */
+  private replayMoves(number: number, moves: readonly ReplayedMove[]): void {
+    const slot = get(this.tasks, number)!;
+    let bytes = 0;
+    for (const m of moves) {
+      if (!m.ended && m.to.ex_data !== m.from.ex_data) bytes += bytesOf(m.to.ex_data, undefined, 0) - bytesOf(m.from.ex_data, undefined, 0);
+    }
+    this.write(number, slot, moves, bytes);
+  }
+
+  /** A checkpoint's history of one node, put back as it was written (its dropped count too). */
+  private fillHistory(number: number, index: number, history: History): void {
+    const slot = get(this.tasks, number)!;
+    const target = slot.edit === this.edit ? slot : slotUnder(slot, this.edit);
+    const before = get(target.histories, index);
+    let bytes = 0;
+    for (let h: History | undefined = history; h !== undefined; h = h.next) if (h.attempt.ex_data !== undefined) bytes += jsonTextBytes(h.attempt.ex_data);
+    for (let h: History | undefined = history.oldest; h !== undefined; h = h.next) if (h.attempt.ex_data !== undefined) bytes += jsonTextBytes(h.attempt.ex_data);
+    if (before !== undefined) throw new Error(`node ${index} of task ${slot.task.id} has a history already`);
+    target.histories = set(target.histories, index, history, this.edit);
+    slot.usage.charge(history.count, bytes);
+    if (target !== slot) this.tasks = set(this.tasks, number, target, this.edit);
+    this.lastSnapshot = undefined;
+  }
+
+  /**
+   * Puts the store back at a mark (the journal could not write what came after). The vector is
+   * persistent, so it is the mark's; what main's store keeps beside it that only grows or is
+   * counted (the id index, the root-state index, quota usage) is rebuilt from it: O(tasks + the
+   * nodes they hold), on a path taken only when storage fails.
+   */
+  private restore(mark: StoreMark): void {
+    const { registry } = this;
+    for (const p of registry.projects.splice(mark.projectCount)) {
+      registry.projectIndex.delete(p.id);
+      if (p.bk_biz_id !== null) registry.bizIndex.delete(p.bk_biz_id);
+      this.usage.delete(p.id);
+    }
+    this.tasks = mark.tasks;
+    this.registered = mark.registered;
+    this.taskCount = mark.taskCount;
+    this.seq = mark.seq;
+    this.topTaskId = mark.highestTaskId;
+    // A snapshot taken before may hold the current removals link: later removals start a new one.
+    this.removals.seen = true;
+    registry.taskIndex.clear();
+    this.taskLists.clear();
+    for (const u of this.usage.values()) u.tasks = u.nodes = u.histories = u.exDataBytes = 0;
+    visitClasses(this.tasks, 0, this.registered, [LIVE], () => true, (slot, number) => {
+      const { task, definition } = slot;
+      registry.taskIndex.set(task.id, number);
+      this.taskLists.registered(task.id, task.project_id, task.name);
+      const root = recordAt(slot, 0).state;
+      if (root !== 'CREATED') this.taskLists.rootMoved(task.id, root);
+      const project = slot.usage.project;
+      project.tasks++;
+      project.nodes += definition.size;
+      let histories = 0;
+      let bytes = 0;
+      forEachInRange(slot.records, 0, definition.size, (r) => { if (r?.ex_data !== undefined) bytes += jsonTextBytes(r.ex_data); });
+      forEachInRange(slot.histories, 0, definition.size, (h) => {
+        if (h === undefined) return;
+        histories += h.count;
+        for (let c: History | undefined = h; c !== undefined; c = c.next) if (c.attempt.ex_data !== undefined) bytes += jsonTextBytes(c.attempt.ex_data);
+        for (let c: History | undefined = h.oldest; c !== undefined; c = c.next) if (c.attempt.ex_data !== undefined) bytes += jsonTextBytes(c.attempt.ex_data);
+      });
+      slot.usage.histories = 0;
+      slot.usage.exDataBytes = 0;
+      slot.usage.charge(histories, bytes);
+    });
+    this.lastSnapshot = undefined;
   }
 
   start(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] { return this.apply(taskId, nodeId, 'start', args); }
@@ -329,6 +511,7 @@ export class Store {
     }
     // Only the asked operation can end an attempt or write ex_data (a revoke's cascade does neither).
     const bytes = first.ended || first.to.ex_data !== first.from.ex_data ? this.admit(slot, first, op, exData, exDataBytes) : 0;
+    this.sink?.admit();
     return this.commit(number, slot, moves, op, now, data, bytes);
   }
 
@@ -396,6 +579,25 @@ export class Store {
 
   /** Writes the moves, and the usage they add: `bytes` of ex_data (admitted already) and the attempts they end. */
   private commit(number: number, slot: TaskSlot, moves: Move[], op: AppliedOperation, now: number, data: Json | undefined, bytes: number): NodeChange[] {
+    this.write(number, slot, moves, bytes);
+    const changes: NodeChange[] = [];
+    for (const m of moves) {
+      const change: NodeChange = {
+        seq: ++this.seq, taskId: slot.task.id, nodeId: slot.definition.ids[m.index], operation: op,
+        from: m.from.state, to: m.to.state, at: now, record: m.to,
+      };
+      // Two literal shapes, not a conditional spread (which sends V8 down its slow clone path).
+      changes.push(Object.freeze(data === undefined ? change : { ...change, data }));
+    }
+    this.sink?.nodes(changes, moves[0].ended);
+    if (this.feed.listening('node')) for (const c of changes) this.feed.publish('node', c);
+    // Without a journal a change is as durable as it will get once it is in memory.
+    if (this.sink === undefined && this.feed.listening('node_durable')) for (const c of changes) this.feed.publish('node_durable', c);
+    return changes;
+  }
+
+  /** Writes moves into a task, with what they add to its usage: `bytes` of ex_data and the attempts they end. */
+  private write(number: number, slot: TaskSlot, moves: readonly Move[], bytes: number): void {
     let histories = 0;
     const edit = this.edit;
     const target = slot.edit === edit ? slot : slotUnder(slot, edit);
@@ -415,18 +617,6 @@ export class Store {
     if (histories !== 0 || bytes !== 0) slot.usage.charge(histories, bytes);
     if (target !== slot) this.tasks = set(this.tasks, number, target, edit);
     this.lastSnapshot = undefined;
-
-    const changes: NodeChange[] = [];
-    for (const m of moves) {
-      const change: NodeChange = {
-        seq: ++this.seq, taskId: slot.task.id, nodeId: slot.definition.ids[m.index], operation: op,
-        from: m.from.state, to: m.to.state, at: now, record: m.to,
-      };
-      // Two literal shapes, not a conditional spread (which sends V8 down its slow clone path).
-      changes.push(Object.freeze(data === undefined ? change : { ...change, data }));
-    }
-    if (this.feed.listening('node')) for (const c of changes) this.feed.publish('node', c);
-    return changes;
   }
 
   private checkArgs(op: AppliedOperation, args: OperationArgs | undefined): CheckedArgs {

@@ -158,6 +158,12 @@ export class TaskListIndex {
     this.where.delete(taskId);
   }
 
+  /** Forgets every task (the store rebuilds the index after a journal rollback). */
+  clear(): void {
+    this.projects.clear();
+    this.where.clear();
+  }
+
   /** The project's list; undefined when it has never had a task. */
   project(projectId: string): ProjectTaskList | undefined {
     return this.projects.get(projectId);

@@ -197,3 +197,17 @@ export function countClasses<T>(t: Trie<T>, lo: number, hi: number, classOf: (v:
   };
   walk(t.root, t.shift, 0);
 }
+
+/**
+ * Calls `visit` for every index in [lo, hi) in order, with its value or undefined: a leaf is
+ * found once per WIDTH indexes, so a dense range costs O(hi - lo). The journal writes records in
+ * slices with it (checkpoints, the archive).
+ */
+export function forEachInRange<T>(t: Trie<T>, lo: number, hi: number, visit: (v: T | undefined, i: number) => void): void {
+  for (let i = lo; i < hi;) {
+    let node = t.root;
+    for (let s = t.shift; s > 0 && node !== undefined; s -= BITS) node = node[(i >>> s) & MASK] as Node | undefined;
+    const leafEnd = Math.min(hi, (i | MASK) + 1);
+    for (; i < leafEnd; i++) visit(node === undefined ? undefined : (node[i & MASK] as T | undefined), i);
+  }
+}

@@ -5,8 +5,9 @@ import * as api from '../../src/index.js';
 describe('the public API', () => {
   it('exports exactly the runtime values it documents', () => {
     expect(Object.keys(api).sort()).toEqual([
-      'ConfigError', 'DEFAULT_QUOTA', 'DEFAULT_STORE_LIMITS', 'ERROR_CODES', 'Engine', 'ManualClock', 'PipestateError', 'PipestateServer', 'Snapshot',
-      'createEngine', 'createHandler', 'createServer', 'loadConfig', 'parseConfig', 'resolveConfig',
+      'ConfigError', 'DEFAULT_QUOTA', 'DEFAULT_STORE_LIMITS', 'DURABILITY_MODES', 'DurableEngine', 'ERROR_CODES', 'Engine', 'JournalError',
+      'ManualClock', 'PipestateError', 'PipestateServer', 'SharedEngine', 'Snapshot', 'StoredQueries', 'createEngine', 'createHandler',
+      'createServer', 'loadConfig', 'openEngine', 'openSharedEngine', 'parseConfig', 'resolveConfig', 'withStoredAnswers',
     ]);
   });
 

@@ -52,7 +52,11 @@ export class ChangeLog {
   constructor(private readonly engine: EnginePort, readonly retention: RetentionOptions = DEFAULT_RETENTION) {
     if (!Number.isSafeInteger(retention.maxEvents) || retention.maxEvents < 1) throw new RangeError('maxEvents must be a positive integer');
     this.ring = new Array<Entry | undefined>(retention.maxEvents);
-    engine.on('node', this.onNode);
+    // Only durable changes: a watcher never sees a change the journal could still lose, so a
+    // cursor it holds still names the same change after a restart. Those from before the
+    // restart come first, so it can resume across it.
+    for (const change of engine.recentChanges()) this.append(change);
+    engine.on('node_durable', this.onNode);
   }
 
   /** The cursor of "now": a watcher given it misses nothing that happens next. */
@@ -90,7 +94,7 @@ export class ChangeLog {
   }
 
   close(): void {
-    this.engine.off('node', this.onNode);
+    this.engine.off('node_durable', this.onNode);
     this.listeners.clear();
   }
 

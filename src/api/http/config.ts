@@ -15,8 +15,14 @@
  * Optional service limits, each a positive whole number (README, "Limits under load"):
  * `max_body_bytes` (default 1 MiB), `max_definition_bytes` (create_task, default 64 MiB),
  * `max_concurrent_reads` (default 4) and `max_queued_reads` (default 64, may be 0).
+ *
+ * Durability (all optional; without `data_dir` state is in memory only):
+ *   "data_dir": "/var/lib/pipestate",            (relative: to the file's directory)
+ *   "durability": { "mode": "batch", "batch_ms": 5, "checkpoint_every": 100000 },
+ *   "retention": { "archive_after_hours": 24, "expire_after_hours": 720 }
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { PipestateError, type ProjectInput } from '../../model/index.js';
 import { quotasOf, type QuotaTable } from '../../store/index.js';
 
@@ -35,6 +41,18 @@ export interface ServiceLimits {
   readonly max_queued_reads?: number;
 }
 
+export interface DurabilityConfig {
+  /** always, batch or off */
+  readonly mode?: string;
+  readonly batch_ms?: number;
+  readonly checkpoint_every?: number;
+}
+
+export interface RetentionConfig {
+  readonly archive_after_hours?: number;
+  readonly expire_after_hours?: number;
+}
+
 export interface ServiceConfig {
   readonly projects: readonly ProjectInput[];
   readonly apps: readonly AppConfig[];
@@ -43,6 +61,12 @@ export interface ServiceConfig {
   /** get_tasks_status `url` template ({task_id}, {project_id}, {bk_biz_id}); absent: "" */
   readonly task_url?: string;
   readonly limits?: ServiceLimits;
+  /** a PostgreSQL URL: the journal several instances share (issue 11); absent: in memory or data_dir */
+  readonly database_url?: string;
+  /** absolute, once loaded from a file */
+  readonly data_dir?: string;
+  readonly durability?: DurabilityConfig;
+  readonly retention?: RetentionConfig;
 }
 
 /** Environment variables the service reads. */
@@ -52,6 +76,10 @@ export const ENV = {
   appSecret: 'PIPESTATE_APP_SECRET',
   /** comma-separated project ids, or "*"; default "*" */
   appProjects: 'PIPESTATE_APP_PROJECTS',
+  /** a PostgreSQL URL, as `--postgres` (which wins) and the file's database_url (which it beats) */
+  databaseUrl: 'PIPESTATE_DATABASE_URL',
+  /** the schema pipestate's tables live in; default "pipestate" (deployments sharing a database differ here) */
+  databaseSchema: 'PIPESTATE_DATABASE_SCHEMA',
 } as const;
 
 export class ConfigError extends Error {
@@ -66,7 +94,11 @@ const isObject = (v: unknown): v is Readonly<Record<string, unknown>> => typeof 
 const LIMIT_KEYS: ReadonlyMap<keyof ServiceLimits, number> = new Map([
   ['max_body_bytes', 1], ['max_definition_bytes', 1], ['max_concurrent_reads', 1], ['max_queued_reads', 0],
 ] as const);
-const TOP_KEYS: ReadonlySet<string> = new Set(['projects', 'apps', 'quotas', 'task_url', '$comment', ...LIMIT_KEYS.keys()]);
+const TOP_KEYS: ReadonlySet<string> = new Set([
+  'projects', 'apps', 'quotas', 'task_url', 'database_url', 'data_dir', 'durability', 'retention', '$comment', ...LIMIT_KEYS.keys(),
+]);
+const DURABILITY_KEYS: ReadonlySet<string> = new Set(['mode', 'batch_ms', 'checkpoint_every']);
+const RETENTION_KEYS: ReadonlySet<string> = new Set(['archive_after_hours', 'expire_after_hours']);
 const PROJECT_KEYS: ReadonlySet<string> = new Set(['id', 'bk_biz_id', 'name', 'time_zone']);
 const APP_KEYS: ReadonlySet<string> = new Set(['bk_app_code', 'bk_app_secret', 'projects']);
 
@@ -119,6 +151,7 @@ export function parseConfig(json: unknown, source = 'config'): ServiceConfig {
     ...(json.quotas === undefined ? {} : { quotas: parseQuotas(json.quotas, source, ids) }),
     ...(typeof json.task_url === 'string' ? { task_url: json.task_url } : {}),
     ...(Object.keys(limits).length > 0 ? { limits } : {}),
+    ...durabilityOf(json, source), ...databaseOf(json, source),
   };
 }
 
@@ -135,6 +168,49 @@ function parseQuotas(raw: unknown, source: string, projectIds: ReadonlySet<strin
     if (!projectIds.has(id)) throw new ConfigError(`${source}: quotas.projects names project ${JSON.stringify(id)}, which is not configured`);
   }
   return table;
+}
+
+/** database_url: a PostgreSQL URL (issue 11). */
+function databaseOf(json: Readonly<Record<string, unknown>>, source: string): Pick<ServiceConfig, 'database_url'> {
+  if (json.database_url === undefined) return {};
+  const url = nonEmptyString(json.database_url, 'database_url', source);
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError(`${source}: database_url must be a postgres:// URL`);
+  return { database_url: url };
+}
+
+const number = (v: unknown, where: string, source: string, min: number): number => {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new ConfigError(`${source}: ${where} must be a number of at least ${min}`);
+  return v;
+};
+
+function section(json: Readonly<Record<string, unknown>>, key: string, keys: ReadonlySet<string>, source: string): Readonly<Record<string, unknown>> | undefined {
+  const v = json[key];
+  if (v === undefined) return undefined;
+  if (!isObject(v)) throw new ConfigError(`${source}: ${key} must be an object`);
+  checkKeys(v, keys, key, source);
+  return v;
+}
+
+/** data_dir, durability and retention, checked for shape; the engine checks the values' sense. */
+function durabilityOf(json: Readonly<Record<string, unknown>>, source: string): Pick<ServiceConfig, 'data_dir' | 'durability' | 'retention'> {
+  const out: { data_dir?: string; durability?: DurabilityConfig; retention?: RetentionConfig } = {};
+  if (json.data_dir !== undefined) out.data_dir = nonEmptyString(json.data_dir, 'data_dir', source);
+  const d = section(json, 'durability', DURABILITY_KEYS, source);
+  if (d) {
+    out.durability = {
+      ...(d.mode !== undefined ? { mode: nonEmptyString(d.mode, 'durability.mode', source) } : {}),
+      ...(d.batch_ms !== undefined ? { batch_ms: number(d.batch_ms, 'durability.batch_ms', source, 0) } : {}),
+      ...(d.checkpoint_every !== undefined ? { checkpoint_every: number(d.checkpoint_every, 'durability.checkpoint_every', source, 1) } : {}),
+    };
+  }
+  const r = section(json, 'retention', RETENTION_KEYS, source);
+  if (r) {
+    out.retention = {
+      ...(r.archive_after_hours !== undefined ? { archive_after_hours: number(r.archive_after_hours, 'retention.archive_after_hours', source, 0) } : {}),
+      ...(r.expire_after_hours !== undefined ? { expire_after_hours: number(r.expire_after_hours, 'retention.expire_after_hours', source, 0) } : {}),
+    };
+  }
+  return out;
 }
 
 function parseApp(a: unknown, where: string, source: string, projectIds: ReadonlySet<string>): AppConfig {
@@ -167,7 +243,9 @@ export function loadConfig(path: string): ServiceConfig {
   } catch (error) {
     throw new ConfigError(`${path}: is not valid JSON (${(error as Error).message})`);
   }
-  return parseConfig(json, path);
+  const config = parseConfig(json, path);
+  // A relative data_dir is the file's, not the working directory's.
+  return config.data_dir === undefined ? config : { ...config, data_dir: resolve(dirname(path), config.data_dir) };
 }
 
 /** The app given by PIPESTATE_APP_CODE / PIPESTATE_APP_SECRET / PIPESTATE_APP_PROJECTS, if any. */

@@ -16,6 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_CODES, PipestateError } from '../../model/index.js';
 import { failure, newId, ok } from '../envelope.js';
 import type { Envelope, RequestContext } from '../types.js';
+import { acknowledged, health } from './acknowledge.js';
 import { appAuthenticator, noAuth, type Authenticator } from './auth.js';
 import { ChangeLog, DEFAULT_RETENTION, type RetentionOptions } from './change-log.js';
 import type { AppConfig } from './config.js';
@@ -69,6 +70,9 @@ export interface HandlerOptions {
 }
 
 export type Next = (error?: unknown) => void;
+
+/** The header that names the cursor a query must reflect (as the `min_cursor` field does). */
+export const MIN_CURSOR_HEADER = 'x-pipestate-min-cursor';
 
 export interface PipestateHandler {
   (req: IncomingMessage, res: ServerResponse, next?: Next): void;
@@ -144,10 +148,35 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
   }
 
   /** A read answered in slices: built from one snapshot, then written as the socket takes it. */
-  function* readJob(res: ServerResponse, work: Generator<void, Envelope<unknown>, undefined>, requestId: string): Job<number> {
-    const envelope = yield* work;
+  function* readJob(
+    res: ServerResponse, work: Generator<void, Envelope<unknown>, undefined>, stored: () => Envelope<unknown> | Promise<Envelope<unknown>>, requestId: string,
+  ): Job<number> {
+    let envelope = yield* work;
+    if (envelope.code === ERROR_CODES.notFound) {
+      // Not in memory: an engine with storage behind it may still hold the task (archived).
+      const again = Promise.resolve(stored()).then((e) => { envelope = e; });
+      yield again;
+    }
     yield* writeJson(res, statusOf(envelope), envelope, requestId, stallMs);
     return envelope.code;
+  }
+
+  /** The X-Pipestate-Min-Cursor header, as the `min_cursor` field when the request has none. */
+  function withMinCursor(req: IncomingMessage, params: Params): void {
+    const minCursor = req.headers[MIN_CURSOR_HEADER];
+    if (typeof minCursor === 'string' && params.min_cursor === undefined) params.min_cursor = minCursor;
+  }
+
+  /** Waits until the engine reflects the read's `min_cursor`; the refusal when it cannot. */
+  async function reflected(params: Params): Promise<PipestateError | undefined> {
+    if (params.min_cursor === undefined || engine.reflect === undefined) return undefined;
+    try {
+      await engine.reflect(Number(params.min_cursor));
+      return undefined;
+    } catch (error) {
+      if (error instanceof PipestateError) return error;
+      throw error;
+    }
   }
 
   /** The caller's parameters (intake.ts) and the context the engine answers them in. */
@@ -160,7 +189,7 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
     const action = match.route.action;
     switch (action.kind) {
       case 'health':
-        return { status: 200, envelope: ok({ status: 'ok', tasks: engine.snapshot().size, watchers: watches.open }, base) };
+        return { status: 200, envelope: ok({ ...health(engine), tasks: engine.snapshot().size, watchers: watches.open }, base) };
       case 'metrics': {
         const text = await metrics.text();
         sendText(res, 200, text, metrics.contentType, base.request_id!);
@@ -168,17 +197,28 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
       }
       case 'api': {
         const { params, ctx } = await authenticated(req, url, match, base);
-        const envelope = await action.run(engine, params, ctx);
-        return { status: statusOf(envelope), envelope };
+        withMinCursor(req, params);
+        const run = (e: EnginePort) => action.run(e, params, ctx);
+        // A shared engine answers its commands once applied; in process a command waits to be durable.
+        const viaJournal = engine.command?.(match.route.name, params, ctx, run);
+        const before = engine.cursor;
+        const envelope = viaJournal !== undefined ? await viaJournal : await acknowledged(engine, before, await run(engine), ctx);
+        return { status: statusOf(envelope), envelope, headers: engine.answerHeaders?.() };
       }
       case 'read': {
         const { params, ctx } = await authenticated(req, url, match, base);
-        const code = await admitted(res, () => readJob(res, action.run(engine, params, ctx), base.request_id!));
+        withMinCursor(req, params);
+        // A shared engine first applies the cursor the read names (bounded wait, else refused).
+        const behind = await reflected(params);
+        if (behind !== undefined) return { status: 200, envelope: failure(behind.code, behind.message, ctx), headers: engine.answerHeaders?.() };
+        const code = await admitted(res, () => readJob(res, action.run(engine, params, ctx), () => action.stored(engine, params, ctx), base.request_id!));
         return code === undefined ? undefined : { written: code };
       }
       case 'watch': {
         const { params, ctx } = await authenticated(req, url, match, base);
         const lastEventId = req.headers['last-event-id'] ?? params.last_event_id;
+        // A cursor from another instance of a shared deployment: resume once this one has it (bounded).
+        if (typeof lastEventId === 'string' && /^[0-9]{1,15}$/.test(lastEventId.trim())) await engine.reflect?.(Number(lastEventId.trim())).catch(() => undefined);
         const refused = await watches.start(res, {
           taskId: String(params.task_id),
           // "" is absent, as get_task_status reads it (the whole task)

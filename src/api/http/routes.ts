@@ -31,7 +31,12 @@ export type ReadRun = (engine: EnginePort, params: Params, ctx: RequestContext) 
  */
 export type RouteAction =
   | { readonly kind: 'api'; readonly run: ApiRun }
-  | { readonly kind: 'read'; readonly run: ReadRun }
+  /**
+   * `stored`: the same query through the engine's one-go method, asked when the sliced answer is
+   * "not found": an engine with storage behind it (archived tasks) answers there what memory no
+   * longer holds; an in-memory engine answers "not found" again, cheaply.
+   */
+  | { readonly kind: 'read'; readonly run: ReadRun; readonly stored: ApiRun }
   | { readonly kind: 'watch' }
   | { readonly kind: 'health' }
   | { readonly kind: 'metrics' };
@@ -59,11 +64,11 @@ const NONE: ReadonlySet<string> = new Set();
 
 export const ROUTES: readonly Route[] = [
   { name: 'get_task_status', auth: true, esb: QUERY, gateway: { method: 'GET', params: TASK_THEN_BIZ },
-    action: { kind: 'read', run: (e, p, c) => e.getTaskStatusSliced(p, c) } },
+    action: { kind: 'read', run: (e, p, c) => e.getTaskStatusSliced(p, c), stored: (e, p, c) => e.getTaskStatus(p, c) } },
   { name: 'get_tasks_status', auth: true, esb: QUERY, gateway: { method: 'POST', params: ['bk_biz_id'] },
-    lists: new Set(['task_id_list']), action: { kind: 'read', run: (e, p, c) => e.getTasksStatusSliced(p, c) } },
+    lists: new Set(['task_id_list']), action: { kind: 'read', run: (e, p, c) => e.getTasksStatusSliced(p, c), stored: (e, p, c) => e.getTasksStatus(p, c) } },
   { name: 'get_task_node_detail', auth: true, esb: QUERY, gateway: { method: 'GET', params: TASK_THEN_BIZ },
-    action: { kind: 'read', run: (e, p, c) => e.getTaskNodeDetailSliced(p, c) } },
+    action: { kind: 'read', run: (e, p, c) => e.getTaskNodeDetailSliced(p, c), stored: (e, p, c) => e.getTaskNodeDetail(p, c) } },
   { name: 'operate_task', auth: true, esb: COMMAND, gateway: { method: 'POST', params: TASK_THEN_BIZ },
     action: { kind: 'api', run: (e, p, c) => e.operateTask(p, c) } },
   { name: 'operate_node', auth: true, esb: COMMAND, gateway: { method: 'POST', params: ['bk_biz_id', 'task_id'] },

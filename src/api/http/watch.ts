@@ -126,8 +126,11 @@ export class Watches {
     const task = this.engine.snapshot().getTask(req.taskId);
     const answer = yield* req.status();
     if (!answer.result) return { refused: answer };
-    const first = task && (req.subprocessId === undefined ? 0 : task.definition.indexOf(req.subprocessId));
-    if (!task || first === undefined || first < 0) {
+    // Answered, but not in memory: archived (answered from storage), so it never changes again:
+    // the stream carries its status and ends.
+    if (task === undefined) return yield* this.archived(res, req, answer.data, cursor);
+    const first = req.subprocessId === undefined ? 0 : task.definition.indexOf(req.subprocessId);
+    if (first < 0) {
       throw new Error(`watch: the status of task ${req.taskId} was answered, but the task or node is not in the snapshot`);
     }
     const status = resumeFrom === undefined ? peekPieces(answer.data) : undefined;
@@ -149,6 +152,23 @@ export class Watches {
     const feed = new Feed(res, req.taskId, task.definition, first, task.definition.end[first], resumeFrom ?? cursor, (f) => this.lost(f, req));
     if (status !== undefined) yield* this.sendStatus(res, status.pieces, cursor, req.lastEventId);
     return { feed };
+  }
+
+  /** An archived task's stream: its head, its status, and the end (nothing follows). */
+  private *archived(res: ServerResponse, req: WatchRequest, data: unknown, cursor: number): Job<Opened> {
+    const status = peekPieces(data);
+    if (status.whole === undefined) yield HEAVY;
+    res.writeHead(200, {
+      ...Object.fromEntries(req.headers),
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+    });
+    if (res.req.method !== 'HEAD') {
+      res.write(RETRY_FRAME);
+      yield* this.sendStatus(res, status.pieces, cursor, req.lastEventId);
+    }
+    res.end();
+    return { head: true };
   }
 
   /** The `status` event (after a `reset` when a cursor could not be resumed), paced. */
