@@ -20,9 +20,17 @@ export interface PipestateOptions {
   readonly clock?: () => number;
 }
 
+/**
+ * No quota in the way: the largest trees pass a project's default node quota, and a long random
+ * run ends more attempts than a project keeps by default. (The per-node history cap stays:
+ * dropping the oldest attempt is part of the cost.)
+ */
+const UNLIMITED = Number.MAX_SAFE_INTEGER;
+export const UNBOUNDED = { default: { maxNodes: UNLIMITED, maxHistories: UNLIMITED, maxExDataBytes: UNLIMITED } };
+
 /** A store with one project and one task (id "1") holding the definition. */
 export function storeWith(definition: NodeDefinition, options: PipestateOptions = {}): Store {
-  const store = new Store({ ...options, limits: { maxNodes: 2_000_000 } });
+  const store = new Store({ ...options, limits: { maxNodes: 2_000_000 }, quotas: UNBOUNDED });
   store.createProject({ id: '1', bk_biz_id: '1', name: 'bench' });
   store.createTask({ id: '1', project_id: '1', name: 'bench', pipeline: definition });
   return store;

@@ -329,7 +329,9 @@ async function definition(root: string, mode: Mode, c: BenchConfig): Promise<Def
   const rounds = 3;
   try {
     const probeEveryMs = 5;
-    const bodies = Array.from({ length: rounds }, (_, i) => JSON.stringify({ ...APP, bk_biz_id: '1', task_id: String(100 + i), name: 'huge', pipeline: tree.definition }));
+    // The baseline predates service-assigned ids (DECISIONS 2) and needs one; the service now refuses it.
+    const idOf = (i: number) => (mode === 'before' ? { task_id: String(100 + i) } : {});
+    const bodies = Array.from({ length: rounds }, (_, i) => JSON.stringify({ ...APP, bk_biz_id: '1', ...idOf(i), name: 'huge', pipeline: tree.definition }));
     const creates: number[] = [];
     let refused = 0;
     const probes: number[] = [];

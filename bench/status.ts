@@ -8,6 +8,7 @@
  * (untimed), so every sample reads a new snapshot, as a poller's queries would.
  */
 import { createEngine, type Engine } from '../src/api/engine.js';
+import { UNBOUNDED } from './pipestate-subject.js';
 import { MACHINE_OPERATIONS, type Operation } from '../src/lifecycle/index.js';
 import { shapeOf, type BenchConfig } from './config.js';
 import { compareCalls, type Timing } from './measure.js';
@@ -32,7 +33,7 @@ interface Row {
 
 /** An engine holding one task ("1", project "1" bound to business "1") driven PROGRESS through its pass. */
 export function drivenEngine(tree: Tree, fraction = PROGRESS): { engine: Engine; next: () => void } {
-  const engine = createEngine({ rerunLimit: 1e9, limits: { maxNodes: 2_000_000 } });
+  const engine = createEngine({ rerunLimit: 1e9, limits: { maxNodes: 2_000_000 }, quotas: UNBOUNDED });
   engine.createProject({ id: '1', bk_biz_id: '1', name: 'bench' });
   engine.createTask({ id: '1', project_id: '1', name: 'bench', pipeline: tree.definition });
   const prefix = frontierPrefix(tree.flat, fraction);

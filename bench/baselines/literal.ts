@@ -51,7 +51,7 @@ export class Literal implements Subject {
       const context = { container, root: parent === null, errorIgnorable: def.error_ignorable ?? false, atRerunLimit: false };
       const from = restore?.nodes.get(def.id);
       const record: NodeRecord = from ? recordOf(from) : {
-        state: 'CREATED', version: '', loop: 0, retry: 0, skip: false, error_ignored: false,
+        state: 'CREATED', version: '', loop: 0, retry: 0, auto_retry_times: 0, skip: false, error_ignored: false,
         started_at: null, finished_at: null, state_refresh_at: createdAt, ex_data: undefined,
       };
       const actor = createActor(lifecycleMachine, {
@@ -116,7 +116,7 @@ export class Literal implements Subject {
 /** A floor record (or attempt) as a NodeRecord. */
 function recordOf(n: Omit<FloorNode, 'name' | 'parent' | 'traits' | 'active' | 'history' | 'state_refresh_at'> & { state_refresh_at?: number }): NodeRecord {
   return {
-    state: STATES[n.state], version: n.version, loop: n.loop, retry: n.retry, skip: n.skip, error_ignored: n.error_ignored,
+    state: STATES[n.state], version: n.version, loop: n.loop, retry: n.retry, auto_retry_times: 0, skip: n.skip, error_ignored: n.error_ignored,
     started_at: n.started_at, finished_at: n.finished_at, state_refresh_at: n.state_refresh_at ?? n.finished_at ?? 0, ex_data: n.ex_data,
   };
 }

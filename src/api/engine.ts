@@ -11,14 +11,27 @@
 import { ok, fromError } from './envelope.js';
 import { operateNodeIn, operateTaskIn, type OperationResult } from './commands.js';
 import { missingMessage, nodeDetailSlicesAt, taskStatusSlices, tasksStatusSlices } from './queries.js';
+import { taskListAt, taskNodesAt, taskSummaryAt } from './overview.js';
+import { PolicyScheduler, systemTimers, type Timers } from '../policy/index.js';
 import { complete, type Slices } from '../model/index.js';
-import type { NodeDetail, NodeStatus, TaskStatusEntry } from '../query/index.js';
+import type { NodeDetail, NodeStatus, TaskListItem, TaskNodesPage, TaskStatusEntry, TaskSummary } from '../query/index.js';
 import { Store, type StoreOptions } from '../store/index.js';
+import { compileTaskUrl, type TaskUrl } from './task-url.js';
 import type { Envelope, RequestContext } from './types.js';
 
 export interface EngineOptions extends StoreOptions {
   /** hears errors that are not PipestateErrors (bugs); default: written to stderr */
   readonly onUnexpectedError?: (error: unknown) => void;
+  /**
+   * When the engine's own operations (auto_retry and timeout policies) fall due, on `clock`.
+   * Default: node's timers. Tests pass a ManualClock as both `clock` and `timers`.
+   */
+  readonly timers?: Timers;
+  /**
+   * get_tasks_status `url` of a task: a template with {task_id}, {project_id}, {bk_biz_id}, e.g.
+   * `https://sops.example.com/taskflow/execute/{project_id}/?instance_id={task_id}`. Default: "".
+   */
+  readonly taskUrl?: string;
 }
 
 const reportToStderr = (error: unknown): void => {
@@ -38,13 +51,21 @@ function contextOf(ctx: unknown): RequestContext {
 
 export class Engine extends Store {
   private readonly onUnexpected: (error: unknown) => void;
+  private readonly taskUrl: TaskUrl;
+  /** performs the nodes' auto_retry and timeout policies */
+  readonly policies: PolicyScheduler;
 
   constructor(options: EngineOptions = {}) {
     super(options);
     this.onUnexpected = options.onUnexpectedError ?? reportToStderr;
+    this.taskUrl = compileTaskUrl(options.taskUrl);
+    this.policies = new PolicyScheduler(this, options.timers ?? systemTimers(this.clock), (e) => this.onUnexpected(e));
   }
 
-  /** get_task_status (SPEC §3): `{bk_biz_id, task_id, subprocess_id?, with_ex_data?, scope?}`. */
+  /**
+   * get_task_status (SPEC §3): `{bk_biz_id, task_id, subprocess_id?, with_ex_data?,
+   * with_failed_node_info?, with_auto_retry_status?, scope?}`.
+   */
   getTaskStatus(request: unknown, ctx?: RequestContext): Envelope<NodeStatus> {
     return complete(this.getTaskStatusSliced(request, ctx));
   }
@@ -57,7 +78,10 @@ export class Engine extends Store {
     return complete(this.getTasksStatusSliced(request, ctx));
   }
 
-  /** get_task_node_detail (SPEC §4): `{bk_biz_id, task_id, node_id, with_ex_data?, scope?}`. */
+  /**
+   * get_task_node_detail (SPEC §4): `{bk_biz_id, task_id, node_id, with_ex_data?, scope?,
+   * histories_limit?, histories_offset?}`; histories are paged from the newest (limits.ts).
+   */
   getTaskNodeDetail(request: unknown, ctx?: RequestContext): Envelope<NodeDetail> {
     return complete(this.getTaskNodeDetailSliced(request, ctx));
   }
@@ -75,7 +99,7 @@ export class Engine extends Store {
   *getTasksStatusSliced(request: unknown, ctx?: RequestContext): Slices<Envelope<TaskStatusEntry[]>> {
     const c = contextOf(ctx);
     try {
-      const { data, missing } = yield* tasksStatusSlices(this.snapshot(), request, this.clock(), c);
+      const { data, missing } = yield* tasksStatusSlices(this.snapshot(), request, this.clock(), c, this.taskUrl);
       return { ...ok(data, c), message: missingMessage(missing) };
     } catch (error) {
       return this.failed(error, c);
@@ -83,7 +107,33 @@ export class Engine extends Store {
   }
 
   *getTaskNodeDetailSliced(request: unknown, ctx?: RequestContext): Slices<Envelope<NodeDetail>> {
-    return yield* this.answerSliced(ctx, (c) => nodeDetailSlicesAt(this.snapshot(), request, this.clock(), c));
+    return yield* this.answerSliced(ctx, (c) => nodeDetailSlicesAt(this.snapshot(), request, this.clock(), c, this.limits));
+  }
+
+  /** get_task_summary: `{bk_biz_id, task_id, subprocess_id?, scope?}` → counts per state, progress, times of the subtree. */
+  getTaskSummary(request: unknown, ctx?: RequestContext): Envelope<TaskSummary> {
+    return this.answer(ctx, (c) => taskSummaryAt(this.snapshot(), request, this.clock(), c));
+  }
+
+  /**
+   * get_task_list (bk-sops): `{bk_biz_id, scope?, keyword?, is_started?, is_finished?,
+   * root_state?, limit?, offset?, without_count?, expected_timezone?}` → a page of the project's
+   * tasks, newest first, with `count` (the tasks matching) beside `data`, as bk-sops answers.
+   */
+  getTaskList(request: unknown, ctx?: RequestContext): Envelope<TaskListItem[]> & { readonly count?: number } {
+    const c = contextOf(ctx);
+    try {
+      const { data, count } = taskListAt(this.snapshot(), (p) => this.taskListOf(p), request, this.clock(), c);
+      const { result, code, message, request_id, trace_id } = ok(data, c);
+      return { result, data, count, code, message, request_id, trace_id };
+    } catch (error) {
+      return this.failed(error, c);
+    }
+  }
+
+  /** get_task_nodes: `{bk_biz_id, task_id, offset?, limit?, scope?}` → a page of the task's nodes in preorder. */
+  getTaskNodes(request: unknown, ctx?: RequestContext): Envelope<TaskNodesPage> {
+    return this.answer(ctx, (c) => taskNodesAt(this.snapshot(), request, this.clock(), c));
   }
 
   /** operate_task (SPEC §4): `{bk_biz_id, task_id, action: pause | resume | revoke, scope?}`. */

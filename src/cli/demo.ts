@@ -99,11 +99,12 @@ export interface DemoOptions {
 }
 
 /** The commands to look at the demo, for the person running it. */
-export function demoCommands(url: string, port: number): string[] {
+export function demoCommands(url: string, port: number, uiUrl?: string): string[] {
   const target = port === DEFAULT_PORT ? '' : ` --url ${url}`;
   const auth = ' --app-code demo --app-secret demo-secret --username demo';
   const q = `bk_biz_id=${DEMO_BIZ_ID}&task_id=${DEMO_TASK_ID}&with_ex_data=true&bk_app_code=demo&bk_app_secret=demo-secret&bk_username=demo`;
   return [
+    ...(uiUrl ? [`In a browser: ${uiUrl} (app code demo, secret demo-secret, any user name, business ${DEMO_BIZ_ID})`, ''] : []),
     'In another terminal:',
     `  watch it live:   npx pipestate status ${DEMO_TASK_ID} --biz ${DEMO_BIZ_ID}${target}${auth} --watch`,
     `  once:            npx pipestate status ${DEMO_TASK_ID} --biz ${DEMO_BIZ_ID}${target}${auth}`,
@@ -117,7 +118,7 @@ export function demoCommands(url: string, port: number): string[] {
 export async function startDemo(o: DemoOptions): Promise<{ readonly service: Service; readonly played: Promise<void> }> {
   const service = await startService({ port: o.port, host: o.host, configPath: DEMO_CONFIG, noAuth: false, env: o.env, log: o.log, warn: o.warn });
   service.engine.createTask({ id: DEMO_TASK_ID, project_id: '1', name: 'Release web-shop 2.4', pipeline: DEMO_PIPELINE });
-  for (const line of demoCommands(service.url, o.port)) o.log(line);
+  for (const line of demoCommands(service.url, o.port, service.uiUrl)) o.log(line);
   o.log('');
   return { service, played: playDemo(service.engine, DEMO_TASK_ID, o.beatMs, o.log, o.signal) };
 }

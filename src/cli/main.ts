@@ -1,13 +1,15 @@
 /**
  * The `pipestate` command. Subcommands are a table: each names its options (node:util parseArgs),
  * its usage text and what it runs. Exit codes: 0 ok, 1 the server refused, 2 usage or
- * configuration error, 3 the server could not be reached.
+ * configuration error, 3 the server could not be reached, 70 a bug (one line, never a stack
+ * trace unless PIPESTATE_DEBUG is set).
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, ENV } from '../api/http/config.js';
+import { DIGITS_PATTERN, ID_PATTERN, TASK_ID_RULE, taskIdOf } from '../model/index.js';
 import { startDemo } from './demo.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startService, untilSignal } from './serve.js';
 import { EXIT, runStatus } from './status.js';
@@ -17,6 +19,8 @@ export interface Io {
   readonly err: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly stdoutIsTTY: boolean;
+  /** the terminal's width in columns, when stdout is one */
+  readonly columns?: number;
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -42,6 +46,30 @@ class Args {
     if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}`);
     return Number(v);
   }
+
+  /** An option whose value must match; the usage error names the option, the rule and the value. */
+  matching(name: string, test: (v: string) => boolean, rule: string): string | undefined {
+    const v = this.string(name);
+    if (v !== undefined && !test(v)) throw new UsageError(`--${name} must be ${rule}; got ${JSON.stringify(v)}`);
+    return v;
+  }
+}
+
+const SCOPES = ['cmdb_biz', 'project'] as const;
+type Scope = (typeof SCOPES)[number];
+
+/** An http:// or https:// URL, else a usage error naming where it came from. */
+function serviceUrl(value: string, from: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new UsageError(`${from} must be an http:// or https:// URL; got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 interface Command {
@@ -60,19 +88,20 @@ const line = (io: Io, write: 'out' | 'err') => (text: string) => io[write](`${te
 const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['serve', {
     summary: 'serve the HTTP API over an in-memory engine',
-    usage: `pipestate serve [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}] [--config <file>] [--no-auth]
+    usage: `pipestate serve [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}] [--config <file>] [--no-auth] [--no-ui]
                 [--max-body-bytes <n>] [--max-definition-bytes <n>]
 
   --config <file>             projects, apps and limits (JSON); default: $${ENV.config}
   --host <addr>               default ${DEFAULT_HOST} (loopback only); 0.0.0.0 to listen on every interface
   --port <n>                  default ${DEFAULT_PORT}; 0 picks a free port
   --no-auth                   accept every caller (local use only)
+  --no-ui                     do not serve the web view (default: at /ui/)
   --max-body-bytes <n>        request bodies but create_task's; default 1048576 (1 MiB)
   --max-definition-bytes <n>  create_task bodies (a whole pipeline); default 67108864 (64 MiB)
 
   An extra app can come from $${ENV.appCode} / $${ENV.appSecret} (/ $${ENV.appProjects}).`,
     options: {
-      ...HELP, ...LISTEN, config: { type: 'string', short: 'c' }, 'no-auth': { type: 'boolean' },
+      ...HELP, ...LISTEN, config: { type: 'string', short: 'c' }, 'no-auth': { type: 'boolean' }, 'no-ui': { type: 'boolean' },
       'max-body-bytes': { type: 'string' }, 'max-definition-bytes': { type: 'string' },
     },
     positionals: [],
@@ -81,7 +110,7 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
         args.string(name) === undefined ? undefined : args.int(name, 0, 1, Number.MAX_SAFE_INTEGER);
       const service = await startService({
         port: args.int('port', DEFAULT_PORT, 0, 65535), host: args.string('host') ?? DEFAULT_HOST,
-        configPath: args.string('config'), noAuth: args.flag('no-auth'), env: io.env, log: line(io, 'out'), warn: line(io, 'err'),
+        configPath: args.string('config'), noAuth: args.flag('no-auth'), noUi: args.flag('no-ui'), env: io.env, log: line(io, 'out'), warn: line(io, 'err'),
         limits: {
           ...(bytes('max-body-bytes') !== undefined ? { max_body_bytes: bytes('max-body-bytes') } : {}),
           ...(bytes('max-definition-bytes') !== undefined ? { max_definition_bytes: bytes('max-definition-bytes') } : {}),
@@ -139,15 +168,21 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
     },
     positionals: ['task_id'],
     run: async (args, io) => {
-      const biz = args.string('biz');
+      const taskId = taskIdOf(args.positionals[0]);
+      if (taskId === undefined) throw new UsageError(`<task_id> must be ${TASK_ID_RULE}; got ${JSON.stringify(args.positionals[0])}`);
+      const biz = args.matching('biz', (v) => DIGITS_PATTERN.test(v), 'a business (or, with --scope project, a project) id: 1 to 32 digits');
       if (biz === undefined) throw new UsageError('--biz <bk_biz_id> is required');
+      const scope = args.matching('scope', (v) => (SCOPES as readonly string[]).includes(v), SCOPES.join(' or ')) as Scope | undefined;
+      const subprocessId = args.matching('subprocess', (v) => ID_PATTERN.test(v), 'a node id: 1 to 64 characters of A-Z a-z 0-9 _ -');
+      const url = args.string('url') !== undefined
+        ? serviceUrl(args.string('url')!, '--url')
+        : serviceUrl(io.env.PIPESTATE_URL ?? `http://${DEFAULT_HOST}:${DEFAULT_PORT}`, '$PIPESTATE_URL');
       const stop = new AbortController();
       const onSigint = () => stop.abort();
       process.once('SIGINT', onSigint);
       try {
         return await runStatus({
-          url: args.string('url') ?? io.env.PIPESTATE_URL ?? `http://${DEFAULT_HOST}:${DEFAULT_PORT}`,
-          taskId: args.positionals[0], bizId: biz, subprocessId: args.string('subprocess'), scope: args.string('scope'),
+          url, taskId, bizId: biz, subprocessId, scope,
           credentials: {
             appCode: args.string('app-code') ?? io.env[ENV.appCode],
             appSecret: args.string('app-secret') ?? io.env[ENV.appSecret],
@@ -156,6 +191,7 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
           json: args.flag('json'), watch: args.flag('watch'),
           color: io.stdoutIsTTY && !io.env.NO_COLOR,
           redraw: io.stdoutIsTTY && !args.flag('json'),
+          width: io.stdoutIsTTY ? io.columns : undefined,
           out: io.out, err: io.err, signal: stop.signal,
         });
       } finally {
@@ -186,9 +222,14 @@ function overview(): string {
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+  if (name === undefined) {
+    // No command is a usage error: the help goes where errors go, and the exit code says so.
+    io.err(overview());
+    return EXIT.usage;
+  }
+  if (name === 'help' || name === '--help' || name === '-h') {
     io.out(overview());
-    return name === undefined ? EXIT.usage : EXIT.ok;
+    return EXIT.ok;
   }
   if (name === '--version' || name === '-v') {
     io.out(`${version()}\n`);
@@ -206,9 +247,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.out(`${command.usage}\n`);
       return EXIT.ok;
     }
-    if (parsed.positionals.length !== command.positionals.length) {
-      throw new UsageError(command.positionals.length === 0 ? `${name} takes no arguments` : `${name} needs <${command.positionals.join('> <')}>`);
-    }
+    checkPositionals(name, command, parsed.positionals);
     return await command.run(args, io);
   } catch (error) {
     if (error instanceof UsageError || (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'))) {
@@ -219,8 +258,20 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.err(`pipestate ${name}: ${error.message}\n`);
       return EXIT.usage;
     }
-    throw error;
+    // A bug: one line for the person at the terminal; the stack only when asked for.
+    io.err(`pipestate ${name}: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (io.env.PIPESTATE_DEBUG) io.err(`${error instanceof Error ? error.stack : ''}\n`);
+    return EXIT.internal;
   }
+}
+
+function checkPositionals(name: string, command: Command, given: readonly string[]): void {
+  const wanted = command.positionals;
+  if (given.length === wanted.length) return;
+  const names = wanted.map((p) => `<${p}>`).join(' ');
+  if (wanted.length === 0) throw new UsageError(`${name} takes no arguments; got ${given.join(' ')}`);
+  if (given.length < wanted.length) throw new UsageError(`${name} needs ${names}`);
+  throw new UsageError(`${name} takes ${wanted.length === 1 ? 'one argument' : `${wanted.length} arguments`}, ${names}; got ${given.length}: ${given.join(' ')}`);
 }
 
 /** The process's own stdio. */
@@ -229,6 +280,7 @@ export const processIo = (): Io => ({
   err: (text) => void process.stderr.write(text),
   env: process.env,
   stdoutIsTTY: process.stdout.isTTY === true,
+  columns: process.stdout.columns,
 });
 
 // Run when started as a script (`node --import tsx src/cli/main.ts`); bin/pipestate.js imports
@@ -238,7 +290,7 @@ if (invoked !== undefined && pathToFileURL(realpathSync(invoked)).href === impor
   main(process.argv.slice(2), processIo()).then((code) => {
     process.exitCode = code;
   }, (error: unknown) => {
-    console.error('pipestate: unexpected error', error);
-    process.exitCode = 70;
+    console.error(`pipestate: unexpected error: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = EXIT.internal;
   });
 }

@@ -8,12 +8,22 @@ import { apiUrl, authHeaders, ClientError, getJson, open, readText, type Credent
 import { readNode, renderStatus } from './render.js';
 import { SseParser } from './sse.js';
 
+/** Calls `run` every `ms` until the returned function is called; injectable so tests never sleep. */
+export type Ticker = (ms: number, run: () => void) => () => void;
+
+/** setInterval, unref'd: a ticking redraw never keeps the process alive on its own. */
+export const intervalTicker: Ticker = (ms, run) => {
+  const timer = setInterval(run, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+};
+
 export interface StatusRequest {
   readonly url: string;
   readonly taskId: string;
   readonly bizId: string;
   readonly subprocessId?: string;
-  readonly scope?: string;
+  readonly scope?: 'cmdb_biz' | 'project';
   readonly credentials: Credentials;
   readonly json: boolean;
   /** follow the task's changes */
@@ -21,6 +31,12 @@ export interface StatusRequest {
   readonly color: boolean;
   /** clear the screen between frames (a terminal) or print them one after another */
   readonly redraw: boolean;
+  /** terminal columns: long names are cut to fit */
+  readonly width?: number;
+  /** watching in a terminal: how running durations are redrawn each second; default setInterval */
+  readonly ticker?: Ticker;
+  /** ms; the clock durations advance by between fetches; default Date.now */
+  readonly now?: () => number;
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
   /** aborts a watch (Ctrl-C) */
@@ -28,7 +44,7 @@ export interface StatusRequest {
 }
 
 /** Exit codes. */
-export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
+export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3, internal: 70 } as const;
 
 const DONE: ReadonlySet<string> = new Set(['FINISHED', 'REVOKED']);
 const MAX_RECONNECTS = 10;
@@ -41,7 +57,8 @@ interface EnvelopeLike {
 }
 
 function query(r: StatusRequest): Map<string, string> {
-  const q = new Map([['with_ex_data', 'true']]);
+  // The error data and the automatic retries of failed nodes are drawn under and beside them.
+  const q = new Map([['with_ex_data', 'true'], ['with_failed_node_info', 'true'], ['with_auto_retry_status', 'true']]);
   if (r.subprocessId !== undefined) q.set('subprocess_id', r.subprocessId);
   if (r.scope !== undefined) q.set('scope', r.scope);
   return q;
@@ -53,13 +70,15 @@ async function fetchStatus(r: StatusRequest): Promise<EnvelopeLike> {
   return answer as EnvelopeLike;
 }
 
-function draw(r: StatusRequest, answer: EnvelopeLike, frame: number): void {
+function draw(r: StatusRequest, answer: EnvelopeLike, frame: number, extraSeconds = 0): void {
   if (r.json) {
     // watching: one answer per line (NDJSON), for tools to read as they arrive
     r.out(`${JSON.stringify(answer, null, r.watch ? undefined : 2)}\n`);
     return;
   }
-  const lines = renderStatus(answer.data, { color: r.color, taskId: r.taskId, bizId: r.bizId });
+  const lines = renderStatus(answer.data, {
+    color: r.color, taskId: r.taskId, bizId: r.bizId, scope: r.scope, width: r.width, extraSeconds,
+  });
   const text = `${lines.join('\n')}\n`;
   if (r.redraw) r.out(`\x1b[H\x1b[2J${text}`);
   else r.out(frame === 0 ? text : `\n${text}`);
@@ -89,17 +108,36 @@ export async function runStatus(r: StatusRequest): Promise<number> {
 
 type Outcome = { readonly exit: number } | { readonly dropped: true };
 
-/** Streams, reconnecting with Last-Event-ID when the connection drops. */
+/**
+ * Streams, reconnecting with Last-Event-ID when a connection that worked drops. A server that
+ * cannot be reached from the start fails at once, as the one-shot status does: retrying only
+ * makes sense for a connection that once worked.
+ */
 async function watch(r: StatusRequest): Promise<number> {
-  const parser = new SseParser();
-  let frame = 0;
+  const frames = new FrameClock(r);
+  try {
+    return await follow(r, new SseParser(), frames);
+  } finally {
+    frames.stop();
+  }
+}
+
+async function follow(r: StatusRequest, parser: SseParser, frames: FrameClock): Promise<number> {
   let failures = 0;
+  let connectedOnce = false;
   for (;;) {
     let outcome: Outcome;
     try {
-      outcome = await streamOnce(r, parser, () => frame++, () => { failures = 0; });
+      outcome = await streamOnce(r, parser, frames, () => {
+        failures = 0;
+        connectedOnce = true;
+      });
     } catch (error) {
       if (!(error instanceof ClientError)) throw error;
+      if (!connectedOnce) {
+        r.err(`pipestate: ${error.message}\n`);
+        return EXIT.unreachable;
+      }
       outcome = { dropped: true };
     }
     if ('exit' in outcome) return outcome.exit;
@@ -115,7 +153,46 @@ async function watch(r: StatusRequest): Promise<number> {
   }
 }
 
-function streamOnce(r: StatusRequest, parser: SseParser, nextFrame: () => number, connected: () => void): Promise<Outcome> {
+/**
+ * The frames of a watch. In a terminal, the last answer is redrawn every second with the time
+ * since it was fetched added to the durations still under way, so a running node's duration
+ * moves even when nothing changes (the server sends nothing then).
+ */
+class FrameClock {
+  private frame = 0;
+  private stopTicking: (() => void) | undefined;
+
+  constructor(private readonly r: StatusRequest) {}
+
+  draw(answer: EnvelopeLike): void {
+    draw(this.r, answer, this.frame++);
+    this.stop();
+    if (!this.r.redraw || this.r.json || !hasUnderWay(answer.data)) return;
+    const now = this.r.now ?? Date.now;
+    const fetchedAt = now();
+    this.stopTicking = (this.r.ticker ?? intervalTicker)(1000, () => {
+      draw(this.r, answer, this.frame++, Math.floor((now() - fetchedAt) / 1000));
+    });
+  }
+
+  stop(): void {
+    this.stopTicking?.();
+    this.stopTicking = undefined;
+  }
+}
+
+/** Does any node of the answer have a duration that grows (started, not finished)? */
+function hasUnderWay(data: unknown): boolean {
+  const node = readNode(data);
+  const stack = node ? [node] : [];
+  for (let n = stack.pop(); n !== undefined; n = stack.pop()) {
+    if (n.start_time !== '' && n.finish_time === '') return true;
+    stack.push(...n.children);
+  }
+  return false;
+}
+
+function streamOnce(r: StatusRequest, parser: SseParser, frames: FrameClock, connected: () => void): Promise<Outcome> {
   const url = apiUrl(r.url, ['watch_task_status', r.taskId, r.bizId], query(r));
   const headers: Record<string, string> = { ...authHeaders(r.credentials), Accept: 'text/event-stream' };
   if (parser.lastEventId !== undefined) headers['Last-Event-ID'] = parser.lastEventId;
@@ -129,6 +206,7 @@ function streamOnce(r: StatusRequest, parser: SseParser, nextFrame: () => number
       if (settled) return;
       settled = true;
       r.signal?.removeEventListener('abort', onAbort);
+      frames.stop();
       req.destroy();
       resolve(outcome);
     };
@@ -161,7 +239,7 @@ function streamOnce(r: StatusRequest, parser: SseParser, nextFrame: () => number
           const answer = await fetchStatus(r);
           if (settled) return;
           if (answer.result !== true) return finish({ exit: refusal(r, answer) });
-          draw(r, answer, nextFrame());
+          frames.draw(answer);
           const root = readNode(answer.data);
           if (root && DONE.has(root.state)) return finish({ exit: EXIT.ok });
         } while (again);

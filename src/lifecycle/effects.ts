@@ -24,6 +24,7 @@ const record = (r: NodeRecord, e: EffectInput, changes: Partial<NodeRecord>): No
     version: changes.version ?? r.version,
     loop: changes.loop ?? r.loop,
     retry: changes.retry ?? r.retry,
+    auto_retry_times: changes.auto_retry_times ?? r.auto_retry_times,
     skip: changes.skip ?? r.skip,
     error_ignored: changes.error_ignored ?? r.error_ignored,
     started_at: 'started_at' in changes ? changes.started_at! : r.started_at,
@@ -31,6 +32,13 @@ const record = (r: NodeRecord, e: EffectInput, changes: Partial<NodeRecord>): No
     state_refresh_at: e.now,
     ex_data: 'ex_data' in changes ? changes.ex_data : r.ex_data,
   });
+
+// A retry starts a new attempt: nothing of the failed one's outcome (its error, whether an
+// earlier failure was ignored) carries over. SPEC lists the counters; the flag reset is ours.
+const retry = (r: NodeRecord, e: EffectInput, auto: number): NodeRecord => record(r, e, {
+  retry: r.retry + 1, auto_retry_times: r.auto_retry_times + auto, version: e.newVersion(),
+  started_at: null, finished_at: null, ex_data: undefined, error_ignored: false,
+});
 
 const fail: Effect = (r, e) =>
   record(r, e, { finished_at: e.now, ex_data: e.exData, error_ignored: e.to === 'FINISHED' });
@@ -48,11 +56,8 @@ export const EFFECTS: Readonly<Record<MachineOperation, Effect>> = {
     record(r, e, { finished_at: e.now, ex_data: e.exData, error_ignored: false, version: e.newVersion() }),
   pause: (r, e) => record(r, e, {}),
   resume: (r, e) => record(r, e, {}),
-  // A retry starts a new attempt: nothing of the failed one's outcome (its error, whether an
-  // earlier failure was ignored) carries over. SPEC lists the counters; the flag reset is ours.
-  retry: (r, e) => record(r, e, {
-    retry: r.retry + 1, version: e.newVersion(), started_at: null, finished_at: null, ex_data: undefined, error_ignored: false,
-  }),
+  retry: (r, e) => retry(r, e, 0),
+  auto_retry: (r, e) => retry(r, e, 1),
   skip: (r, e) => record(r, e, { skip: true, retry: r.retry + 1, version: e.newVersion(), finished_at: e.now }),
   reenter: (r, e) =>
     e.to === 'FAILED'
@@ -67,6 +72,6 @@ export const EFFECTS: Readonly<Record<MachineOperation, Effect>> = {
   callback: (r, e) => record(r, e, {}),
 };
 
-/** Retry and re-entry end an attempt: the record they replace goes to the node's history. */
+/** Retries and re-entry end an attempt: the record they replace goes to the node's history. */
 export const endsAttempt = (op: MachineOperation, to: State): boolean =>
-  op === 'retry' || (op === 'reenter' && to === 'RUNNING');
+  op === 'retry' || op === 'auto_retry' || (op === 'reenter' && to === 'RUNNING');

@@ -105,6 +105,7 @@ export const lifecycleMachine = setup({
     FAILED: {
       on: {
         retry: { guard: 'ancestorsLive', target: 'READY' },
+        auto_retry: { guard: 'ancestorsLive', target: 'READY' },
         skip: { guard: 'ancestorsLive', target: 'FINISHED' },
       },
     },

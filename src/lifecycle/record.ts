@@ -12,6 +12,8 @@ export interface NodeRecord {
   readonly loop: number;
   /** retries plus skips */
   readonly retry: number;
+  /** retries the engine made under the node's auto_retry policy (also counted in `retry`) */
+  readonly auto_retry_times: number;
   readonly skip: boolean;
   /** the node's failure was ignored because it is defined error_ignorable */
   readonly error_ignored: boolean;
@@ -31,6 +33,7 @@ export const initialRecord = (createdAt: number): NodeRecord =>
     version: '',
     loop: 0,
     retry: 0,
+    auto_retry_times: 0,
     skip: false,
     error_ignored: false,
     started_at: null,

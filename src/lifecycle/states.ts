@@ -19,8 +19,17 @@ export const OPERATIONS = [
   'retry', 'skip', 'reenter', 'revoke', 'callback',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
-export type MachineOperation = Operation | 'revoke_cascade';
-export const MACHINE_OPERATIONS: readonly MachineOperation[] = [...OPERATIONS, 'revoke_cascade'];
+
+/**
+ * Operations the engine performs itself, under a node's policies: `auto_retry` is the retry of
+ * an `auto_retry` policy (a retry that also counts `auto_retry_times`). They travel the same
+ * path as a client's operation and are events like any other; HTTP clients cannot ask for them.
+ */
+export const ENGINE_OPERATIONS = ['auto_retry'] as const;
+export type EngineOperation = (typeof ENGINE_OPERATIONS)[number];
+
+export type MachineOperation = Operation | EngineOperation | 'revoke_cascade';
+export const MACHINE_OPERATIONS: readonly MachineOperation[] = [...OPERATIONS, ...ENGINE_OPERATIONS, 'revoke_cascade'];
 
 export const NODE_KINDS = ['pipeline', 'subprocess', 'activity', 'event', 'gateway'] as const;
 export type NodeKind = (typeof NODE_KINDS)[number];

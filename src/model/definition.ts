@@ -9,7 +9,7 @@ import {
   CONTAINER_KINDS, CONTEXT_CONTAINER, CONTEXT_ERROR_IGNORABLE, CONTEXT_ROOT, NODE_KINDS, type NodeKind,
 } from '../lifecycle/index.js';
 import { invalid, withArticle } from './errors.js';
-import type { NodeDefinition } from './types.js';
+import { readPolicy, type NodePolicy } from './policy.js';
 
 export interface DefinitionLimits {
   /** nodes in one task, root included */
@@ -38,13 +38,31 @@ export interface PipelineDefinition {
   readonly parent: Int32Array;
   /** exclusive end of the node's subtree in preorder */
   readonly end: Int32Array;
+  /**
+   * The nodes that carry policies (auto_retry, timeout), by preorder index. Empty for most
+   * tasks: the policy scheduler looks at a task only when this is not.
+   */
+  readonly policies: ReadonlyMap<number, NodePolicy>;
   /** preorder index of a node id, -1 when the task has no such node */
   indexOf(id: string): number;
 }
 
+const NO_POLICIES: ReadonlyMap<number, NodePolicy> = new Map();
+
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-/** project, business and task ids */
+/** project and business ids, and task ids as requests name them */
 export const DIGITS_PATTERN = /^[0-9]{1,32}$/;
+
+/** The highest task id: ids are positive integers a JSON number holds exactly. */
+export const MAX_TASK_ID = Number.MAX_SAFE_INTEGER;
+const TASK_ID_PATTERN = /^[1-9][0-9]{0,15}$/;
+
+/**
+ * A task id as the engine registers it: a positive integer up to MAX_TASK_ID, written in digits
+ * without leading zeros, so that one number has one spelling and the service can answer it as a
+ * JSON number.
+ */
+export const isTaskId = (id: string): boolean => TASK_ID_PATTERN.test(id) && Number(id) <= MAX_TASK_ID;
 
 export const kindOf = (def: PipelineDefinition, i: number): NodeKind => NODE_KINDS[def.kinds[i]];
 
@@ -113,6 +131,7 @@ export function compileNodes(root: unknown, limits: DefinitionLimits): PipelineD
   const parents: number[] = [];
   const positions: number[] = [];
   const index = new Map<string, number>();
+  let policies: Map<number, NodePolicy> | undefined;
   const fail = (at: Pending, id: unknown, field: string, reason: string): never => {
     throw new DefinitionProblem(nodeProblem(pathOf(at, parents, positions), id, field, reason));
   };
@@ -144,7 +163,10 @@ export function compileNodes(root: unknown, limits: DefinitionLimits): PipelineD
       fail(pending, id, 'children', `the task has more than ${limits.maxNodes} nodes`);
     }
 
+    const policy = readPolicy(n, !CONTAINER_KINDS.has(kind), kind, (field, reason) => fail(pending, id, field, reason));
+
     const i = ids.length;
+    if (policy !== undefined) (policies ??= new Map()).set(i, policy);
     index.set(id as string, i);
     ids.push(id as string);
     names.push(name as string);
@@ -172,6 +194,7 @@ export function compileNodes(root: unknown, limits: DefinitionLimits): PipelineD
     traits: Uint8Array.from(traits),
     parent,
     end,
+    policies: policies ?? NO_POLICIES,
     indexOf: (id: string) => index.get(id) ?? -1,
   });
 }

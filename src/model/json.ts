@@ -25,3 +25,17 @@ export function toFrozenJson(value: unknown, field: string): Json {
   };
   return freeze(copy(value, field, 0), true);
 }
+
+/**
+ * Bytes of a JSON value's text in UTF-8: the unit of the ex_data limit and quota. (A UTF-8 byte
+ * count is never below the UTF-16 length a JavaScript string of the same text has, so a bound in
+ * bytes bounds what a serializer must hold.) A value too large to serialize at all counts as
+ * infinitely large.
+ */
+export function jsonTextBytes(value: Json): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(value), 'utf8');
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}

@@ -12,6 +12,7 @@
  * (refusedDefinition), refused by the store in the usual words, naming the task.
  */
 import { markPrecompiled, type PipelineDefinition } from './definition.js';
+import type { NodePolicy } from './policy.js';
 import { NODES_PER_SLICE, type Slices } from './slices.js';
 
 export interface PackedDefinition {
@@ -25,6 +26,8 @@ export interface PackedDefinition {
   readonly traits: Uint8Array;
   readonly parent: Int32Array;
   readonly end: Int32Array;
+  /** the nodes' auto_retry and timeout policies, by preorder index (a Map clones across threads; most tasks have none) */
+  readonly policies: ReadonlyMap<number, NodePolicy>;
 }
 
 /** The packed form, and the buffers to transfer with it (postMessage's transfer list). */
@@ -41,6 +44,7 @@ export function packDefinition(def: PipelineDefinition): { packed: PackedDefinit
   const packed: PackedDefinition = {
     size: def.size, ids: ids.text, idEnds: ids.ends, names: names.text, nameEnds: names.ends,
     kinds: def.kinds.slice(), traits: def.traits.slice(), parent: def.parent.slice(), end: def.end.slice(),
+    policies: new Map(def.policies),
   };
   const transfer = [packed.idEnds, packed.nameEnds, packed.kinds, packed.traits, packed.parent, packed.end].map((a) => a.buffer as ArrayBuffer);
   return { packed, transfer };
@@ -73,6 +77,7 @@ export function* unpackDefinition(p: PackedDefinition): Slices<PipelineDefinitio
   }
   const def: PipelineDefinition = Object.freeze({
     size, ids, names, kinds: p.kinds, traits: p.traits, parent: p.parent, end: p.end,
+    policies: new Map([...p.policies].map(([i, policy]) => [i, Object.freeze({ ...policy })])),
     indexOf: (id: string) => index.get(id) ?? -1,
   });
   return markPrecompiled(def, { depth: deepest, longestName });

@@ -48,6 +48,11 @@ export class TaskTimes {
     return times;
   }
 
+  /** Any instant of this task as text in its project's zone (a task's create_time). */
+  text(ms: number): string {
+    return this.format.format(ms);
+  }
+
   /** Times of a record that is no node's current one (an ended attempt): not memoized. */
   ofAttempt(record: NodeRecord): RecordTimes {
     return recordTimes(record, this.format);

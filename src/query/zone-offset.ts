@@ -10,6 +10,8 @@
  */
 
 const HOUR_MS = 3_600_000;
+/** the last instant a Date holds (and Intl formats): an hour of UTC starts there, and ends there */
+const LAST_MS = 8.64e15;
 /** bound on remembered hours per zone (~114 years of hours); past it the memory starts over */
 const MAX_HOURS = 1_000_000;
 /** `GMT`, `GMT+08:00`, `GMT-04:56:02` (some ICU builds write U+2212 for the minus sign) */
@@ -51,7 +53,7 @@ export class ZoneOffsets {
     }
     const first = hour * HOUR_MS;
     let lo = first;
-    let hi = first + HOUR_MS - 1000;
+    let hi = Math.min(first + HOUR_MS - 1000, LAST_MS);
     const before = this.ask(lo);
     const after = this.ask(hi);
     if (before === after) {

@@ -1,5 +1,6 @@
 /**
- * The change feed: one event per changed node, one per registered task, through eventemitter3.
+ * The change feed: one event per changed node, one per registered task and one per deleted
+ * task, through eventemitter3.
  * Listeners run after the store has committed, each in its own try/catch: a listener that
  * throws is reported and neither corrupts the store nor keeps the others from running.
  *
@@ -9,15 +10,18 @@
  * reached the listeners; they follow once the current event has reached all of them.)
  */
 import { EventEmitter } from 'eventemitter3';
-import type { Json, NodeRecord, Operation, State } from '../lifecycle/index.js';
+import type { EngineOperation, Json, NodeRecord, Operation, State } from '../lifecycle/index.js';
 
 export interface NodeChange {
   /** engine-wide sequence number of accepted changes, from 1: a cursor for change feeds */
   readonly seq: number;
   readonly taskId: string;
   readonly nodeId: string;
-  /** the operation asked for (a revoke's cascade to descendants says `revoke`) */
-  readonly operation: Operation;
+  /**
+   * the operation asked for (a revoke's cascade to descendants says `revoke`), or the one the
+   * engine made under a node's policy (`auto_retry`)
+   */
+  readonly operation: Operation | EngineOperation;
   readonly from: State;
   readonly to: State;
   /** ms: the engine clock at the operation */
@@ -34,9 +38,18 @@ export interface TaskCreated {
   readonly at: number;
 }
 
+/** A task deleted (Store.deleteTask); snapshots taken before still hold it. */
+export interface TaskDeleted {
+  readonly seq: number;
+  readonly taskId: string;
+  readonly projectId: string;
+  readonly at: number;
+}
+
 export interface EngineEvents {
   node: [NodeChange];
   task: [TaskCreated];
+  task_deleted: [TaskDeleted];
 }
 export type EngineEventName = keyof EngineEvents;
 export type EngineListener<E extends EngineEventName> = (...args: EngineEvents[E]) => void;
@@ -65,7 +78,7 @@ export class ChangeFeed {
     return this.emitter.listenerCount(event) > 0;
   }
 
-  private readonly queue: { event: EngineEventName; payload: NodeChange | TaskCreated }[] = [];
+  private readonly queue: { event: EngineEventName; payload: EngineEvents[EngineEventName][0] }[] = [];
   private delivering = false;
 
   /** Delivers an event to every listener, after the ones already being delivered. */
@@ -75,7 +88,7 @@ export class ChangeFeed {
     this.delivering = true;
     try {
       for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
-        (this.emitter.emit as (e: EngineEventName, p: NodeChange | TaskCreated) => boolean)(next.event, next.payload);
+        (this.emitter.emit as (e: EngineEventName, p: EngineEvents[EngineEventName][0]) => boolean)(next.event, next.payload);
       }
     } finally {
       this.delivering = false;

@@ -5,20 +5,27 @@
  * Events go out after the commit.
  */
 import {
-  ACTIVE, CONTEXT_AT_RERUN_LIMIT, EFFECTS, MACHINE_OPERATIONS, STATES, endsAttempt, initialRecord, nextStateCode,
-  type Json, type MachineOperation, type NodeRecord, type Operation, type State,
+  CONTEXT_AT_RERUN_LIMIT, EFFECTS, MACHINE_OPERATIONS, STATES, endsAttempt, initialRecord, nextStateCode,
+  type EngineOperation, type Json, type MachineOperation, type NodeRecord, type Operation, type State,
 } from '../lifecycle/index.js';
 import {
-  DEFAULT_LIMITS, DIGITS_PATTERN, compileDefinition, invalid, kindOf, refused, toFrozenJson,
-  unknownNode, unknownProject, unknownTask, type DefinitionLimits, type Project, type ProjectInput,
-  type Task, type TaskInput,
+  DIGITS_PATTERN, MAX_TASK_ID, compileDefinition, invalid, isTaskId, jsonTextBytes, kindOf, refused, registrationsExhausted,
+  toFrozenJson, undeletable, unknownNode, unknownProject, unknownTask, type Project, type ProjectInput, type Task, type TaskInput,
 } from '../model/index.js';
-import { ChangeFeed, reportToStderr, type EngineEventName, type EngineListener, type ListenerErrorHandler, type NodeChange } from './events.js';
+import {
+  ChangeFeed, reportToStderr, type EngineEventName, type EngineListener, type ListenerErrorHandler, type NodeChange,
+  type TaskDeleted,
+} from './events.js';
+import { droppedByPush, pushAttempt } from './history.js';
+import { storeLimits, type StoreLimits } from './limits.js';
+import { ProjectUsage, TaskUsage, quotasOf, type Quota, type QuotaTable, type Usage } from './quota.js';
 import { refusal } from './refusal.js';
-import { Registry } from './registry.js';
+import { Registry, Removals } from './registry.js';
 import { Snapshot } from './snapshot.js';
-import { firstActiveDescendant, isActive, recordAt, slotUnder, type History, type TaskSlot } from './task-slot.js';
-import { emptyTrie, get, set, visitWeighted, type Edit, type Trie } from './trie.js';
+import { TaskListIndex, type ProjectTaskList } from './task-list-index.js';
+import { firstActiveDescendant, isActive, recordAt, slotUnder, type TaskSlot } from './task-slot.js';
+import { ACTIVE_CLASSES, ROLLUP_CLASSES, recordClass } from './rollup.js';
+import { NO_CLASS, emptyTrie, get, set, unset, visitClasses, type Edit, type Trie } from './trie.js';
 import { randomVersion } from './version.js';
 
 export interface StoreOptions {
@@ -28,9 +35,18 @@ export interface StoreOptions {
   readonly rerunLimit?: number;
   /** attempt versions; default random 32-hex */
   readonly newVersion?: () => string;
-  readonly limits?: Partial<DefinitionLimits>;
+  /** size limits (definitions, ex_data, histories); defaults in DEFAULT_STORE_LIMITS */
+  readonly limits?: Partial<StoreLimits>;
+  /** what each project may hold; defaults in DEFAULT_QUOTA */
+  readonly quotas?: QuotaTable;
   /** called when an event listener throws; default: written to stderr */
   readonly onListenerError?: ListenerErrorHandler;
+}
+
+/** A project's usage now, with the quota it is held to. */
+export interface ProjectQuota {
+  readonly usage: Usage;
+  readonly quota: Quota;
 }
 
 export interface OperationArgs {
@@ -42,24 +58,37 @@ export interface OperationArgs {
   readonly data?: Json;
 }
 
+/** An operation a caller asks for, or one the engine's policies make (src/policy). */
+export type AppliedOperation = Operation | EngineOperation;
+
 /** Which arguments each operation takes besides `version`. */
-const EXTRA_ARGS: Readonly<Record<Operation, readonly ('ex_data' | 'data')[]>> = {
+const EXTRA_ARGS: Readonly<Record<AppliedOperation, readonly ('ex_data' | 'data')[]>> = {
   start: [], finish: [], fail: ['ex_data'], forced_fail: ['ex_data'], pause: [], resume: [],
-  retry: [], skip: [], reenter: [], revoke: [], callback: ['data'],
+  retry: [], skip: [], reenter: [], revoke: [], callback: ['data'], auto_retry: [],
 };
 
 /** The method names (SPEC §5) and the operation names (SPEC §2) both name an operation. */
-const OPERATION_NAMES: ReadonlyMap<string, Operation> = new Map<string, Operation>([
-  ...(Object.keys(EXTRA_ARGS) as Operation[]).map((op) => [op, op] as const),
+const OPERATION_NAMES: ReadonlyMap<string, AppliedOperation> = new Map<string, AppliedOperation>([
+  ...(Object.keys(EXTRA_ARGS) as AppliedOperation[]).map((op) => [op, op] as const),
   ['forcedFail', 'forced_fail'],
 ]);
 
-const NO_ARGS = Object.freeze({});
+/** What checkArgs answers for no arguments: the same shape as for any, so reading it stays monomorphic. */
+const NO_ARGS = Object.freeze({ version: undefined, exData: undefined, data: undefined, exDataBytes: 0 });
 const OP_CODE = new Map<MachineOperation, number>(MACHINE_OPERATIONS.map((op, i) => [op, i]));
 const STATE_CODE = new Map<State, number>(STATES.map((s, i) => [s, i]));
 const ANC_RUNNING = 0;
 const ANC_SUSPENDED = 1;
 const ANC_ARCHIVED = 2;
+
+/** A task may be deleted when its root is in one of these states: it never ran, or it is over for good. */
+const DELETABLE: ReadonlySet<State> = new Set<State>(['CREATED', 'FINISHED', 'REVOKED']);
+
+/** The task vector's one class: a live task. */
+const LIVE = 0;
+
+/** The vector of tasks is indexed below 2^31 (trie.ts). */
+const MAX_REGISTRATIONS = 2 ** 31 - 1;
 
 const requireString = (v: unknown, field: string, pattern?: RegExp, form = 'a string'): string => {
   if (typeof v !== 'string' || (pattern && !pattern.test(v))) throw invalid(field, `must be ${form}`);
@@ -75,6 +104,18 @@ function validTimeZone(tz: string): boolean {
   }
 }
 
+/** Bytes of an ex_data: the new one's are known already; any other is measured (rare: it is being replaced). */
+const bytesOf = (v: Json | undefined, known: Json | undefined, knownBytes: number): number =>
+  v === undefined ? 0 : v === known ? knownBytes : jsonTextBytes(v);
+
+interface CheckedArgs {
+  readonly version: string | undefined;
+  readonly exData: Json | undefined;
+  readonly data: Json | undefined;
+  /** of exData's JSON text */
+  readonly exDataBytes: number;
+}
+
 interface Move {
   readonly index: number;
   readonly from: NodeRecord;
@@ -85,12 +126,23 @@ interface Move {
 export class Store {
   readonly clock: () => number;
   readonly rerunLimit: number;
+  readonly limits: StoreLimits;
   private readonly newVersion: () => string;
-  private readonly limits: DefinitionLimits;
+  private readonly quotaOf: (projectId: string) => Quota;
   private readonly registry = new Registry();
   private readonly feed: ChangeFeed;
-  private tasks: Trie<TaskSlot> = emptyTrie(0);
+  private readonly taskLists = new TaskListIndex();
+  /** live usage per project id */
+  private readonly usage = new Map<string, ProjectUsage>();
+  /** one class, LIVE: every task in the vector is counted, so removed ones leave nothing behind */
+  private tasks: Trie<TaskSlot> = emptyTrie(0, 1);
+  /** live tasks */
   private taskCount = 0;
+  /** registration numbers handed out: each task's place in `tasks`, never reused */
+  private registered = 0;
+  /** the highest numeric task id ever registered: an assigned id is one more */
+  private highestTaskId = 0;
+  private removals = new Removals();
   private edit: Edit = {};
   private lastSnapshot: Snapshot | undefined;
   private seq = 0;
@@ -101,18 +153,28 @@ export class Store {
     this.clock = options.clock ?? Date.now;
     this.rerunLimit = rerunLimit;
     this.newVersion = options.newVersion ?? randomVersion;
-    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.limits = storeLimits(options.limits);
+    this.quotaOf = quotasOf(options.quotas);
     this.feed = new ChangeFeed(options.onListenerError ?? reportToStderr);
   }
 
   /** The state now, immutable. O(1): the same object until the next change. */
   snapshot(): Snapshot {
     if (!this.lastSnapshot) {
-      this.lastSnapshot = new Snapshot(this.registry, this.tasks, this.taskCount, this.registry.projects.length);
-      // From here on, nodes the snapshot holds are copied before they change.
+      this.lastSnapshot = new Snapshot(
+        this.registry, this.tasks, this.taskCount, this.registered, this.registry.projects.length, this.removals, this.seq,
+      );
+      // From here on, nodes the snapshot holds are copied before they change, and a task id
+      // removed from the index is recorded where the snapshot will look for it.
       this.edit = {};
+      this.removals.seen = true;
     }
     return this.lastSnapshot;
+  }
+
+  /** @internal A project's tasks by root state (task-list-index.ts), as of the latest change, for get_task_list; undefined before its first task. */
+  taskListOf(projectId: string): ProjectTaskList | undefined {
+    return this.taskLists.project(projectId);
   }
 
   on<E extends EngineEventName>(event: E, listener: EngineListener<E>): void {
@@ -140,32 +202,93 @@ export class Store {
     projectIndex.set(id, projects.length);
     if (bizId !== null) bizIndex.set(bizId, projects.length);
     projects.push(project);
+    this.usage.set(id, new ProjectUsage(id, this.quotaOf(id)));
     this.lastSnapshot = undefined;
     return project;
   }
 
+  /** A project's usage and quota now; undefined for an unknown project. */
+  quota(projectId: string): ProjectQuota | undefined {
+    const u = this.usage.get(projectId);
+    if (u === undefined) return undefined;
+    return { usage: { tasks: u.tasks, nodes: u.nodes, exDataBytes: u.exDataBytes, histories: u.histories }, quota: u.quota };
+  }
+
+  /**
+   * Registers a task. Without an id, the task gets one plus the highest id ever registered
+   * (never one a deleted task had). Refused (and nothing changes) when the input is bad, the id
+   * is live, or the project's task or node quota has no room.
+   */
   createTask(input: TaskInput): Task {
     if (typeof input !== 'object' || input === null) throw invalid('task', 'must be an object');
-    const id = requireString(input.id, 'task.id', DIGITS_PATTERN, 'a string of 1..32 digits');
+    const id = input.id === undefined ? this.nextTaskId() : requireString(input.id, 'task.id');
+    if (!isTaskId(id)) throw invalid('task.id', `must be a positive integer up to ${MAX_TASK_ID}, in digits without leading zeros`);
     const projectId = requireString(input.project_id, 'task.project_id', DIGITS_PATTERN, 'a string of 1..32 digits');
     const name = requireString(input.name, 'task.name');
     if (this.registry.taskIndex.has(id)) throw invalid('task.id', `task ${id} already exists`);
     const p = this.registry.projectIndex.get(projectId);
     if (p === undefined) throw unknownProject(projectId);
     const definition = compileDefinition(id, input.pipeline, this.limits);
+    const usage = this.usage.get(projectId)!;
+    usage.checkTask(id, definition.size);
+    if (this.registered >= MAX_REGISTRATIONS) throw registrationsExhausted(MAX_REGISTRATIONS);
+
     const now = this.clock();
     const task: Task = Object.freeze({ id, project_id: projectId, name, created_at: now });
     const slot = slotUnder({
       task, project: this.registry.projects[p], definition, initial: initialRecord(now),
-      records: emptyTrie(definition.size), histories: emptyTrie(definition.size), edit: this.edit,
+      records: emptyTrie(definition.size, ROLLUP_CLASSES), histories: emptyTrie(definition.size), usage: new TaskUsage(usage), edit: this.edit,
     }, this.edit);
-    this.registry.taskIndex.set(id, this.taskCount);
-    this.tasks = set(this.tasks, this.taskCount, slot, this.edit);
+    const number = this.registered++;
+    this.registry.taskIndex.set(id, number);
+    this.taskLists.registered(id, projectId, name);
+    this.tasks = set(this.tasks, number, slot, this.edit, NO_CLASS, LIVE);
     this.taskCount++;
+    this.highestTaskId = Math.max(this.highestTaskId, Number(id));
+    usage.tasks++;
+    usage.nodes += definition.size;
     this.lastSnapshot = undefined;
     const seq = ++this.seq;
     if (this.feed.listening('task')) this.feed.publish('task', Object.freeze({ seq, taskId: id, projectId, at: now }));
     return task;
+  }
+
+  private nextTaskId(): string {
+    if (this.highestTaskId >= MAX_TASK_ID) throw invalid('task.id', `no id is left to assign: task ${MAX_TASK_ID} has been registered`);
+    return String(this.highestTaskId + 1);
+  }
+
+  /**
+   * Deletes a task whose root never started (CREATED) or is over for good (FINISHED, REVOKED),
+   * and gives back what it held to its project's quotas. Snapshots taken before still see it;
+   * its id may be registered again (an assigned id never is). Emits 'task_deleted'.
+   */
+  deleteTask(taskId: string): TaskDeleted {
+    requireString(taskId, 'taskId');
+    const number = this.registry.taskIndex.get(taskId);
+    if (number === undefined) throw unknownTask(taskId);
+    const slot = get(this.tasks, number)!;
+    const root = recordAt(slot, 0);
+    if (!DELETABLE.has(root.state)) throw undeletable(taskId, slot.definition.ids[0], root.state);
+    const at = this.clock();
+    if (this.removals.seen) {
+      const next = new Removals();
+      this.removals.next = next;
+      this.removals = next;
+    }
+    if (!this.removals.removed.has(taskId)) this.removals.removed.set(taskId, number);
+    this.registry.taskIndex.delete(taskId);
+    this.tasks = unset(this.tasks, number, this.edit, LIVE);
+    this.taskLists.removed(taskId);
+    this.taskCount--;
+    const { usage } = slot;
+    usage.project.tasks--;
+    usage.project.nodes -= slot.definition.size;
+    usage.charge(-usage.histories, -usage.exDataBytes);
+    this.lastSnapshot = undefined;
+    const deleted: TaskDeleted = Object.freeze({ seq: ++this.seq, taskId, projectId: slot.task.project_id, at });
+    if (this.feed.listening('task_deleted')) this.feed.publish('task_deleted', deleted);
+    return deleted;
   }
 
   start(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] { return this.apply(taskId, nodeId, 'start', args); }
@@ -184,12 +307,12 @@ export class Store {
    * Applies an operation by name. Returns one change per node it changed (a revoke also changes
    * the root's active descendants). A refusal throws a PipestateError and changes nothing.
    */
-  apply(taskId: string, nodeId: string, operation: Operation | 'forcedFail', args?: OperationArgs): NodeChange[] {
+  apply(taskId: string, nodeId: string, operation: AppliedOperation | 'forcedFail', args?: OperationArgs): NodeChange[] {
     requireString(taskId, 'taskId');
     requireString(nodeId, 'nodeId');
     const op = typeof operation === 'string' ? OPERATION_NAMES.get(operation) : undefined;
     if (op === undefined) throw invalid('operation', `must be one of ${[...OPERATION_NAMES.keys()].join(', ')}`);
-    const { version, exData, data } = this.checkArgs(op, args);
+    const { version, exData, data, exDataBytes } = this.checkArgs(op, args);
     const number = this.registry.taskIndex.get(taskId);
     if (number === undefined) throw unknownTask(taskId);
     const slot = get(this.tasks, number)!;
@@ -197,13 +320,36 @@ export class Store {
     if (index < 0) throw unknownNode(taskId, nodeId);
 
     const now = this.clock();
-    const moves = [this.move(slot, index, op, op, now, exData, version)];
+    const first = this.move(slot, index, op, op, now, exData, version);
+    const moves = [first];
     if (op === 'revoke') {
-      visitWeighted(slot.records, index + 1, slot.definition.end[index], isActive, (_, j) => {
+      visitClasses(slot.records, index + 1, slot.definition.end[index], ACTIVE_CLASSES, isActive, (_, j) => {
         moves.push(this.move(slot, j, 'revoke_cascade', op, now, undefined, undefined));
       });
     }
-    return this.commit(number, slot, moves, op, now, data);
+    // Only the asked operation can end an attempt or write ex_data (a revoke's cascade does neither).
+    const bytes = first.ended || first.to.ex_data !== first.from.ex_data ? this.admit(slot, first, op, exData, exDataBytes) : 0;
+    return this.commit(number, slot, moves, op, now, data, bytes);
+  }
+
+  /**
+   * What a move adds to its project's usage, refused (3542900) over a quota before anything is
+   * written: an attempt it ends (none when the node's history is at its cap: the oldest goes),
+   * and the bytes of ex_data it writes (an ended attempt keeps its ex_data: it moves to the
+   * history). Returns the bytes; commit counts the attempt as it pushes it. Far from the
+   * attempts quota, an ended attempt costs two comparisons here.
+   */
+  private admit(slot: TaskSlot, m: Move, op: AppliedOperation, exData: Json | undefined, exDataBytes: number): number {
+    const project = slot.usage.project;
+    if (m.ended) {
+      if (project.histories >= project.quota.maxHistories && (get(slot.histories, m.index)?.count ?? 0) < this.limits.maxNodeHistories) {
+        project.checkCharge(op, slot.task.id, slot.definition.ids[m.index], 1, 0);
+      }
+      return 0;
+    }
+    const bytes = bytesOf(m.to.ex_data, exData, exDataBytes) - bytesOf(m.from.ex_data, exData, exDataBytes);
+    if (bytes > 0) project.checkCharge(op, slot.task.id, slot.definition.ids[m.index], 0, bytes);
+    return bytes;
   }
 
   /**
@@ -212,7 +358,7 @@ export class Store {
    * refusal.
    */
   private move(
-    slot: TaskSlot, i: number, op: MachineOperation, asked: Operation, now: number,
+    slot: TaskSlot, i: number, op: MachineOperation, asked: AppliedOperation, now: number,
     exData: Json | undefined, version: string | undefined,
   ): Move {
     const def = slot.definition;
@@ -248,17 +394,25 @@ export class Store {
     return { index: i, from, to, ended: endsAttempt(op, toState) };
   }
 
-  private commit(number: number, slot: TaskSlot, moves: Move[], op: Operation, now: number, data: Json | undefined): NodeChange[] {
+  /** Writes the moves, and the usage they add: `bytes` of ex_data (admitted already) and the attempts they end. */
+  private commit(number: number, slot: TaskSlot, moves: Move[], op: AppliedOperation, now: number, data: Json | undefined, bytes: number): NodeChange[] {
+    let histories = 0;
     const edit = this.edit;
     const target = slot.edit === edit ? slot : slotUnder(slot, edit);
+    const def = slot.definition;
     for (const m of moves) {
-      const delta = (ACTIVE.has(m.to.state) ? 1 : 0) - (ACTIVE.has(m.from.state) ? 1 : 0);
-      target.records = set(target.records, m.index, m.to, edit, delta);
+      target.records = set(target.records, m.index, m.to, edit, recordClass(def, m.index, m.from), recordClass(def, m.index, m.to));
+      if (m.index === 0 && m.from.state !== m.to.state) this.taskLists.rootMoved(slot.task.id, m.to.state);
       if (m.ended) {
-        const history: History = { attempt: m.from, previous: get(target.histories, m.index) };
-        target.histories = set(target.histories, m.index, history, edit);
+        const cap = this.limits.maxNodeHistories;
+        const history = get(target.histories, m.index);
+        const dropped = droppedByPush(history, cap);
+        if (dropped === undefined) histories++;
+        else if (dropped.ex_data !== undefined) bytes -= jsonTextBytes(dropped.ex_data);
+        target.histories = set(target.histories, m.index, pushAttempt(history, m.from, cap), edit);
       }
     }
+    if (histories !== 0 || bytes !== 0) slot.usage.charge(histories, bytes);
     if (target !== slot) this.tasks = set(this.tasks, number, target, edit);
     this.lastSnapshot = undefined;
 
@@ -275,7 +429,7 @@ export class Store {
     return changes;
   }
 
-  private checkArgs(op: Operation, args: OperationArgs | undefined): { version?: string; exData?: Json; data?: Json } {
+  private checkArgs(op: AppliedOperation, args: OperationArgs | undefined): CheckedArgs {
     if (args === undefined || args === null) return NO_ARGS;
     if (typeof args !== 'object' || Array.isArray(args)) throw invalid('args', 'must be an object');
     const allowed = EXTRA_ARGS[op];
@@ -287,7 +441,13 @@ export class Store {
     const version = args.version === undefined ? undefined : requireString(args.version, 'args.version');
     const exData = args.ex_data === undefined ? undefined : toFrozenJson(args.ex_data, 'args.ex_data');
     const data = args.data === undefined ? undefined : toFrozenJson(args.data, 'args.data');
-    return { version, exData, data };
+    const exDataBytes = exData === undefined ? 0 : jsonTextBytes(exData);
+    const max = this.limits.maxNodeExDataBytes;
+    if (exDataBytes > max) {
+      throw invalid('ex_data', `${exDataBytes === Number.POSITIVE_INFINITY ? 'is too large to serialize' : `is ${exDataBytes} bytes of JSON`}, `
+        + `over the limit of ${max} bytes (limits.maxNodeExDataBytes)`);
+    }
+    return { version, exData, data, exDataBytes };
   }
 }
 

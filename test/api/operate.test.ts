@@ -57,6 +57,25 @@ describe('operate_node', () => {
     expect([refused.code, refused.message]).toEqual([3545000, 'cannot skip node a of task 10: state is READY, skip needs FAILED']);
   });
 
+  // A request's fields the action does not take are ignored, like any field not in its schema:
+  // data reaches the orchestrator only with a callback, ex_data is kept only by forced_fail.
+  it('stray data and ex_data are dropped: retry takes neither, and the change feed carries no data', () => {
+    const { e } = setup();
+    e.forcedFail('10', 'a', { ex_data: 'first' });
+    const seen: NodeChange[] = [];
+    e.on('node', (ch) => seen.push(ch));
+    const env = e.operateNode({ bk_biz_id: '2', task_id: '10', node_id: 'a', action: 'retry', data: { stray: true }, ex_data: 'stray too' });
+    expect([env.code, env.message]).toEqual([0, '']);
+    expect(env.data!.changes).toEqual([{ id: 'a', from: 'FAILED', state: 'READY', version: version(4), state_refresh_at: at }]);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).not.toHaveProperty('data');
+    expect(e.snapshot().getNode('10', 'a')!.ex_data).toBeUndefined();
+    e.start('10', 's');
+    const paused = e.operateNode({ bk_biz_id: '2', task_id: '10', node_id: 's1', action: 'pause', data: [1], ex_data: { no: 1 } });
+    expect(paused.code).toBe(0);
+    expect(seen.map((ch) => [ch.nodeId, ch.to, 'data' in ch])).toEqual([['a', 'READY', false], ['s', 'RUNNING', false], ['s1', 'SUSPENDED', false]]);
+  });
+
   it('checks the version the caller last saw', () => {
     const { e } = setup();
     const stale = e.operateNode({ bk_biz_id: '2', task_id: '10', node_id: 'a', action: 'forced_fail', version: version(9) });
@@ -64,6 +83,18 @@ describe('operate_node', () => {
     expect(stale.message).toContain(`version "${version(9)}" is not the node's version`);
     const fresh = e.operateNode({ bk_biz_id: '2', task_id: '10', node_id: 'a', action: 'forced_fail', version: version(2) });
     expect(fresh.code).toBe(0);
+  });
+
+  it('a null version is no version (no guard); null and "" ex_data are data', () => {
+    const { e } = setup();
+    const nullVersion = e.operateNode({ bk_biz_id: '2', task_id: '10', node_id: 'a', action: 'forced_fail', version: null, ex_data: null });
+    expect(nullVersion.code).toBe(0);
+    expect(e.snapshot().getNode('10', 'a')).toMatchObject({ state: 'FAILED', ex_data: null });
+    e.retry('10', 'a');
+    e.start('10', 'a');
+    e.operateNode({ bk_biz_id: '2', task_id: '10', node_id: 'a', action: 'forced_fail', ex_data: '' });
+    expect(e.snapshot().getNode('10', 'a')).toMatchObject({ state: 'FAILED', ex_data: '' });
+    expect(JSON.stringify(e.getTaskStatus({ bk_biz_id: '2', task_id: '10', with_ex_data: true }).data!.ex_data)).toBe('{"a":""}');
   });
 
   it('an empty version is a version (a never-started node\'s), not a missing one', () => {

@@ -29,12 +29,14 @@ describe('get_tasks_status', () => {
     expect(JSON.stringify(env)).toBe(JSON.stringify({
       result: true,
       data: [
-        { id: '11', name: 'eleven', status: {
+        { id: 11, name: 'eleven', status: {
           id: 'q', state: 'CREATED', name: 'eleven', retry: 0, loop: 0, skip: false, error_ignorable: false, version: '',
-          state_refresh_at: '2020-08-17T12:13:53.200Z', elapsed_time: 0, start_time: '', finish_time: '' } },
-        { id: '10', name: 'ten', status: {
+          state_refresh_at: '2020-08-17T12:13:53.200Z', elapsed_time: 0, start_time: '', finish_time: '' },
+          flow_type: 'common', current_flow: 'execute_task', is_deleted: false, create_time: T, start_time: '', finish_time: '', url: '' },
+        { id: 10, name: 'ten', status: {
           id: 'r', state: 'FAILED', name: 'ten', ...base, version: version(1),
-          state_refresh_at: '2020-08-17T12:13:53.200Z', elapsed_time: 13, start_time: T, finish_time: '' } },
+          state_refresh_at: '2020-08-17T12:13:53.200Z', elapsed_time: 13, start_time: T, finish_time: '' },
+          flow_type: 'common', current_flow: 'execute_task', is_deleted: false, create_time: T, start_time: T, finish_time: '', url: '' },
       ],
       code: 0,
       message: 'tasks 30, 99 do not exist',
@@ -53,12 +55,12 @@ describe('get_tasks_status', () => {
 
   it('accepts a comma-separated string, an empty list, and no cap on the count', () => {
     const { e } = setup();
-    expect(e.getTasksStatus({ bk_biz_id: '2', task_id_list: ' 11, 10 ,' }).data!.map((t) => t.id)).toEqual(['11', '10']);
+    expect(e.getTasksStatus({ bk_biz_id: '2', task_id_list: ' 11, 10 ,' }).data!.map((t) => t.id)).toEqual([11, 10]);
     expect(e.getTasksStatus({ bk_biz_id: '2', task_id_list: [] })).toMatchObject({ result: true, data: [], message: '' });
     const many = Array.from({ length: 500 }, (_, i) => String(1000 + i));
     for (const id of many) e.createTask({ id, project_id: '1', name: `t${id}`, pipeline: pipe('r') });
     const env = e.getTasksStatus({ bk_biz_id: '2', task_id_list: many });
-    expect(env.data!.map((t) => t.id)).toEqual(many);
+    expect(env.data!.map((t) => t.id)).toEqual(many.map(Number));
     expect(env.message).toBe('');
   });
 
@@ -69,7 +71,7 @@ describe('get_tasks_status', () => {
 
   it('refuses a bad list naming the element', () => {
     const { e } = setup();
-    expect(e.getTasksStatus({ bk_biz_id: '2', task_id_list: ['10', 'x'] }).message).toBe('invalid task_id_list[1]: must be a string of 1..32 digits');
+    expect(e.getTasksStatus({ bk_biz_id: '2', task_id_list: ['10', 'x'] }).message).toBe('invalid task_id_list[1]: must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits');
     expect(e.getTasksStatus({ bk_biz_id: '2' }).message).toBe('invalid task_id_list: is required');
     expect(e.getTasksStatus({ bk_biz_id: '2', task_id_list: { 0: '10' } }).message).toBe('invalid task_id_list: must be a list of task ids');
   });
@@ -98,6 +100,8 @@ describe('get_task_node_detail', () => {
         { state: 'FINISHED', version: version(3), loop: 1, retry: 1, skip: false, error_ignorable: false,
           start_time: '2020-08-17 20:13:58 +0800', finish_time: '2020-08-17 20:13:59 +0800', elapsed_time: 2, ex_data: null },
       ],
+      histories_total: 2,
+      histories_dropped: 0,
     }));
   });
 
@@ -108,9 +112,23 @@ describe('get_task_node_detail', () => {
     const root = e.getTaskNodeDetail({ bk_biz_id: '2', task_id: '10', node_id: 'r', with_ex_data: true }).data!;
     expect(Object.keys(root)).toEqual([
       'id', 'state', 'name', 'retry', 'loop', 'skip', 'error_ignorable', 'version', 'state_refresh_at',
-      'elapsed_time', 'children', 'start_time', 'finish_time', 'ex_data', 'histories',
+      'elapsed_time', 'children', 'start_time', 'finish_time', 'ex_data', 'histories', 'histories_total', 'histories_dropped',
     ]);
     expect([root.name, JSON.stringify(root.ex_data)]).toEqual(['ten', '{"a":"a broke"}']);
+  });
+
+  it('a FAILED node carries ex_data only when asked', () => {
+    const { e } = setup();
+    const keys = ['id', 'state', 'name', 'retry', 'loop', 'skip', 'error_ignorable', 'version', 'state_refresh_at',
+      'elapsed_time', 'children', 'start_time', 'finish_time'];
+    for (const flag of [{}, { with_ex_data: false }, { with_ex_data: '0' }, { with_ex_data: '' }]) {
+      const detail = e.getTaskNodeDetail({ bk_biz_id: '2', task_id: '10', node_id: 'a', ...flag }).data!;
+      expect(detail.state, JSON.stringify(flag)).toBe('FAILED');
+      expect(Object.keys(detail), JSON.stringify(flag)).toEqual([...keys, 'histories', 'histories_total', 'histories_dropped']);
+    }
+    const asked = e.getTaskNodeDetail({ bk_biz_id: '2', task_id: '10', node_id: 'a', with_ex_data: 'true' }).data!;
+    expect(Object.keys(asked)).toEqual([...keys, 'ex_data', 'histories', 'histories_total', 'histories_dropped']);
+    expect(JSON.stringify(asked.ex_data)).toBe('{"a":"a broke"}');
   });
 
   it('refuses a missing node_id', () => {

@@ -1,12 +1,13 @@
 /**
  * The `pipestate` command. The server, the renderer's output, --watch, --no-auth, the demo and
  * the bin script run as separate processes, spawned as a user would run them; the spawned CLI is
- * the TypeScript source (`node --import tsx src/cli/main.ts`), so what is tested is the code in
- * the tree, never a stale dist/ build, and `npm test` needs no build step. Exit codes and messages
+ * the TypeScript source (`node --import tsx src/cli/main.ts`, and the bin script from a checkout
+ * with no dist/), so what is tested is the code in the tree, never a stale dist/ build, and
+ * `npm test` needs no build step. Exit codes and messages
  * are checked by calling main() in process (a spawn costs a second or two).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,16 +79,19 @@ const PIPELINE = {
 let server: ChildProcessWithoutNullStreams;
 let url: string;
 let serverExit: Promise<number | null>;
+/** the id the service assigned to the task create_task registered */
+let taskId: string;
 
 const event = (node_id: string, ev: string, extra: Record<string, unknown> = {}) =>
-  send(url, 'POST', `/node_event/77/2/`, { body: { ...APP, node_id, event: ev, ...extra } });
+  send(url, 'POST', `/node_event/${taskId}/2/`, { body: { ...APP, node_id, event: ev, ...extra } });
 
 beforeAll(async () => {
   server = start(['serve', '--port', '0', '--config', configPath]);
   serverExit = new Promise((resolve) => server.on('exit', (code) => resolve(code)));
   url = (await waitFor(server.stdout, /listening on (http:\/\/127\.0\.0\.1:\d+)/))[1];
-  const created = await send(url, 'POST', ESB('create_task'), { body: { ...APP, bk_biz_id: '2', task_id: '77', name: 'Build 77', pipeline: PIPELINE } });
-  expect(created.json).toMatchObject({ result: true });
+  const created = await send(url, 'POST', ESB('create_task'), { body: { ...APP, bk_biz_id: '2', name: 'Build 77', pipeline: PIPELINE } });
+  expect(created.json).toMatchObject({ result: true, data: { task_id: expect.any(Number) } });
+  taskId = String((created.json!.data as { task_id: number }).task_id);
   await event('root', 'start');
   await event('compile', 'start');
   await event('compile', 'fail', { ex_data: 'cc: error: out of memory' });
@@ -101,21 +105,21 @@ afterAll(async () => {
 
 describe('pipestate serve + status', () => {
   it('status --json prints the raw get_task_status answer', async () => {
-    const r = await run(['status', '77', '--biz', '2', '--url', url, ...AUTH, '--json']);
+    const r = await run(['status', taskId, '--biz', '2', '--url', url, ...AUTH, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const answer = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(Object.keys(answer)).toEqual(['result', 'data', 'code', 'message', 'request_id', 'trace_id']);
     expect(answer).toMatchObject({ result: true, data: { id: 'root', state: 'FAILED', name: 'Build 77' } });
-    const direct = await send(url, 'GET', '/get_task_status/77/2/', { query: new URLSearchParams({ ...APP, with_ex_data: 'true' }).toString() });
+    const direct = await send(url, 'GET', `/get_task_status/${taskId}/2/`, { query: new URLSearchParams({ ...APP, with_ex_data: 'true', with_failed_node_info: 'true', with_auto_retry_status: 'true' }).toString() });
     expect({ ...(answer.data as object), elapsed_time: 0 }).toEqual({ ...(direct.json!.data as object), elapsed_time: 0 });
   });
 
   it('status draws the tree, colours off when stdout is not a terminal', async () => {
-    const r = await run(['status', '77', '--biz', '2', '--url', url, ...AUTH]);
+    const r = await run(['status', taskId, '--biz', '2', '--url', url, ...AUTH]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(/\x1b\[/);
     const lines = r.stdout.split('\n');
-    expect(lines.slice(0, 4)).toEqual(['Name:       Build 77', 'ID:         root', 'Task:       77 (business 2)', 'Status:     ✖ FAILED']);
+    expect(lines.slice(0, 4)).toEqual(['Name:       Build 77', 'ID:         root', `Task:       ${taskId} (business 2)`, 'Status:     ✖ FAILED']);
     expect(lines.slice(8, 12).map((l) => l.replace(/\s+\d+s\b/, ' Ns').replace(/\s+$/, ''))).toEqual([
       ' STEP         ID       DURATION  RETRY  LOOP  MESSAGE',
       ' ✖ Build 77   root Ns',
@@ -125,19 +129,19 @@ describe('pipestate serve + status', () => {
   });
 
   it('NO_COLOR is respected, and --subprocess answers a subtree', async () => {
-    const r = await inProcess(['status', '77', '--biz', '2', '--url', url, ...AUTH, '--subprocess', 'compile'], { NO_COLOR: '1' });
+    const r = await inProcess(['status', taskId, '--biz', '2', '--url', url, ...AUTH, '--subprocess', 'compile'], { NO_COLOR: '1' });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Name: +Compile\nID: +compile\n/);
   });
 
   it('a refusal prints the message and exits 1; an unreachable server exits 3; bad usage exits 2', async () => {
-    const wrong = await inProcess(['status', '77', '--biz', '2', '--url', url, '--app-code', 'cli', '--app-secret', 'nope', '--username', 'x']);
-    const hidden = await inProcess(['status', '77', '--biz', '4', '--url', url, ...AUTH]);
-    const down = await inProcess(['status', '77', '--biz', '2', '--url', 'http://127.0.0.1:1', ...AUTH]);
-    const usage = await inProcess(['status', '77', '--url', url]);
+    const wrong = await inProcess(['status', taskId, '--biz', '2', '--url', url, '--app-code', 'cli', '--app-secret', 'nope', '--username', 'x']);
+    const hidden = await inProcess(['status', taskId, '--biz', '4', '--url', url, ...AUTH]);
+    const down = await inProcess(['status', taskId, '--biz', '2', '--url', 'http://127.0.0.1:1', ...AUTH]);
+    const usage = await inProcess(['status', taskId, '--url', url]);
     const noCommand = await inProcess([]);
     const badPort = await inProcess(['serve', '--port', '70000']);
-    const unknown = await inProcess(['status', '77', '--biz', '2', '--colour']);
+    const unknown = await inProcess(['status', taskId, '--biz', '2', '--colour']);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/3540100/);
     expect(hidden.code).toBe(1);
@@ -149,13 +153,13 @@ describe('pipestate serve + status', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/Unknown option '--colour'/);
     expect(noCommand.code).toBe(2);
-    expect(noCommand.stdout).toMatch(/Usage: pipestate <command>/);
+    expect(noCommand.stderr).toMatch(/Usage: pipestate <command>/);
     expect(badPort.code).toBe(2);
     expect(badPort.stderr).toMatch(/--port must be a whole number from 0 to 65535/);
   });
 
   it('status --watch redraws on every change and exits when the task finishes', async () => {
-    const watcher = start(['status', '77', '--biz', '2', '--url', url, ...AUTH, '--watch']);
+    const watcher = start(['status', taskId, '--biz', '2', '--url', url, ...AUTH, '--watch']);
     let out = '';
     const printed: (() => void)[] = [];
     watcher.stdout.on('data', (d: Buffer) => {
@@ -169,7 +173,7 @@ describe('pipestate serve + status', () => {
     };
     const exited = new Promise<number | null>((resolve) => watcher.on('close', resolve));
     await shown(/Status: +✖ FAILED/);
-    await send(url, 'POST', '/operate_node/2/77/', { body: { ...APP, node_id: 'compile', action: 'retry' } });
+    await send(url, 'POST', `/operate_node/2/${taskId}/`, { body: { ...APP, node_id: 'compile', action: 'retry' } });
     await shown(/◷ Compile/);
     await event('compile', 'start');
     await event('compile', 'finish');
@@ -222,13 +226,24 @@ describe('pipestate demo and the bin script', () => {
     expect(r.stdout).toMatch(/\[24\/24\] the pipeline ends/);
   });
 
-  it('bin/pipestate.js runs (compiled if built, else the source through tsx)', async () => {
-    const child = spawn(process.execPath, ['bin/pipestate.js', '--help'], { cwd: ROOT, env: CLEAN_ENV });
+  // bin/pipestate.js runs dist/ when it exists, and dist/ may be older than the tree. Run it from
+  // a checkout laid out without dist/ (bin copied; src, node_modules and package.json linked), so
+  // that what runs is today's source, through the script's own tsx fallback.
+  it('bin/pipestate.js runs the CLI (from a checkout that is not built: the source through tsx)', async () => {
+    const checkout = mkdtempSync(join(tmpdir(), 'pipestate-bin-'));
+    mkdirSync(join(checkout, 'bin'));
+    copyFileSync(join(ROOT, 'bin/pipestate.js'), join(checkout, 'bin/pipestate.js'));
+    for (const entry of ['src', 'node_modules', 'package.json']) symlinkSync(join(ROOT, entry), join(checkout, entry));
+    expect(existsSync(join(checkout, 'dist'))).toBe(false);
+    const child = spawn(process.execPath, ['bin/pipestate.js', '--help'], { cwd: checkout, env: CLEAN_ENV });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d; });
     const code = await new Promise((resolve) => child.on('close', resolve));
+    for (const entry of ['src', 'node_modules', 'package.json']) unlinkSync(join(checkout, entry));
+    rmSync(checkout, { recursive: true });
     expect(code).toBe(0);
     expect(out).toMatch(/Usage: pipestate <command>/);
-    expect(out).toMatch(/serve/);
+    // the help of the source in the tree, word for word
+    expect(out).toBe((await inProcess(['--help'])).stdout);
   });
 });

@@ -1,8 +1,8 @@
 /** The tree renderer: a pure function from a get_task_status answer to lines. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { STATE_STYLES, formatDuration, renderStatus } from '../../src/cli/render.js';
-import { displayWidth } from '../../src/cli/text-width.js';
+import { formatDuration, renderStatus } from '../../src/cli/render.js';
+import { runs } from '../fc-runs.js';
 
 const node = (id: string, state: string, name: string, extra: Record<string, unknown> = {}, children: Record<string, unknown> = {}) => ({
   id, state, name, retry: 0, loop: 1, skip: false, error_ignorable: false, version: 'v', state_refresh_at: '2024-01-01T00:00:00.000Z',
@@ -58,16 +58,22 @@ describe('renderStatus', () => {
     expect(lines.map((l) => l.replace(/\x1b\[[0-9;]*m/g, ''))).toEqual(plain);
   });
 
-  it('has a distinct symbol for every state a node can be shown in', () => {
-    const states = ['CREATED', 'READY', 'RUNNING', 'SUSPENDED', 'NODE_SUSPENDED', 'FINISHED', 'FAILED', 'REVOKED'];
-    expect([...STATE_STYLES.keys()].sort()).toEqual([...states].sort());
-    for (const s of states) {
-      expect(renderStatus(node('r', s, 'x'), { color: false })).toContain(`Status:     ${STATE_STYLES.get(s)!.symbol} ${s}`);
+  it('has a distinct symbol and colour for every state a node can be shown in (a paused one and a node paused inside share one)', () => {
+    const expected: [string, string, number][] = [
+      ['CREATED', '◌', 90], ['READY', '◷', 33], ['RUNNING', '●', 36], ['SUSPENDED', '‖', 33], ['NODE_SUSPENDED', '‖', 33],
+      ['FINISHED', '✔', 32], ['FAILED', '✖', 31], ['REVOKED', '⊘', 35], ['SOMETHING_NEW', '?', 37],
+    ];
+    for (const [state, symbol, colour] of expected) {
+      expect(renderStatus(node('r', state, 'x'), { color: false })).toContain(`Status:     ${symbol} ${state}`);
+      expect(renderStatus(node('r', state, 'x'), { color: true })).toContain(`Status:     \x1b[${colour}m${symbol}\x1b[0m ${state}`);
     }
-    expect(new Set(['READY', 'RUNNING', 'SUSPENDED', 'FINISHED', 'FAILED', 'REVOKED', 'CREATED'].map((s) => STATE_STYLES.get(s)!.symbol)).size).toBe(7);
   });
 
   it('columns line up whatever the names (wide characters count two cells)', () => {
+    // The test's own widths: the three wide characters it draws take two cells, everything else
+    // in a line (printable ASCII, é, ✓, box drawing, state symbols) one.
+    const WIDE = new Set(['部', '署', '😀']);
+    const displayWidth = (text: string): number => [...text].reduce((w, ch) => w + (WIDE.has(ch) ? 2 : 1), 0);
     const name = fc.string({ maxLength: 12, unit: fc.oneof(fc.constantFrom('a', 'Z', ' ', '部', '署', 'é', '✓', '😀'), fc.string({ minLength: 1, maxLength: 1 })) })
       .map((n) => n.replace(/[\x00-\x1f\x7f-\x9f]|Ω/g, ''));
     fc.assert(fc.property(fc.array(fc.tuple(name, fc.constantFrom('RUNNING', 'FAILED', 'FINISHED')), { minLength: 1, maxLength: 6 }), (kids) => {
@@ -77,7 +83,7 @@ describe('renderStatus', () => {
       const table = lines.slice(lines.indexOf('') + 1);
       const column = displayWidth(table[0].slice(0, table[0].indexOf('ID')));
       for (const line of table.slice(1)) expect(displayWidth(line.slice(0, line.lastIndexOf('Ω'))), line).toBe(column);
-    }), { numRuns: 200 });
+    }), { numRuns: runs('cliRender') });
   });
 
   it('long and many-lined error data is cut, and says where to find all of it', () => {
@@ -89,17 +95,38 @@ describe('renderStatus', () => {
     expect(lines.at(-1)).toMatch(/more lines \(--json shows all\)/);
   });
 
-  it('error data that is not a string is shown as JSON; a failed node without data shows null', () => {
+  it('error data that is not a string is shown as JSON; a failed node without data shows no error line', () => {
     const lines = renderStatus({ ...node('r', 'FAILED', 'x'), ex_data: { r: { code: 502 } } }, { color: false });
     expect(lines.at(-1)).toBe('   error: {"code":502}');
-    expect(renderStatus({ ...node('r', 'FAILED', 'x'), ex_data: { r: null } }, { color: false }).at(-1)).toBe('   error: null');
+    expect(renderStatus({ ...node('r', 'FAILED', 'x'), ex_data: { r: null } }, { color: false }).at(-1)).toBe(' ✖ x   r   3s');
   });
 
-  it('never throws on a malformed answer', () => {
+  it('a malformed answer: no status unless it names a node id; with one, a header and the node\'s row', () => {
+    const NO_STATUS = ['(the answer holds no status)'];
     fc.assert(fc.property(fc.jsonValue(), (v) => {
-      expect(Array.isArray(renderStatus(v, { color: false }))).toBe(true);
+      const lines = renderStatus(v, { color: false });
+      const id = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>).id : undefined;
+      if (typeof id !== 'string') {
+        expect(lines).toEqual(NO_STATUS);
+        return;
+      }
+      expect(lines[1]).toBe(`ID:         ${id}`);
+      expect(lines[6]).toBe('');
+      expect(lines[7]).toMatch(/^ STEP +ID +DURATION +RETRY +LOOP +MESSAGE$/);
+      expect(lines[8]).toMatch(/^ [◌◷●‖✔✖⊘?] /);
+      for (const line of lines) expect(typeof line).toBe('string');
     }));
-    expect(renderStatus(null, { color: false })).toEqual(['(the answer holds no status)']);
+    // the same for answers that are shaped like one but wrong in every field
+    fc.assert(fc.property(fc.string(), fc.dictionary(fc.string(), fc.jsonValue()), (id, junk) => {
+      const lines = renderStatus({ ...junk, id, children: junk }, { color: false });
+      expect(lines[1]).toBe(`ID:         ${id}`);
+      expect(lines[7]).toMatch(/^ STEP +ID +DURATION +RETRY +LOOP +MESSAGE$/);
+    }));
+    for (const v of [null, 5, 'root', [], [{ id: 'r' }], { id: 5 }, { name: 'x' }]) expect(renderStatus(v, { color: false })).toEqual(NO_STATUS);
+    expect(renderStatus({ id: 'r' }, { color: false })).toEqual([
+      'Name:       r', 'ID:         r', 'Status:     ? ', 'Started:    -', 'Finished:   -', 'Duration:   -', '',
+      ' STEP  ID  DURATION  RETRY  LOOP  MESSAGE', ' ? r   r',
+    ]);
   });
 
   it('formats durations compactly', () => {

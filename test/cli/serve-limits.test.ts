@@ -28,9 +28,9 @@ const quiet = { env: {}, log: () => {}, warn: () => {}, port: 0, host: '127.0.0.
 describe('serve limits', () => {
   it('the configuration file sets the body limits', async () => {
     service = await startService({ ...quiet, configPath: config });
-    const fits = await send(service.url, 'POST', ESB('create_task'), { body: { ...APP, bk_biz_id: '2', task_id: '1', name: 't', pipeline: pipeline(100) } });
-    expect(fits.json).toMatchObject({ result: true });
-    const tooBig = await send(service.url, 'POST', ESB('create_task'), { body: { ...APP, bk_biz_id: '2', task_id: '2', name: 't', pipeline: pipeline(400) } });
+    const fits = await send(service.url, 'POST', ESB('create_task'), { body: { ...APP, bk_biz_id: '2', name: 't', pipeline: pipeline(100) } });
+    expect(fits.json).toMatchObject({ result: true, data: { task_id: 1 } });
+    const tooBig = await send(service.url, 'POST', ESB('create_task'), { body: { ...APP, bk_biz_id: '2', name: 't', pipeline: pipeline(400) } });
     expect(tooBig.status).toBe(413);
     expect(tooBig.json!.message).toMatch(/8192 bytes/);
     const other = await send(service.url, 'POST', ESB('node_event'), { body: { ...APP, bk_biz_id: '2', task_id: '1', node_id: 'root', event: 'start', pad: 'x'.repeat(5000) } });
@@ -40,9 +40,10 @@ describe('serve limits', () => {
 
   it('--max-definition-bytes and --max-body-bytes override it', async () => {
     service = await startService({ ...quiet, configPath: config, limits: { max_definition_bytes: 1 << 20, max_body_bytes: 100_000 } });
-    const r = await send(service.url, 'POST', ESB('create_task'), { body: { ...APP, bk_biz_id: '2', task_id: '2', name: 't', pipeline: pipeline(400) } });
-    expect(r.json).toMatchObject({ result: true });
-    const other = await send(service.url, 'POST', ESB('node_event'), { body: { ...APP, bk_biz_id: '2', task_id: '2', node_id: 'root', event: 'start', pad: 'x'.repeat(5000) } });
+    const r = await send(service.url, 'POST', ESB('create_task'), { body: { ...APP, bk_biz_id: '2', name: 't', pipeline: pipeline(400) } });
+    // the service assigns ids (main's create_task): the first task of a fresh engine is 1
+    expect(r.json).toMatchObject({ result: true, data: { task_id: 1 } });
+    const other = await send(service.url, 'POST', ESB('node_event'), { body: { ...APP, bk_biz_id: '2', task_id: '1', node_id: 'root', event: 'start', pad: 'x'.repeat(5000) } });
     expect(other.json).toMatchObject({ result: true });
   });
 

@@ -35,7 +35,8 @@ describe('authentication', () => {
       refusedAs(await send(h.base, 'GET', ESB('get_task_status'), { query: qs({ ...params, bk_biz_id: '2', task_id: '10' }) }), 3540100);
       refusedAs(await send(h.base, 'POST', '/operate_task/10/2/', { body: { ...params, action: 'pause' } }), 3540100);
       refusedAs(await send(h.base, 'POST', '/node_event/10/2/', { body: { ...params, node_id: 'root', event: 'start' } }), 3540100);
-      refusedAs(await send(h.base, 'POST', '/create_task/11/2/', { body: { ...params, name: 'x', pipeline: { id: 'p', kind: 'pipeline' } } }), 3540100);
+      refusedAs(await send(h.base, 'POST', '/create_task/2/', { body: { ...params, name: 'x', pipeline: { id: 'p', kind: 'pipeline' } } }), 3540100);
+      refusedAs(await send(h.base, 'POST', '/delete_task/10/2/', { body: params }), 3540100);
       refusedAs(await send(h.base, 'GET', '/watch_task_status/10/2/', { query: qs(params) }), 3540100);
       expect(h.engine.snapshot()).toBe(before);
     });
@@ -97,8 +98,37 @@ describe('isolation between projects and apps', () => {
   it('an app cannot register a task in a project it may not see', async () => {
     h = await harness();
     const before = h.engine.snapshot();
-    refusedAs(await send(h.base, 'POST', '/create_task/40/4/', { body: { ...ALPHA, name: 'x', pipeline: { id: 'p', kind: 'pipeline' } } }), 3540100);
+    refusedAs(await send(h.base, 'POST', '/create_task/4/', { body: { ...ALPHA, name: 'x', pipeline: { id: 'p', kind: 'pipeline' } } }), 3540100);
     expect(h.engine.snapshot()).toBe(before);
+  });
+});
+
+describe('create_task across projects (ids are the service\'s)', () => {
+  const pipeline = { id: 'p', kind: 'pipeline' };
+  const createAs = (who: Record<string, string>, biz: string, extra: Record<string, unknown> = {}) =>
+    send(h!.base, 'POST', `/create_task/${biz}/`, { body: { ...who, name: 'x', pipeline, ...extra } });
+
+  it('an app cannot learn of or block the tasks of a project it may not see', async () => {
+    h = await harness();
+    // alpha (project 1) names beta's task 30 and an id nobody has: both refused alike, before any lookup
+    const taken = refusedAs(await createAs(ALPHA, '2', { task_id: '30' }), 3540000);
+    const free = refusedAs(await createAs(ALPHA, '2', { task_id: '31' }), 3540000);
+    expect([taken, free]).toEqual(['invalid task_id: is assigned by the service', 'invalid task_id: is assigned by the service']);
+    // alpha registers many tasks: none takes an id beta holds, and beta's next registration still succeeds
+    const alphaIds: number[] = [];
+    for (let k = 0; k < 20; k++) alphaIds.push(((await createAs(ALPHA, '2')).json!.data as { task_id: number }).task_id);
+    expect(alphaIds).not.toContain(30);
+    const betaTask = (await createAs(BETA, '4')).json!;
+    expect(betaTask).toMatchObject({ result: true, data: { project_id: '3' } });
+    const betaId = String((betaTask.data as { task_id: number }).task_id);
+    expect(alphaIds).not.toContain(Number(betaId));
+    // and beta's tasks, old and new, look to alpha exactly like ids that do not exist
+    for (const id of ['30', betaId]) {
+      const foreign = refusedAs(await send(h.base, 'GET', `/get_task_status/${id}/2/`, { query: qs(ALPHA) }), 3540400);
+      expect(foreign).toBe(`task ${id} does not exist`);
+      refusedAs(await send(h.base, 'POST', `/delete_task/${id}/2/`, { body: ALPHA }), 3540400);
+    }
+    expect(h.engine.snapshot().getTask(betaId)!.project.id).toBe('3');
   });
 });
 

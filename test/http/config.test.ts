@@ -35,6 +35,10 @@ describe('parseConfig', () => {
     ['an app naming a project that is not configured', { projects: good.projects, apps: [{ bk_app_code: 'a', bk_app_secret: 's', projects: ['9'] }] }, /project "9", which is not configured/],
     ['an app configured twice', { apps: [{ bk_app_code: 'a', bk_app_secret: 's' }, { bk_app_code: 'a', bk_app_secret: 't' }] }, /configured twice/],
     ['projects of an app not a list', { apps: [{ bk_app_code: 'a', bk_app_secret: 's', projects: 'all' }] }, /"\*" or an array/],
+    ['an unknown quota', { ...good, quotas: { default: { maxTask: 5 } } }, /invalid quotas\.default\.maxTask: is not a quota/],
+    ['an unknown key of quotas', { ...good, quotas: { project: {} } }, /invalid quotas\.project: is not known/],
+    ['a quota that is not a positive integer', { ...good, quotas: { projects: { 1: { maxNodes: 0 } } } }, /invalid quotas\.projects\.1\.maxNodes: must be a positive integer/],
+    ['quotas for a project that is not configured', { ...good, quotas: { projects: { 9: { maxNodes: 5 } } } }, /quotas\.projects names project "9", which is not configured/],
     ['a body limit that is not a whole number', { max_body_bytes: '1MB' }, /max_body_bytes must be a whole number of at least 1/],
     ['a read concurrency of 0', { max_concurrent_reads: 0 }, /max_concurrent_reads must be a whole number of at least 1/],
     ['a negative read queue', { max_queued_reads: -1 }, /max_queued_reads must be a whole number of at least 0/],
@@ -46,6 +50,18 @@ describe('parseConfig', () => {
       expect(() => parseConfig(json, 'my.json')).toThrow(/^my\.json: /);
     });
   }
+});
+
+describe('quotas', () => {
+  it('are optional; given, they are read as the engine reads them, and kept with an app from the environment', () => {
+    expect(parseConfig(good).quotas).toBeUndefined();
+    const quotas = { default: { maxTasks: 100, maxExDataBytes: 1_048_576 }, projects: { 3: { maxNodes: 50_000 } } };
+    expect(parseConfig({ ...good, quotas }).quotas).toEqual(quotas);
+    const dir = mkdtempSync(join(tmpdir(), 'pipestate-quotas-'));
+    const file = join(dir, 'q.json');
+    writeFileSync(file, JSON.stringify({ ...good, quotas }));
+    expect(resolveConfig(file, { PIPESTATE_APP_CODE: 'e', PIPESTATE_APP_SECRET: 'x' }).quotas).toEqual(quotas);
+  });
 });
 
 describe('loadConfig and the environment', () => {

@@ -61,9 +61,20 @@ describe('malformed bodies', () => {
 
   it('"__proto__" in a body or query is an ordinary key and pollutes nothing', async () => {
     h = await harness();
-    await send(h.base, 'POST', ESB('get_task_status'), { body: `{"__proto__": {"polluted": 1}, "bk_biz_id": "2", "task_id": "10"}`, query: qs(ALPHA) });
-    await send(h.base, 'GET', ESB('get_task_status'), { query: `${qs(ALPHA)}&__proto__=x&constructor=y&bk_biz_id=2&task_id=10` });
+    const body = await send(h.base, 'POST', ESB('get_task_status'), {
+      body: `{"__proto__": {"polluted": 1, "bk_biz_id": "4", "task_id": "30"}, "bk_biz_id": "2", "task_id": "10"}`, query: qs(ALPHA),
+    });
+    const query = await send(h.base, 'GET', ESB('get_task_status'), {
+      query: `${qs(ALPHA)}&__proto__=x&constructor=y&bk_biz_id=2&task_id=10`,
+    });
+    // both answered as plain requests for task 10: the prototype key supplied no field
+    for (const r of [body, query]) {
+      expect(r.status).toBe(200);
+      expect(r.json).toMatchObject({ result: true, code: 0, data: { id: 'root', name: 'task ten', state: 'CREATED' } });
+    }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted');
+    expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain('bk_biz_id');
   });
 
   it('the app secret is removed before the parameters reach the engine', async () => {

@@ -129,11 +129,12 @@ const wide = (n: number, name = 'step'): NodeDefinition => ({
 describe('body limits per route', () => {
   it('create_task takes definitions far past 1 MiB (default 64 MiB); other routes keep 1 MiB', async () => {
     h = await harness();
-    const body = { ...ALPHA, bk_biz_id: '2', task_id: '50', name: 'big', pipeline: wide(60_000) };
+    const body = { ...ALPHA, bk_biz_id: '2', name: 'big', pipeline: wide(60_000) };
     expect(JSON.stringify(body).length).toBeGreaterThan(2 << 20);
     const created = await send(h.base, 'POST', ESB('create_task'), { body });
-    expect(created.json).toMatchObject({ result: true, data: { task_id: '50' } });
-    expect(h.engine.snapshot().getTask('50')!.definition.size).toBe(60_001);
+    // ids are the service's (tasks 10 and 30 are seeded: the next is 31)
+    expect(created.json).toMatchObject({ result: true, data: { task_id: 31 } });
+    expect(h.engine.snapshot().getTask('31')!.definition.size).toBe(60_001);
     const other = await send(h.base, 'POST', ESB('operate_task'), { body: { ...ALPHA, bk_biz_id: '2', task_id: '10', action: 'pause', pad: 'x'.repeat(1 << 20) } });
     expect(other.status).toBe(413);
     expect(other.json!.message).toMatch(/1048576 bytes/);
@@ -141,14 +142,14 @@ describe('body limits per route', () => {
 
   it('definitionLimitBytes bounds create_task', async () => {
     h = await harness({ definitionLimitBytes: 100_000 });
-    const r = await send(h.base, 'POST', ESB('create_task'), { body: { ...ALPHA, bk_biz_id: '2', task_id: '50', name: 'big', pipeline: wide(5_000) } });
+    const r = await send(h.base, 'POST', ESB('create_task'), { body: { ...ALPHA, bk_biz_id: '2', name: 'big', pipeline: wide(5_000) } });
     expect(r.status).toBe(413);
     expect(r.json!.message).toMatch(/100000 bytes/);
   });
 
   it('an anonymous create_task is refused on the first 1 MiB, without reading the rest of its 5 MB', async () => {
     h = await harness({ bodyTimeoutMs: 600_000 });
-    const head = JSON.stringify({ bk_app_code: 'alpha', bk_app_secret: 'wrong', bk_username: 'x', bk_biz_id: '2', task_id: '51', name: 'n', pipeline: wide(30_000) });
+    const head = JSON.stringify({ bk_app_code: 'alpha', bk_app_secret: 'wrong', bk_username: 'x', bk_biz_id: '2', name: 'n', pipeline: wide(30_000) });
     expect(head.length).toBeGreaterThan(1 << 20);
     // Declares 5 MB and sends only the first ~1 MB: the refusal cannot wait for the rest.
     const response = await raw(h.base, `POST ${ESB('create_task')} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n${head}`);
@@ -159,14 +160,14 @@ describe('body limits per route', () => {
 describe('large definitions', () => {
   it('are parsed and compiled off the event loop: a probe is answered while a 10^5-node definition is being read', async () => {
     h = await harness();
-    const body = { ...ALPHA, bk_biz_id: '2', task_id: '60', name: 'huge', pipeline: wide(100_000) };
+    const body = { ...ALPHA, bk_biz_id: '2', name: 'huge', pipeline: wide(100_000) };
     const created = send(h.base, 'POST', ESB('create_task'), { body });
     const { definitions } = h.server.handler.intake;
     while (definitions.pending === 0) await new Promise((r) => setImmediate(r));
     const probe = await send(h.base, 'GET', '/healthz');
     expect(probe.json).toMatchObject({ result: true, data: { tasks: 2 } });
-    expect((await created).json).toMatchObject({ result: true, data: { task_id: '60', project_id: '1' } });
-    const status = await send(h.base, 'GET', '/get_task_status/60/2/', { query: qs(ALPHA) });
+    expect((await created).json).toMatchObject({ result: true, data: { task_id: 31, project_id: '1' } });
+    const status = await send(h.base, 'GET', '/get_task_status/31/2/', { query: qs(ALPHA) });
     expect(status.json).toMatchObject({ result: true, data: { id: 'root', name: 'huge', state: 'CREATED' } });
   });
 
@@ -175,14 +176,14 @@ describe('large definitions', () => {
     const before = h.engine.snapshot();
     const pipeline = wide(5_000);
     (pipeline.children![4321] as { kind: string }).kind = 'robot';
-    const r = await send(h.base, 'POST', ESB('create_task'), { body: { ...ALPHA, bk_biz_id: '2', task_id: '61', name: 'bad', pipeline } });
+    const r = await send(h.base, 'POST', ESB('create_task'), { body: { ...ALPHA, bk_biz_id: '2', name: 'bad', pipeline } });
     expect(r.json).toMatchObject({ result: false, code: 3540000 });
-    expect(r.json!.message).toMatch(/^invalid pipeline of task 61: node "n4321" \(pipeline\.children\[4321\]\) field kind: must be one of /);
+    expect(r.json!.message).toMatch(/^invalid pipeline of task 31: node "n4321" \(pipeline\.children\[4321\]\) field kind: must be one of /);
     // word for word what the store says in process
     const inProcess = seededEngine();
-    expect(() => inProcess.createTask({ id: '61', project_id: '1', name: 'bad', pipeline })).toThrow(r.json!.message as string);
+    expect(() => inProcess.createTask({ id: '31', project_id: '1', name: 'bad', pipeline })).toThrow(r.json!.message as string);
     expect(h.engine.snapshot()).toBe(before);
-    const broken = await send(h.base, 'POST', ESB('create_task'), { body: `${JSON.stringify({ ...ALPHA, bk_biz_id: '2', task_id: '62', name: 'x', pipeline: wide(5_000) }).slice(0, -2)}` });
+    const broken = await send(h.base, 'POST', ESB('create_task'), { body: `${JSON.stringify({ ...ALPHA, bk_biz_id: '2', name: 'x', pipeline: wide(5_000) }).slice(0, -2)}` });
     expect(broken.json).toMatchObject({ result: false, code: 3540000, message: 'request body is not valid JSON' });
   });
 });

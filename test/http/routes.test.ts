@@ -48,21 +48,21 @@ describe('get_tasks_status', () => {
   const list = (reply: { status: number; json: Record<string, unknown> | undefined }) => {
     expect(reply.status).toBe(200);
     expect(reply.json).toMatchObject({ result: true, code: 0 });
-    return { ids: (reply.json!.data as { id: string }[]).map((t) => t.id), message: String(reply.json!.message) };
+    return { ids: (reply.json!.data as { id: number }[]).map((t) => t.id), message: String(reply.json!.message) };
   };
   it('ESB GET: task_id_list as a comma list or repeated keys', async () => {
-    expect(list(await send(h.base, 'GET', ESB('get_tasks_status'), { query: `${creds}&bk_biz_id=2&task_id_list=10` })).ids).toEqual(['10']);
+    expect(list(await send(h.base, 'GET', ESB('get_tasks_status'), { query: `${creds}&bk_biz_id=2&task_id_list=10` })).ids).toEqual([10]);
     const b = list(await send(h.base, 'GET', ESB('get_tasks_status'), { query: `${creds}&bk_biz_id=2&task_id_list=10,30&task_id_list=10` }));
     // task 30 belongs to another project: left out and named, as a missing one would be
-    expect(b.ids).toEqual(['10']);
+    expect(b.ids).toEqual([10]);
     expect(b.message).toMatch(/30/);
   });
   it('ESB POST with a JSON list', async () => {
-    expect(list(await send(h.base, 'POST', ESB('get_tasks_status'), { body: { ...ALPHA, bk_biz_id: '2', task_id_list: ['10'] } })).ids).toEqual(['10']);
+    expect(list(await send(h.base, 'POST', ESB('get_tasks_status'), { body: { ...ALPHA, bk_biz_id: '2', task_id_list: ['10'] } })).ids).toEqual([10]);
   });
   it('gateway POST /get_tasks_status/{bk_biz_id}/', async () => {
     const r = list(await send(h.base, 'POST', '/get_tasks_status/2/', { body: { ...ALPHA, task_id_list: ['10', '30'] } }));
-    expect(r.ids).toEqual(['10']);
+    expect(r.ids).toEqual([10]);
     expect(r.message).toMatch(/30/);
   });
 });
@@ -113,21 +113,71 @@ describe('operate_node', () => {
 
 describe('create_task', () => {
   const pipeline = { id: 'p', kind: 'pipeline', children: [{ id: 'x', kind: 'activity' }] };
-  it('ESB POST registers a pipeline in the project of the business', async () => {
-    const data = ok(await send(h.base, 'POST', ESB('create_task'), { body: { ...ALPHA, bk_biz_id: '2', task_id: '11', name: 'new', pipeline } }));
-    expect(data).toMatchObject({ task_id: '11', project_id: '1', name: 'new' });
-    expect(h.engine.snapshot().getTask('11')!.project.id).toBe('1');
+  it('ESB POST registers a pipeline in the project of the business, under the next id the service assigns', async () => {
+    // tasks 10 and 30 were registered in process: the next id is 31
+    const before = h.engine.snapshot().cursor;
+    const data = ok(await send(h.base, 'POST', ESB('create_task'), { body: { ...ALPHA, bk_biz_id: '2', name: 'new', pipeline } }));
+    // the registration is the engine's next change, and the answer carries its cursor
+    expect(h.engine.snapshot().cursor).toBe(before + 1);
+    expect(JSON.stringify(data)).toBe(JSON.stringify({
+      task_id: 31, project_id: '1', name: 'new', created_at: new Date(h.engine.snapshot().getTask('31')!.task.created_at).toISOString(),
+      cursor: h.engine.snapshot().cursor,
+    }));
+    expect(h.engine.snapshot().getTask('31')!.project.id).toBe('1');
   });
-  it('gateway POST /create_task/{task_id}/{bk_biz_id}/, and scope=project', async () => {
-    ok(await send(h.base, 'POST', '/create_task/12/1/', { body: { ...ALPHA, scope: 'project', name: 'new', pipeline } }));
-    expect(h.engine.snapshot().getTask('12')!.project.id).toBe('1');
+  it('gateway POST /create_task/{bk_biz_id}/, and scope=project', async () => {
+    const data = ok(await send(h.base, 'POST', '/create_task/1/', { body: { ...ALPHA, scope: 'project', name: 'new', pipeline } }));
+    expect(data.task_id).toBe(31);
+    expect(h.engine.snapshot().getTask('31')!.project.id).toBe('1');
+    // the old spelling, with a client-chosen id in the path, is no route
+    expect((await send(h.base, 'POST', '/create_task/12/1/', { body: { ...ALPHA, scope: 'project', name: 'new', pipeline } })).status).toBe(404);
+  });
+  it('refuses a task_id field, from the body or the query string, with 3540000 and changes nothing', async () => {
+    const before = h.engine.snapshot();
+    for (const reply of [
+      await send(h.base, 'POST', ESB('create_task'), { body: { ...ALPHA, bk_biz_id: '2', task_id: '11', name: 'new', pipeline } }),
+      await send(h.base, 'POST', '/create_task/2/', { body: { ...ALPHA, task_id: 11, name: 'new', pipeline } }),
+      await send(h.base, 'POST', '/create_task/2/', { query: 'task_id=', body: { ...ALPHA, name: 'new', pipeline } }),
+    ]) {
+      expect(reply.json).toMatchObject({ result: false, code: 3540000, message: 'invalid task_id: is assigned by the service' });
+    }
+    expect(h.engine.snapshot()).toBe(before);
   });
   it('a bad definition is refused with 3540000 naming the field, and nothing is registered', async () => {
     const before = h.engine.snapshot();
-    const r = await send(h.base, 'POST', '/create_task/13/2/', { body: { ...ALPHA, name: 'bad', pipeline: { id: 'p', kind: 'activity' } } });
+    const r = await send(h.base, 'POST', '/create_task/2/', { body: { ...ALPHA, name: 'bad', pipeline: { id: 'p', kind: 'activity' } } });
     expect(r.json).toMatchObject({ result: false, code: 3540000 });
     expect(r.json!.message).toMatch(/pipeline/);
     expect(h.engine.snapshot()).toBe(before);
+    // and the refused task took no id
+    expect(ok(await send(h.base, 'POST', '/create_task/2/', { body: { ...ALPHA, name: 'good', pipeline } })).task_id).toBe(31);
+  });
+});
+
+describe('delete_task', () => {
+  it('ESB POST deletes a task that never started, answering its id and the cursor of the deletion', async () => {
+    const data = ok(await send(h.base, 'POST', ESB('delete_task'), { body: { ...ALPHA, bk_biz_id: '2', task_id: '10' } }));
+    expect(JSON.stringify(data)).toBe(JSON.stringify({ task_id: '10', cursor: 3 })); // after the two registrations
+    expect(h.engine.snapshot().getTask('10')).toBeUndefined();
+    const again = await send(h.base, 'POST', ESB('delete_task'), { body: { ...ALPHA, bk_biz_id: '2', task_id: '10' } });
+    expect(again.json).toMatchObject({ result: false, code: 3540400, message: 'task 10 does not exist' });
+  });
+  it('gateway POST /delete_task/{task_id}/{bk_biz_id}/ deletes a FINISHED task; a running one is refused with 3545000', async () => {
+    h.engine.start('10', 'root');
+    const before = h.engine.snapshot();
+    const refused = await send(h.base, 'POST', '/delete_task/10/2/', { body: ALPHA });
+    expect(refused.json).toMatchObject({
+      result: false, code: 3545000, message: 'cannot delete task 10: its root root is RUNNING, delete needs CREATED, FINISHED or REVOKED',
+    });
+    expect(h.engine.snapshot()).toBe(before);
+    h.engine.finish('10', 'root');
+    expect(ok(await send(h.base, 'POST', '/delete_task/10/2/', { body: ALPHA })).task_id).toBe('10');
+    expect((await send(h.base, 'GET', '/delete_task/10/2/', { query: creds })).status).toBe(405);
+  });
+  it('a task of another project is answered as a missing one, and stays', async () => {
+    const foreign = await send(h.base, 'POST', '/delete_task/30/2/', { body: ALPHA });
+    expect(foreign.json).toMatchObject({ result: false, code: 3540400, message: 'task 30 does not exist' });
+    expect(h.engine.snapshot().getTask('30')).toBeDefined();
   });
 });
 

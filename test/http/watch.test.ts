@@ -1,6 +1,5 @@
 /** GET /watch_task_status: Server-Sent Events, subtree filtering, resume with Last-Event-ID. */
-import { once } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChangeLog } from '../../src/api/http/change-log.js';
 import { setImmediate as tick } from 'node:timers/promises';
 import { createEngine } from '../../src/api/engine.js';
@@ -14,6 +13,19 @@ afterEach(async () => {
 });
 
 const data = (e: { data: string }) => JSON.parse(e.data) as Record<string, unknown>;
+
+const watchers = async (on: Harness): Promise<number> =>
+  ((await send(on.base, 'GET', '/healthz')).json!.data as { watchers: number }).watchers;
+
+/**
+ * The server's watcher count once it has noticed a closed connection, which it does
+ * asynchronously: asks a bounded number of times (each round trip lets the close through).
+ */
+async function watchersAfterClose(on: Harness): Promise<number> {
+  let n = await watchers(on);
+  for (let attempt = 0; attempt < 50 && n !== 0; attempt++) n = await watchers(on);
+  return n;
+}
 
 describe('watch_task_status', () => {
   it('starts with the status, then one change event per change in the task, each with a cursor id', async () => {
@@ -75,11 +87,13 @@ describe('watch_task_status', () => {
     const missed = await s2.take(3);
     expect(missed.map((e) => `${data(e).node_id}:${data(e).to}`)).toEqual(['a:RUNNING', 'a:FAILED', 'd:RUNNING']);
     expect(data(missed[1]).ex_data).toBe('boom');
-    // and then live, with no gap and no repeat
+    // and then live, with no gap and no repeat: a repeated or missing change would show before
+    // the marker that follows
     h.engine.finish('10', 'd');
-    const live = await s2.next();
-    expect(`${data(live).node_id}:${data(live).to}`).toBe('d:FINISHED');
-    expect(s2.pending).toBe(0);
+    h.engine.start('10', 'sub'); // the marker
+    const live = await s2.take(2);
+    expect(live.map((e) => `${data(e).node_id}:${data(e).to}`)).toEqual(['d:FINISHED', 'sub:RUNNING']);
+    expect(live.map((e) => Number(e.id))).toEqual([Number(missed[2].id) + 1, Number(missed[2].id) + 2]);
     s2.drop();
   });
 
@@ -136,15 +150,35 @@ describe('watch_task_status', () => {
     expect(r.json).toMatchObject({ result: false, code: 3540400 });
   });
 
-  it('sends keep-alive comments, and closing the server ends open streams', async () => {
-    h = await harness({ watch: { heartbeatMs: 20 } });
-    const s = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`);
-    await s.next();
-    while (s.comments === 0) await once(s.res, 'data');
-    const closed = h.close();
-    await s.closed;
-    await closed;
-    h = undefined;
+  it('sends a keep-alive comment every heartbeatMs, and closing the server ends open streams', async () => {
+    // Only the interval is faked: sockets and the rest of the event loop run for real.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      h = await harness({ watch: { heartbeatMs: 15_000 } });
+      const s = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`);
+      await s.next();
+      // After each step a change goes through: anything written before it has arrived by then.
+      const steps: [number, () => unknown, number][] = [
+        [14_999, () => h!.engine.start('10', 'root'), 0],
+        [1, () => h!.engine.start('10', 'a'), 1],
+        [15_000, () => h!.engine.finish('10', 'a'), 2],
+      ];
+      for (const [ms, change, comments] of steps) {
+        vi.advanceTimersByTime(ms);
+        change();
+        expect((await s.next()).event).toBe('change');
+        expect(s.comments).toBe(comments);
+      }
+      const closing = h.close();
+      await s.closed;
+      await closing;
+      h = undefined;
+      // ended by the server (the body was terminated), not dropped; and its heartbeat is gone
+      expect(s.res.complete).toBe(true);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a watcher that takes nothing for stallTimeoutMs while changes wait for it is disconnected (it can resume from its cursor)', async () => {
@@ -176,6 +210,29 @@ describe('watch_task_status', () => {
     expect(closed).toBe(true);
   });
 
+  it('a deleted task\'s streams get its last changes, then task_deleted, then their end; other tasks\' streams go on', async () => {
+    h = await harness();
+    const deleted = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`);
+    const { id: otherId } = h.engine.createTask({ project_id: '1', name: 'other', pipeline: PIPELINE });
+    const other = await watch(`${h.base}/watch_task_status/${otherId}/2/?${qs(ALPHA)}`);
+    await deleted.next();
+    await other.next();
+    h.engine.start('10', 'root');
+    const [revoked] = h.engine.revoke('10', 'root');
+    const gone = h.engine.deleteTask('10');
+    h.engine.start(otherId, 'root');
+    const [start, revoke, end] = await deleted.take(3);
+    expect([start.event, revoke.event, end.event]).toEqual(['change', 'change', 'task_deleted']);
+    expect(data(revoke)).toMatchObject({ cursor: revoked.seq, to: 'REVOKED' });
+    expect(data(end)).toEqual({ cursor: gone.seq, task_id: '10', at: new Date(gone.at).toISOString() });
+    await deleted.closed;
+    // ended by the server (the body was terminated), not dropped
+    expect(deleted.res.complete).toBe(true);
+    expect(data(await other.next())).toMatchObject({ task_id: otherId, node_id: 'root', to: 'RUNNING' });
+    expect(await watchers(h)).toBe(1);
+    other.drop();
+  });
+
   it('listeners are removed when a watcher goes away', async () => {
     h = await harness();
     const s = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`);
@@ -183,9 +240,9 @@ describe('watch_task_status', () => {
     expect((await send(h.base, 'GET', '/healthz')).json!.data).toMatchObject({ watchers: 1 });
     s.drop();
     await s.closed;
-    // the server notices the close asynchronously; ask until it has
-    let watchers = 1;
-    while (watchers !== 0) watchers = ((await send(h.base, 'GET', '/healthz')).json!.data as { watchers: number }).watchers;
+    expect(await watchersAfterClose(h)).toBe(0);
+    // and a change now reaches no one: nothing throws, the engine goes on
+    expect(h.engine.start('10', 'root')).toHaveLength(1);
   });
 });
 

@@ -21,7 +21,11 @@ const versionCounter = (): (() => string) => {
 };
 const V = (n: number): string => n.toString(16).padStart(32, '0');
 
-const base: NodeRecord = initialRecord(CREATED_AT);
+/** The initial record, written out (the first test checks initialRecord against it). */
+const base: NodeRecord = Object.freeze({
+  state: 'CREATED', version: '', loop: 0, retry: 0, auto_retry_times: 0, skip: false, error_ignored: false,
+  started_at: null, finished_at: null, state_refresh_at: CREATED_AT, ex_data: undefined,
+});
 const rec = (changes: Partial<NodeRecord>): NodeRecord => Object.freeze({ ...base, ...changes });
 
 /** a node in its first attempt, RUNNING since t=2000 */
@@ -34,17 +38,16 @@ function effect(op: MachineOperation, from: NodeRecord, to: State, extra: Partia
 
 describe('pure effects (SPEC §2 effects table)', () => {
   it('the initial record', () => {
-    expect(base).toStrictEqual({
-      state: 'CREATED', version: '', loop: 0, retry: 0, skip: false, error_ignored: false,
-      started_at: null, finished_at: null, state_refresh_at: CREATED_AT, ex_data: undefined,
-    });
-    expect(Object.isFrozen(base)).toBe(true);
+    const initial = initialRecord(CREATED_AT);
+    expect(initial).toStrictEqual(base);
+    expect(Object.keys(initial)).toEqual(Object.keys(base));
+    expect(Object.isFrozen(initial)).toBe(true);
   });
 
   it('start from CREATED: loop 1, a new version, started now', () => {
     const r = effect('start', base, 'RUNNING');
     expect(r).toStrictEqual({
-      state: 'RUNNING', version: V(1), loop: 1, retry: 0, skip: false, error_ignored: false,
+      state: 'RUNNING', version: V(1), loop: 1, retry: 0, auto_retry_times: 0, skip: false, error_ignored: false,
       started_at: NOW, finished_at: null, state_refresh_at: NOW, ex_data: undefined,
     });
     expect(Object.isFrozen(r)).toBe(true);
@@ -148,12 +151,36 @@ describe('pure effects (SPEC §2 effects table)', () => {
     expect(effect('callback', running, 'RUNNING')).toStrictEqual({ ...running, state_refresh_at: NOW });
   });
 
-  it('effects never change their input record', () => {
-    const before = { ...running };
-    for (const op of ['finish', 'fail', 'forced_fail', 'pause', 'callback', 'revoke'] as const) {
-      effect(op, running, 'FINISHED');
+  it('effects never change their input record, and always return a new frozen one', () => {
+    // Not frozen, nested ex_data: an effect that wrote to its input would succeed silently here
+    // (rec() freezes, and a write to a frozen record would throw instead).
+    const inputs: [MachineOperation, State, NodeRecord][] = [
+      ['start', 'RUNNING', { ...base }],
+      ['start', 'RUNNING', { ...base, state: 'READY', version: V(7), loop: 1, retry: 1 }],
+      ['finish', 'FINISHED', { ...running }],
+      ['fail', 'FAILED', { ...running }],
+      ['fail', 'FINISHED', { ...running }],
+      ['forced_fail', 'FAILED', { ...running }],
+      ['pause', 'SUSPENDED', { ...running }],
+      ['resume', 'RUNNING', { ...running, state: 'SUSPENDED' }],
+      ['retry', 'READY', { ...running, state: 'FAILED', finished_at: 4_000, ex_data: { why: ['boom'] } }],
+      ['auto_retry', 'READY', { ...running, state: 'FAILED', finished_at: 4_000, ex_data: { why: ['boom'] } }],
+      ['skip', 'FINISHED', { ...running, state: 'FAILED', finished_at: 4_000, ex_data: { why: ['boom'] } }],
+      ['reenter', 'RUNNING', { ...running, state: 'FINISHED', finished_at: 4_000, ex_data: { old: [1] } }],
+      ['reenter', 'FAILED', { ...running, state: 'FINISHED', loop: 2, finished_at: 4_000 }],
+      ['revoke', 'REVOKED', { ...running }],
+      ['revoke_cascade', 'REVOKED', { ...running, state: 'READY' }],
+      ['callback', 'RUNNING', { ...running, ex_data: { progress: [50] } }],
+    ];
+    expect(new Set(inputs.map(([op]) => op))).toEqual(new Set(Object.keys(EFFECTS)));
+    for (const [op, to, input] of inputs) {
+      const before = structuredClone(input);
+      const out = effect(op, input, to, { exData: { reason: ['new'] }, rerunLimit: 2 });
+      expect(input, `${op} → ${to} changed its input`).toStrictEqual(before);
+      expect(out, `${op} → ${to}`).not.toBe(input);
+      expect(out.state).toBe(to);
+      expect(Object.isFrozen(out)).toBe(true);
     }
-    expect(running).toStrictEqual(before);
   });
 });
 

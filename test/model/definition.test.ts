@@ -11,6 +11,7 @@ import {
 import { NODE_KINDS, type NodeKind } from '../../src/lifecycle/index.js';
 import { Store } from '../../src/store/index.js';
 import { recordEvents, versionCounter } from '../store/helpers.js';
+import { runs } from '../fc-runs.js';
 
 const INVALID = 3540000;
 
@@ -101,6 +102,15 @@ describe('definition validation (3540000, naming node and field)', () => {
     }
   });
 
+  // Every other path here reads the same both ways: this one would show a reversed walk.
+  it('a path is written root first: pipeline.children[2].children[0].children[1]', () => {
+    const sub = (id: string, ...children: unknown[]) => ({ id, kind: 'subprocess', children });
+    const definition = root(leaf('a'), leaf('b'), sub('s', sub('t', leaf('c'), { id: 'd', kind: 'activity', name: 5 })));
+    expect(refusalOf(definition).message).toBe(`${P}node "d" (pipeline.children[2].children[0].children[1]) field name: must be a string`);
+    const unnamed = root(sub('s', leaf('a'), leaf('b'), sub('t', 7)));
+    expect(refusalOf(unnamed).message).toBe(`${P}node pipeline.children[0].children[2].children[0] field (node): must be an object`);
+  });
+
   it('a cyclic definition is refused (as a duplicate id), not looped over', () => {
     const r: { id: string; kind: string; children: unknown[] } = { id: 'root', kind: 'pipeline', children: [] };
     const s = { id: 's', kind: 'subprocess', children: [r] };
@@ -135,6 +145,8 @@ describe('limits', () => {
 
   it('maxDepth: nodes may sit at depth maxDepth (root at 0), not deeper', () => {
     accepts(chain(2), { maxDepth: 3 }); // leaf at depth 3
+    // a container with no children at depth maxDepth nests nothing deeper
+    accepts({ id: 'root', kind: 'pipeline', children: [{ id: 's1', kind: 'subprocess', children: [{ id: 's2', kind: 'subprocess', children: [] }] }] }, { maxDepth: 2 });
     expect(refusalOf(chain(3), { maxDepth: 3 }).message)
       .toBe(`${P}node "s3" (pipeline.children[0].children[0].children[0]) field children: nesting deeper than 3`);
   });
@@ -298,7 +310,7 @@ describe('preorder numbering (property)', () => {
       });
       expect(compiled.indexOf('missing')).toBe(-1);
       expect(compiled.end[0]).toBe(flat.length);
-    }), { numRuns: 300 });
+    }), { numRuns: runs('modelDefinition') });
   });
 
   it('maxDepth and maxNodes refuse exactly the trees that exceed them', () => {
@@ -316,6 +328,6 @@ describe('preorder numbering (property)', () => {
       }
       expect(refused !== undefined).toBe(tooBig);
       if (refused) expect(refused.message).toMatch(/field children: (nesting deeper than|the task has more than)/);
-    }), { numRuns: 300 });
+    }), { numRuns: runs('modelDefinition') });
   });
 });

@@ -36,10 +36,16 @@ export function referenceShown(own: State, children: readonly ShownState[]): Sho
   return 'RUNNING';
 }
 
-/** SPEC §3.4 spelled out: the ids to list, in preorder. */
-export function referenceFailedLeaves(s: NodeStatus): string[] {
-  const failedKids = Object.values(s.children).filter((c) => c.state === 'FAILED');
-  return failedKids.length === 0 ? [s.id] : failedKids.flatMap(referenceFailedLeaves);
+/**
+ * SPEC §3.4 spelled out: the ids to list, in preorder. Preorder is the definition's order, which
+ * `childrenOf` gives; it is not the key order of an answer's `children`, where integer-like ids
+ * ("10", "2") come first.
+ */
+export function referenceFailedLeaves(s: NodeStatus, childrenOf: (id: string) => readonly string[]): string[] {
+  const failedKids = childrenOf(s.id)
+    .filter((id) => Object.hasOwn(s.children, id) && s.children[id].state === 'FAILED')
+    .map((id) => s.children[id]);
+  return failedKids.length === 0 ? [s.id] : failedKids.flatMap((kid) => referenceFailedLeaves(kid, childrenOf));
 }
 
 /** Keys in the order a JS object would enumerate them (integer-like first): build one and ask. */

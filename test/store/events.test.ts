@@ -2,7 +2,7 @@
  * The change feed (SPEC §2: one event per changed node; DESIGN: listeners run after the commit
  * and cannot break the store).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { NodeDefinition } from '../../src/model/index.js';
 import { Store, type EngineEventName, type NodeChange, type TaskCreated } from '../../src/store/index.js';
 import { dumpSnapshot, hexVersion, recordEvents, versionCounter } from './helpers.js';
@@ -46,7 +46,7 @@ describe('node events', () => {
     expect(events.nodes).toEqual([{
       seq: 2, taskId: '10', nodeId: 'root', operation: 'start', from: 'CREATED', to: 'RUNNING', at: 2_000,
       record: {
-        state: 'RUNNING', version: hexVersion(1), loop: 1, retry: 0, skip: false, error_ignored: false,
+        state: 'RUNNING', version: hexVersion(1), loop: 1, retry: 0, auto_retry_times: 0, skip: false, error_ignored: false,
         started_at: 2_000, finished_at: null, state_refresh_at: 2_000, ex_data: undefined,
       },
     }]);
@@ -225,6 +225,26 @@ describe('on / off', () => {
 });
 
 describe('listeners that throw', () => {
+  it('are reported on stderr when no onListenerError is given, naming the event', () => {
+    const written: unknown[][] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => { written.push(args); });
+    try {
+      const store = new Store({ clock: () => 1 });
+      store.createProject({ id: '1', name: 'p' });
+      const boom = new Error('listener bug');
+      store.on('node', () => { throw boom; });
+      store.on('task', () => { throw boom; });
+      store.createTask({ id: '10', project_id: '1', name: 't', pipeline: PIPELINE });
+      store.start('10', 'root');
+      expect(written).toEqual([
+        ["pipestate: a listener of 'task' threw; the store is unaffected", boom],
+        ["pipestate: a listener of 'node' threw; the store is unaffected", boom],
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('neither corrupt the store nor stop the other listeners; onListenerError hears each', () => {
     const errors: [unknown, EngineEventName][] = [];
     const { store, at } = setup((e, event) => { errors.push([e, event]); });

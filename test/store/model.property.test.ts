@@ -13,7 +13,7 @@
  * Snapshots are taken only at some steps on purpose: between them the store edits its trie in
  * place, and that path must be as correct as the copying one.
  *
- * FC_RUNS sets the number of runs (default 1,000).
+ * Its run count is runs('storeModel') (test/fc-runs.ts: 1,000 at the default FC_RUNS).
  */
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
@@ -21,13 +21,14 @@ import { describe, expect, it } from 'vitest';
 import type { Json, NodeRecord } from '../../src/lifecycle/index.js';
 import { PipestateError, type NodeDefinition } from '../../src/model/index.js';
 import { Store, type NodeChange, type OperationArgs, type Snapshot, type TaskCreated } from '../../src/store/index.js';
+import { runs } from '../fc-runs.js';
 import { dumpSnapshot, hexVersion, type NodeDump } from './helpers.js';
 import {
   SPEC_OPERATIONS, freshRecord, legalOperations, modelApply, modelNext, modelTask, specAllows,
   type ModelRecord, type ModelTask, type NestedNode, type SpecKind, type SpecOperation,
 } from './reference-model.js';
 
-const FC_RUNS = Number(process.env.FC_RUNS ?? 1000);
+const MODEL_RUNS = runs('storeModel');
 
 const REFUSED = 3545000;
 const NOT_FOUND = 3540400;
@@ -152,10 +153,11 @@ type Expectation =
   | { readonly kind: 'refuse'; readonly code: number; readonly prefix?: string };
 
 /** What the run saw, summed over runs: the suite is worthless if runs stay shallow. */
-const coverage = {
+const emptyCoverage = () => ({
   runs: 0, accepted: 0, refused: 0, rerunLimitHit: 0, containerFinished: 0, revokeCascade: 0, retries: 0,
   reentries: 0, deepStarts: 0, ignoredFailures: 0, staleVersionRefused: 0, snapshotsChecked: 0,
-};
+});
+let coverage = emptyCoverage();
 
 const plain = (r: NodeRecord | ModelRecord): ModelRecord => ({ ...r }) as ModelRecord;
 
@@ -411,22 +413,38 @@ function noteCoverage(task: ModelTask, index: number, op: SpecOperation, from: s
 
 // ---------------------------------------------------------------------------------------------
 
-describe('the store against a reference model of SPEC §2', () => {
-  it(`agrees on every step of random runs (${FC_RUNS} runs)`, () => {
-    fc.assert(fc.property(scenarioArb, runScenario), { numRuns: FC_RUNS });
-  }, 60_000 + FC_RUNS * 30); // a run takes a few ms; FC_RUNS may ask for many
+/**
+ * The property, run once per file by whichever of the two tests below comes first, so that either
+ * passes or fails the same when run alone (`-t`); a failure is not remembered, so the other test
+ * runs it again and fails too.
+ */
+let measured: ReturnType<typeof emptyCoverage> | undefined;
+function modelRuns(): ReturnType<typeof emptyCoverage> {
+  if (measured === undefined) {
+    coverage = emptyCoverage();
+    fc.assert(fc.property(scenarioArb, runScenario), { numRuns: MODEL_RUNS });
+    measured = coverage;
+  }
+  return measured;
+}
+// a run takes a few ms; FC_RUNS may ask for many
+const MODEL_TIMEOUT = 60_000 + MODEL_RUNS * 30;
 
-  // Not vacuous: with enough runs, every interesting path was taken many times. (Runs after the
-  // property above: tests in a file run in order.)
-  it.skipIf(FC_RUNS < 200)('took every interesting path', () => {
-    const c = coverage;
+describe('the store against a reference model of SPEC §2', () => {
+  it(`agrees on every step of random runs (${MODEL_RUNS} runs)`, () => {
+    expect(modelRuns().runs).toBe(MODEL_RUNS);
+  }, MODEL_TIMEOUT);
+
+  // Not vacuous: with enough runs, every interesting path was taken many times.
+  it.skipIf(MODEL_RUNS < 200)('took every interesting path', () => {
+    const c = modelRuns();
     const msg = JSON.stringify(c);
     expect(c.accepted, msg).toBeGreaterThan(c.runs * 20);
     expect(c.refused, msg).toBeGreaterThan(c.runs * 2);
     for (const key of ['rerunLimitHit', 'containerFinished', 'revokeCascade', 'retries', 'reentries', 'deepStarts',
       'ignoredFailures', 'staleVersionRefused'] as const) {
-      expect(c[key], `${key}: ${msg}`).toBeGreaterThan(FC_RUNS / 20);
+      expect(c[key], `${key}: ${msg}`).toBeGreaterThan(MODEL_RUNS / 20);
     }
     console.log(`model-based coverage: ${msg}`);
-  });
+  }, MODEL_TIMEOUT);
 });

@@ -11,8 +11,8 @@ export type SpecState = 'CREATED' | 'READY' | 'RUNNING' | 'SUSPENDED' | 'FINISHE
 export type SpecOperation =
   | 'start' | 'finish' | 'fail' | 'forced_fail' | 'pause' | 'resume'
   | 'retry' | 'skip' | 'reenter' | 'revoke' | 'callback';
-/** the root's revoke as it reaches each active descendant */
-export type SpecMove = SpecOperation | 'revoke_cascade';
+/** the root's revoke as it reaches each active descendant; a retry an auto_retry policy makes */
+export type SpecMove = SpecOperation | 'revoke_cascade' | 'auto_retry';
 export type SpecKind = 'pipeline' | 'subprocess' | 'activity' | 'event' | 'gateway';
 export type Ancestors = 'running' | 'suspended' | 'archived';
 
@@ -74,6 +74,7 @@ export function specNext(
       if (state !== 'SUSPENDED' || !running) return null;
       return n.container ? 'RUNNING' : 'READY';
     case 'retry':
+    case 'auto_retry':
       return state === 'FAILED' && live ? 'READY' : null;
     case 'skip':
       return state === 'FAILED' && live ? 'FINISHED' : null;
@@ -98,6 +99,7 @@ export interface ModelRecord {
   version: string;
   loop: number;
   retry: number;
+  auto_retry_times: number;
   skip: boolean;
   error_ignored: boolean;
   started_at: number | null;
@@ -133,7 +135,7 @@ export interface NestedNode {
 }
 
 export const freshRecord = (createdAt: number): ModelRecord => ({
-  state: 'CREATED', version: '', loop: 0, retry: 0, skip: false, error_ignored: false,
+  state: 'CREATED', version: '', loop: 0, retry: 0, auto_retry_times: 0, skip: false, error_ignored: false,
   started_at: null, finished_at: null, state_refresh_at: createdAt, ex_data: undefined,
 });
 

@@ -162,9 +162,31 @@ const ancestorCases: Case[] = [
   { name: 'finish under a FAILED subprocess',
     steps: [...RUN_SP, ['start', 'sp2'], ['start', 'b'], ['fail', 'sp']], op: 'finish', node: 'b',
     message: 'cannot finish node b of task 10: state is RUNNING, finish needs every ancestor RUNNING or SUSPENDED, ancestor sp is FAILED' },
+  { name: 'of two SUSPENDED ancestors, the nearest is named',
+    steps: [...RUN_SP, ['start', 'sp2'], ['pause', 'sp2'], ['pause', 'sp']], op: 'start', node: 'b',
+    message: 'cannot start node b of task 10: state is CREATED, start needs every ancestor RUNNING, ancestor sp2 is SUSPENDED' },
+  { name: 'of two SUSPENDED ancestors under a FAILED root, the root is named',
+    steps: [...RUN_SP, ['start', 'sp2'], ['pause', 'sp2'], ['pause', 'sp'], ['fail', 'root']], op: 'pause', node: 'b',
+    message: 'cannot pause node b of task 10: state is CREATED, pause needs every ancestor RUNNING or SUSPENDED, ancestor root is FAILED' },
+  { name: 'of two archived ancestors, the nearest is named',
+    steps: [...RUN_SP, ['fail', 'sp'], ['fail', 'root']], op: 'pause', node: 'c',
+    message: 'cannot pause node c of task 10: state is CREATED, pause needs every ancestor RUNNING or SUSPENDED, ancestor sp is FAILED' },
   { name: 'the nearest archived ancestor is named, past a SUSPENDED one',
     steps: [...RUN_SP, ['start', 'sp2'], ['pause', 'sp2'], ['fail', 'sp']], op: 'pause', node: 'b',
     message: 'cannot pause node b of task 10: state is CREATED, pause needs every ancestor RUNNING or SUSPENDED, ancestor sp is FAILED' },
+];
+
+// Two obstacles at once: the ancestors are reported, since no descendant finishing would help.
+const twoObstacleCases: Case[] = [
+  { name: 'finish of a subprocess with a RUNNING child, under a FAILED root',
+    steps: [...RUN_SP, ['start', 'c'], ['fail', 'root']], op: 'finish', node: 'sp',
+    message: 'cannot finish node sp of task 10: state is RUNNING, finish needs every ancestor RUNNING or SUSPENDED, ancestor root is FAILED' },
+  { name: 'finish of a subprocess with a READY grandchild, under a FINISHED-by-skip root',
+    steps: [...RUN_SP, ['start', 'sp2'], ['start', 'b'], ['fail', 'b'], ['retry', 'b'], ['fail', 'root'], ['skip', 'root']], op: 'finish', node: 'sp2',
+    message: 'cannot finish node sp2 of task 10: state is RUNNING, finish needs every ancestor RUNNING or SUSPENDED, ancestor root is FINISHED' },
+  { name: 'finish of a SUSPENDED subprocess with a RUNNING child: its state comes first',
+    steps: [...RUN_SP, ['start', 'c'], ['pause', 'sp']], op: 'finish', node: 'sp',
+    message: 'cannot finish node sp of task 10: state is SUSPENDED, finish needs RUNNING' },
 ];
 
 const descendantCases: Case[] = [
@@ -183,7 +205,7 @@ const descendantCases: Case[] = [
 
 describe('refusals (3545000) change nothing', () => {
   for (const [group, cases] of [['state', stateCases], ['kind', kindCases], ['ancestors', ancestorCases],
-    ['descendants', descendantCases]] as const) {
+    ['descendants', descendantCases], ['two obstacles', twoObstacleCases]] as const) {
     describe(group, () => {
       for (const c of cases) {
         it(c.name, () => {
@@ -193,6 +215,41 @@ describe('refusals (3545000) change nothing', () => {
       }
     });
   }
+
+  it('a container with more than 32 children names its first active descendant, in preorder, across trie leaves', () => {
+    const children: NodeDefinition[] = Array.from({ length: 1_100 }, (_, k) => ({ id: `l${k}`, kind: 'activity' }));
+    const store = new Store({ clock: () => 1, newVersion: versionCounter().next });
+    store.createProject({ id: '1', name: 'p' });
+    store.createTask({ id: '10', project_id: '1', name: 't', pipeline: { id: 'root', kind: 'pipeline', children } });
+    store.start('10', 'root');
+    // l1 finished and l2 failed are not active; the actives are l40 (second trie leaf), l700, l1050 (third level)
+    store.start('10', 'l1');
+    store.finish('10', 'l1');
+    store.start('10', 'l2');
+    store.fail('10', 'l2');
+    for (const id of ['l1050', 'l700']) store.start('10', id);
+    store.pause('10', 'l40');
+    const firstActive = (id: string, state: string) =>
+      `cannot finish node root of task 10: state is RUNNING, finish needs no descendant RUNNING, READY or SUSPENDED, descendant ${id} is ${state}`;
+    expectRefusal(store, () => store.finish('10', 'root'), REFUSED, firstActive('l40', 'SUSPENDED'));
+    store.resume('10', 'l40'); // READY: still active
+    expectRefusal(store, () => store.finish('10', 'root'), REFUSED, firstActive('l40', 'READY'));
+    store.start('10', 'l40');
+    store.finish('10', 'l40');
+    expectRefusal(store, () => store.finish('10', 'root'), REFUSED, firstActive('l700', 'RUNNING'));
+    store.finish('10', 'l700');
+    expectRefusal(store, () => store.finish('10', 'root'), REFUSED, firstActive('l1050', 'RUNNING'));
+    store.finish('10', 'l1050');
+    expect(store.finish('10', 'root').map((c) => [c.nodeId, c.to])).toEqual([['root', 'FINISHED']]);
+  });
+
+  it('only the subtree counts: active nodes just before and just after it do not stop a container finishing', () => {
+    // preorder: root, n2, sp, sp2, b, c, ev, g — n2 is right before sp's range, g right after it
+    const { store } = fixture([...RUN_SP, ['start', 'n2'], ['start', 'g'], ['start', 'c'], ['finish', 'c']]);
+    expect(store.finish('10', 'sp').map((x) => [x.nodeId, x.to])).toEqual([['sp', 'FINISHED']]);
+    expectRefusal(store, () => store.finish('10', 'root'), REFUSED,
+      'cannot finish node root of task 10: state is RUNNING, finish needs no descendant RUNNING, READY or SUSPENDED, descendant n2 is RUNNING');
+  });
 
   it('the operation is accepted once the obstacle is gone', () => {
     const { store } = fixture([...RUN_SP, ['start', 'c'], ['fail', 'c'], ['retry', 'c']]);
@@ -283,6 +340,31 @@ describe('versions', () => {
   });
 });
 
+describe('the error itself', () => {
+  const caught = (run: () => unknown): PipestateError => {
+    try {
+      run();
+    } catch (e) {
+      return e as PipestateError;
+    }
+    throw new Error('nothing was thrown');
+  };
+
+  it('is a PipestateError (an Error) with its code; invalid input also names the field', () => {
+    const store = fixture([START_ROOT, ['start', 'n2']]).store;
+    const invalid = caught(() => store.fail('10', 'n2', { ex_data: [Number.NaN] }));
+    expect(invalid).toBeInstanceOf(Error);
+    expect([invalid.name, invalid.code, invalid.field, String(invalid)]).toEqual([
+      'PipestateError', 3540000, 'args.ex_data', 'PipestateError: invalid args.ex_data: args.ex_data[0] is not a finite number',
+    ]);
+    const refused = caught(() => store.start('10', 'n2'));
+    expect([refused.name, refused.code, refused.field]).toEqual(['PipestateError', 3545000, undefined]);
+    const missing = caught(() => store.start('10', 'zz'));
+    expect([missing.name, missing.code, missing.field]).toEqual(['PipestateError', 3540400, undefined]);
+    expect(caught(() => store.createTask({ id: 'x' } as never)).field).toBe('task.id');
+  });
+});
+
 describe('unknown things (3540400)', () => {
   it('an unknown task', () => {
     const { store } = fixture();
@@ -318,6 +400,22 @@ describe('invalid input (3540000)', () => {
       message: 'invalid args.data: fail takes version, ex_data' },
     { name: 'ex_data on a callback', run: (s) => s.callback('10', 'n2', { ex_data: 1 }),
       message: 'invalid args.ex_data: callback takes version, data' },
+    { name: 'ex_data on a finish', run: (s) => s.finish('10', 'n2', { ex_data: 1 }),
+      message: 'invalid args.ex_data: finish takes version' },
+    { name: 'data on a pause', run: (s) => s.pause('10', 'g', { data: 1 }),
+      message: 'invalid args.data: pause takes version' },
+    { name: 'ex_data on a resume', run: (s) => s.resume('10', 'g', { ex_data: 1 }),
+      message: 'invalid args.ex_data: resume takes version' },
+    { name: 'ex_data on a retry', run: (s) => s.retry('10', 'n2', { ex_data: 'why' }),
+      message: 'invalid args.ex_data: retry takes version' },
+    { name: 'data on a skip', run: (s) => s.skip('10', 'n2', { data: 1 }),
+      message: 'invalid args.data: skip takes version' },
+    { name: 'ex_data on a reenter', run: (s) => s.reenter('10', 'n2', { ex_data: 1 }),
+      message: 'invalid args.ex_data: reenter takes version' },
+    { name: 'data on a revoke', run: (s) => s.revoke('10', 'root', { data: 1 }),
+      message: 'invalid args.data: revoke takes version' },
+    { name: 'data on a forced_fail', run: (s) => s.forcedFail('10', 'n2', { data: 1 }),
+      message: 'invalid args.data: forced_fail takes version, ex_data' },
     { name: 'an unknown argument', run: (s) => s.callback('10', 'n2', { foo: 1 } as OperationArgs),
       message: 'invalid args.foo: callback takes version, data' },
     { name: 'args that are not an object', run: (s) => s.finish('10', 'n2', 'x' as unknown as OperationArgs),
@@ -347,7 +445,7 @@ describe('invalid input (3540000)', () => {
     { name: 'a node id that is not a string', run: (s) => s.start('10', null as unknown as string),
       message: 'invalid nodeId: must be a string' },
     { name: 'an unknown operation', run: (s) => s.apply('10', 'g', 'explode' as Operation),
-      message: 'invalid operation: must be one of start, finish, fail, forced_fail, pause, resume, retry, skip, reenter, revoke, callback, forcedFail' },
+      message: 'invalid operation: must be one of start, finish, fail, forced_fail, pause, resume, retry, skip, reenter, revoke, callback, auto_retry, forcedFail' },
     { name: 'invalid input is reported before an unknown task', run: (s) => s.start('99', 'g', { data: 1 }),
       message: 'invalid args.data: start takes version' },
   ];
@@ -358,12 +456,66 @@ describe('invalid input (3540000)', () => {
     });
   }
 
+  it('a project or a task that is not an object: 3540000, not a TypeError', () => {
+    const { store } = fixture();
+    for (const input of [null, undefined, 5, 'p']) {
+      expectRefusal(store, () => store.createProject(input as never), INVALID, 'invalid project: must be an object');
+      expectRefusal(store, () => store.createTask(input as never), INVALID, 'invalid task: must be an object');
+    }
+    expectRefusal(store, () => store.createProject([] as never), INVALID, 'invalid project.id: must be a string of 1..32 digits');
+    // the id is optional (assigned when absent), so an array's first missing field is its project
+    expectRefusal(store, () => store.createTask([] as never), INVALID, 'invalid task.project_id: must be a string of 1..32 digits');
+  });
+
+  // `args` is optional, and JavaScript callers write null for "none" as often as undefined.
+  it('null args count as none: the operation runs', () => {
+    const store = running();
+    expect(store.finish('10', 'n2', null as never).map((c) => [c.nodeId, c.to])).toEqual([['n2', 'FINISHED']]);
+    expect(store.apply('10', 'g', 'start', null as never).map((c) => [c.nodeId, c.to])).toEqual([['g', 'RUNNING']]);
+  });
+
   it('cyclic ex_data is refused, not a stack overflow', () => {
     const store = running();
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     expectRefusal(store, () => store.fail('10', 'n2', { ex_data: cyclic } as unknown as OperationArgs), INVALID,
       /^invalid args\.ex_data: args\.ex_data(\.self)+ is nested deeper than 64$/);
+  });
+
+  it('a cyclic array is refused too, at the depth limit', () => {
+    const store = running();
+    const cyclic: unknown[] = [];
+    cyclic.push(cyclic);
+    expectRefusal(store, () => store.fail('10', 'n2', { ex_data: cyclic } as unknown as OperationArgs), INVALID,
+      `invalid args.ex_data: args.ex_data${'[0]'.repeat(65)} is nested deeper than 64`);
+  });
+
+  it('nesting exactly at the depth limit is accepted; one level more is refused', () => {
+    const arrays = (n: number): unknown => (n === 0 ? 'x' : [arrays(n - 1)]);
+    const objects = (n: number): unknown => (n === 0 ? 'x' : { a: objects(n - 1) });
+    const store = running();
+    expectRefusal(store, () => store.fail('10', 'n2', { ex_data: arrays(65) } as never), INVALID,
+      `invalid args.ex_data: args.ex_data${'[0]'.repeat(65)} is nested deeper than 64`);
+    expectRefusal(store, () => store.fail('10', 'n2', { ex_data: objects(65) } as never), INVALID,
+      `invalid args.ex_data: args.ex_data${'.a'.repeat(65)} is nested deeper than 64`);
+    store.fail('10', 'n2', { ex_data: arrays(64) } as never);
+    expect(JSON.stringify(store.snapshot().getNode('10', 'n2')!.ex_data)).toBe(`${'['.repeat(64)}"x"${']'.repeat(64)}`);
+    store.retry('10', 'n2');
+    store.start('10', 'n2');
+    store.fail('10', 'n2', { ex_data: objects(64) } as never);
+    expect(JSON.stringify(store.snapshot().getNode('10', 'n2')!.ex_data)).toBe(`${'{"a":'.repeat(64)}"x"${'}'.repeat(64)}`);
+  });
+
+  it('a null-prototype object is JSON like any other, "__proto__" an ordinary key', () => {
+    const store = running();
+    const data = Object.create(null) as Record<string, unknown>;
+    data.k = 1;
+    data.__proto__ = { nested: Object.assign(Object.create(null), { deep: true }) };
+    store.fail('10', 'n2', { ex_data: data as never });
+    const stored = store.snapshot().getNode('10', 'n2')!.ex_data as Record<string, unknown>;
+    expect(JSON.stringify(stored)).toBe('{"k":1,"__proto__":{"nested":{"deep":true}}}');
+    expect(Object.keys(stored)).toEqual(['k', '__proto__']);
+    expect(({} as Record<string, unknown>).nested).toBeUndefined();
   });
 
   it('a duplicate task id', () => {

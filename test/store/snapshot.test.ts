@@ -90,6 +90,20 @@ describe('snapshots', () => {
     expect([...s2.tasksInOrder()].map((t) => t.task.id)).toEqual(['10', '11']);
   });
 
+  it('a project registered after a snapshot is in the next one, and only there', () => {
+    const store = setup();
+    const before = store.snapshot();
+    const project = store.createProject({ id: '3', bk_biz_id: '4', name: 'q', time_zone: 'UTC' });
+    const after = store.snapshot();
+    expect(after).not.toBe(before);
+    expect(after.getProject('3')).toBe(project);
+    expect(after.getProjectByBizId('4')).toBe(project);
+    expect(before.getProject('3')).toBeUndefined();
+    expect(before.getProjectByBizId('4')).toBeUndefined();
+    expect(Object.isFrozen(project)).toBe(true);
+    expect(project).toEqual({ id: '3', bk_biz_id: '4', name: 'q', time_zone: 'UTC' });
+  });
+
   it('hand out frozen records, and ex_data the caller cannot reach', () => {
     const store = setup();
     store.start('10', 'root');
@@ -108,14 +122,20 @@ describe('snapshots', () => {
 describe('versions', () => {
   it('randomVersion gives distinct 32-hex strings, also across pool refills', () => {
     const seen = new Set<string>();
-    for (let i = 0; i < 1_000; i++) {
+    // 16 bytes per version: 5,000 drain the 64 KiB pool (4,096 versions) and refill it once
+    for (let i = 0; i < 5_000; i++) {
       const v = randomVersion();
-      expect(v).toMatch(VERSION_PATTERN);
+      expect(v).toMatch(/^[0-9a-f]{32}$/);
       seen.add(v);
     }
-    expect(seen.size).toBe(1_000);
-    expect(VERSION_PATTERN.test('A'.repeat(32))).toBe(false);
-    expect(VERSION_PATTERN.test('a'.repeat(31))).toBe(false);
+    expect(seen.size).toBe(5_000);
+  });
+
+  it('VERSION_PATTERN is exactly 32 lowercase hex digits', () => {
+    for (const good of ['0'.repeat(32), 'f'.repeat(32), '0123456789abcdef'.repeat(2)]) expect(VERSION_PATTERN.test(good), good).toBe(true);
+    for (const bad of ['', 'A'.repeat(32), 'a'.repeat(31), 'a'.repeat(33), `${'a'.repeat(31)}g`, `${'a'.repeat(32)}\n`, ` ${'a'.repeat(32)}`]) {
+      expect(VERSION_PATTERN.test(bad), JSON.stringify(bad)).toBe(false);
+    }
   });
 
   it('a store without newVersion uses random versions', () => {
@@ -123,7 +143,10 @@ describe('versions', () => {
     store.createProject({ id: '1', name: 'p' });
     store.createTask({ id: '10', project_id: '1', name: 't', pipeline: PIPELINE });
     const [change] = store.start('10', 'root');
-    expect(change.record.version).toMatch(VERSION_PATTERN);
+    expect(change.record.version).toMatch(/^[0-9a-f]{32}$/);
+    const [other] = store.start('10', 'a');
+    expect(other.record.version).toMatch(/^[0-9a-f]{32}$/);
+    expect(other.record.version).not.toBe(change.record.version);
   });
 });
 
@@ -140,5 +163,37 @@ describe('options', () => {
       expect((error as PipestateError).code).toBe(3540000);
       expect((error as PipestateError).message).toBe('invalid rerunLimit: must be a positive integer');
     }
+  });
+});
+
+describe('the dump the "nothing changed" checks use', () => {
+  it('reads, from the vectors themselves, what getNode and getHistory read (tries one to three levels deep)', () => {
+    const leaves = (n: number): NodeDefinition[] => Array.from({ length: n }, (_, k) => ({ id: `l${k}`, kind: 'activity' }));
+    const store = new Store({ clock: () => 7, newVersion: versionCounter().next });
+    store.createProject({ id: '1', name: 'p' });
+    for (const [id, n] of [['10', 3], ['11', 40], ['12', 1_100]] as const) {
+      store.createTask({ id, project_id: '1', name: id, pipeline: { id: 'root', kind: 'pipeline', children: leaves(n) } });
+      store.start(id, 'root');
+      for (const k of new Set([0, 1, n - 1, Math.floor(n / 2)])) {
+        store.start(id, `l${k}`);
+        store.fail(id, `l${k}`, { ex_data: { k } });
+        store.retry(id, `l${k}`);
+        store.start(id, `l${k}`);
+      }
+    }
+    const snap = store.snapshot();
+    const dump = dumpSnapshot(snap);
+    expect([...dump.keys()]).toEqual(['10', '11', '12']);
+    let withHistory = 0;
+    for (const [taskId, nodes] of dump) {
+      expect(nodes.size).toBe(snap.getTask(taskId)!.definition.size);
+      for (const [nodeId, { record, history }] of nodes) {
+        expect(record).toEqual(snap.getNode(taskId, nodeId));
+        expect(history).toEqual(snap.getHistory(taskId, nodeId));
+        if (history.length > 0) withHistory++;
+      }
+    }
+    expect(withHistory).toBe(3 + 4 + 4);
+    expect(dump.get('12')!.get('l1099')!.history[0]).toMatchObject({ state: 'FAILED', ex_data: { k: 1099 } });
   });
 });

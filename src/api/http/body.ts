@@ -1,5 +1,5 @@
 /**
- * Request parameters: the query string, the body (JSON or form-encoded), read with a size limit
+ * Request parameters: the query string, the body (a JSON object, else form fields), read with a size limit
  * and a deadline so that a large or slow body cannot hold the server's memory or a socket.
  * Values from query strings stay strings ("10" is not turned into 10): the engine validates the
  * fields, and SPEC §3.1 says which strings it accepts for which types.
@@ -75,18 +75,22 @@ export function parseBody(raw: Buffer, contentType: string | undefined, listFiel
     throw malformedJson();
   }
   if (text.trim() === '') return {};
+  // A body that parses as a JSON object is JSON, whatever it is labelled (bk-sops reads every
+  // body as JSON, and `curl -d '{…}'` labels it a form); otherwise a form is form fields.
+  let value: unknown;
+  let parsed = true;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    parsed = false;
+  }
+  if (parsed && isPlainObject(value)) return value;
   if (isForm(contentType)) {
     checkFormSize(raw, limits);
     return queryParams(new URLSearchParams(text), listFields);
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw malformedJson();
-  }
-  if (!isPlainObject(value)) throw notAnObject();
-  return value;
+  if (!parsed) throw malformedJson();
+  throw notAnObject();
 }
 
 /** The reads in progress, so that the server can end one whose body turns out malformed. */

@@ -9,12 +9,16 @@
  *
  * `projects` of an app lists the project ids it may see, or is "*" for every project.
  *
+ * An optional `quotas` says what each project may hold (docs/service-limits.md):
+ * `{ "default": { "maxTasks": …, "maxNodes": …, "maxExDataBytes": …, "maxHistories": … },
+ *    "projects": { "1": { "maxTasks": … } } }`, each over the built-in defaults.
  * Optional service limits, each a positive whole number (README, "Limits under load"):
  * `max_body_bytes` (default 1 MiB), `max_definition_bytes` (create_task, default 64 MiB),
  * `max_concurrent_reads` (default 4) and `max_queued_reads` (default 64, may be 0).
  */
 import { readFileSync } from 'node:fs';
-import type { ProjectInput } from '../../model/index.js';
+import { PipestateError, type ProjectInput } from '../../model/index.js';
+import { quotasOf, type QuotaTable } from '../../store/index.js';
 
 export interface AppConfig {
   readonly bk_app_code: string;
@@ -34,6 +38,10 @@ export interface ServiceLimits {
 export interface ServiceConfig {
   readonly projects: readonly ProjectInput[];
   readonly apps: readonly AppConfig[];
+  /** per-project quotas over the defaults; absent: the defaults for every project */
+  readonly quotas?: QuotaTable;
+  /** get_tasks_status `url` template ({task_id}, {project_id}, {bk_biz_id}); absent: "" */
+  readonly task_url?: string;
   readonly limits?: ServiceLimits;
 }
 
@@ -58,7 +66,7 @@ const isObject = (v: unknown): v is Readonly<Record<string, unknown>> => typeof 
 const LIMIT_KEYS: ReadonlyMap<keyof ServiceLimits, number> = new Map([
   ['max_body_bytes', 1], ['max_definition_bytes', 1], ['max_concurrent_reads', 1], ['max_queued_reads', 0],
 ] as const);
-const TOP_KEYS: ReadonlySet<string> = new Set(['projects', 'apps', '$comment', ...LIMIT_KEYS.keys()]);
+const TOP_KEYS: ReadonlySet<string> = new Set(['projects', 'apps', 'quotas', 'task_url', '$comment', ...LIMIT_KEYS.keys()]);
 const PROJECT_KEYS: ReadonlySet<string> = new Set(['id', 'bk_biz_id', 'name', 'time_zone']);
 const APP_KEYS: ReadonlySet<string> = new Set(['bk_app_code', 'bk_app_secret', 'projects']);
 
@@ -97,6 +105,8 @@ export function parseConfig(json: unknown, source = 'config'): ServiceConfig {
     if (codes.has(app.bk_app_code)) throw new ConfigError(`${source}: app ${app.bk_app_code} is configured twice`);
     codes.add(app.bk_app_code);
   }
+  if (json.task_url !== undefined && typeof json.task_url !== 'string') throw new ConfigError(`${source}: task_url must be a string`);
+
   const limits: Record<string, number> = {};
   for (const [key, least] of LIMIT_KEYS) {
     const v = json[key];
@@ -104,7 +114,27 @@ export function parseConfig(json: unknown, source = 'config'): ServiceConfig {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < least) throw new ConfigError(`${source}: ${key} must be a whole number of at least ${least}`);
     limits[key] = v;
   }
-  return Object.keys(limits).length > 0 ? { projects, apps, limits } : { projects, apps };
+  return {
+    projects, apps,
+    ...(json.quotas === undefined ? {} : { quotas: parseQuotas(json.quotas, source, ids) }),
+    ...(typeof json.task_url === 'string' ? { task_url: json.task_url } : {}),
+    ...(Object.keys(limits).length > 0 ? { limits } : {}),
+  };
+}
+
+/** The quota table, checked as the engine will read it, and naming configured projects only. */
+function parseQuotas(raw: unknown, source: string, projectIds: ReadonlySet<string>): QuotaTable {
+  try {
+    quotasOf(raw as QuotaTable);
+  } catch (error) {
+    if (error instanceof PipestateError) throw new ConfigError(`${source}: ${error.message}`);
+    throw error;
+  }
+  const table = raw as QuotaTable;
+  for (const id of Object.keys(table.projects ?? {})) {
+    if (!projectIds.has(id)) throw new ConfigError(`${source}: quotas.projects names project ${JSON.stringify(id)}, which is not configured`);
+  }
+  return table;
 }
 
 function parseApp(a: unknown, where: string, source: string, projectIds: ReadonlySet<string>): AppConfig {

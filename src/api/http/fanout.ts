@@ -49,6 +49,11 @@ export class Feed {
   blockedSince: number | undefined;
   /** the last pump read the log to its end: nothing between `cursor` and the next flush concerns it */
   caughtUp = false;
+  /**
+   * The task was deleted: its last change is at or before this cursor. Once the feed has read that
+   * far, the stream is told (`task_deleted`) and ends.
+   */
+  endsAfter: { readonly cursor: number; readonly frame: string } | undefined;
 
   constructor(
     readonly res: ServerResponse,
@@ -96,6 +101,17 @@ export class Fanout {
     feeds.add(feed);
     feed.caughtUp = feed.cursor >= this.log.cursor;
     if (!feed.caughtUp) this.soon();
+  }
+
+  /**
+   * A watched task was deleted (`frame` says so): each of its streams gets the changes it has yet
+   * to read, then `frame`, then its end.
+   */
+  endTask(taskId: string, frame: string): void {
+    const feeds = this.byTask.get(taskId);
+    if (!feeds) return;
+    for (const feed of feeds) feed.endsAfter = { cursor: this.log.cursor, frame };
+    this.soon();
   }
 
   remove(feed: Feed): void {
@@ -157,7 +173,7 @@ export class Fanout {
             feed.caughtUp = false;
           }
         }
-        if (feed.blockedSince === undefined && feed.cursor < this.log.cursor) feeds.push(feed);
+        if (feed.blockedSince === undefined && (feed.cursor < this.log.cursor || feed.endsAfter !== undefined)) feeds.push(feed);
       }
     }
     this.firstSince.clear();
@@ -213,6 +229,12 @@ export class Fanout {
     }
     feed.cursor = batch.cursor;
     feed.caughtUp = batch.cursor === this.log.cursor;
+    if (feed.endsAfter !== undefined && feed.cursor >= feed.endsAfter.cursor) {
+      this.remove(feed);
+      if (batch.bytes !== undefined) feed.res.write(batch.bytes);
+      feed.res.end(feed.endsAfter.frame);
+      return false;
+    }
     if (batch.bytes === undefined) return false;
     const room = feed.res.write(batch.bytes);
     // node flushes a response's writes on the next tick; flush now, so that the system call is

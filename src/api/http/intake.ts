@@ -21,7 +21,7 @@ import { namesApp, type Caller, type Authenticator } from './auth.js';
 import { alreadyParsed, isForm, parseBody, queryParams, readRaw, type Params } from './body.js';
 import { scanForm, scanJson, type ScanLimits } from './credential-scan.js';
 import { DefinitionParser, OFF_THREAD_BYTES } from './definition-parser.js';
-import { busy } from './refusal.js';
+import { busy, malformedJson, notAnObject } from './refusal.js';
 import type { Match } from './routes.js';
 import type { Slicer } from './slicer.js';
 
@@ -42,6 +42,44 @@ export interface Intaken {
   /** every parameter, the secret removed */
   readonly params: Params;
   readonly caller: Caller;
+}
+
+
+/**
+ * A body labelled a form is read as JSON when it opens as a JSON object (parseBody takes a body that
+ * parses as a JSON object as JSON whatever its label, as bk-sops does: `curl -d '{…}'`), so the
+ * credential scan and the off-thread parse look at it the same way.
+ */
+function readAsForm(contentType: string | undefined, body: Uint8Array): boolean {
+  if (!isForm(contentType)) return false;
+  const first = firstByte(body);
+  return first === undefined || first !== OPEN_BRACE;
+}
+
+const OPEN_BRACE = 0x7b;
+/** white space, and the bytes of a UTF-8 byte order mark */
+const SKIPPED: ReadonlySet<number> = new Set([0x20, 0x09, 0x0a, 0x0d, 0xef, 0xbb, 0xbf]);
+
+/** The body's first byte that is not white space; undefined when there is none. */
+function firstByte(body: Uint8Array): number | undefined {
+  for (const byte of body) if (!SKIPPED.has(byte)) return byte;
+  return undefined;
+}
+
+/**
+ * A body read as JSON that does not open an object can never be a request: it is refused as
+ * parseBody refuses it (not valid JSON, or not an object) before asking who sent it, which costs
+ * no more than the refusal of an anonymous caller and says what is wrong.
+ */
+function refuseNonObject(head: Uint8Array): void {
+  const first = firstByte(head);
+  if (first === undefined || first === OPEN_BRACE) return;
+  try {
+    JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(head));
+  } catch {
+    throw malformedJson();
+  }
+  throw notAnObject();
 }
 
 export class Intake {
@@ -80,12 +118,14 @@ export class Intake {
       check: authenticated ? undefined : {
         atBytes: maxBodyBytes,
         run: (head) => {
-          const found = (isForm(contentType) ? scanForm : scanJson)(head, scan).credentials;
+          const asForm = readAsForm(contentType, head);
+          if (!asForm) refuseNonObject(head);
+          const found = (asForm ? scanForm : scanJson)(head, scan).credentials;
           this.auth.authenticate({ ...query, ...found }, req.headers);
         },
       },
     });
-    if (!definition || raw.length < OFF_THREAD_BYTES || isForm(contentType)) return parseBody(raw, contentType, match.lists, scan);
+    if (!definition || raw.length < OFF_THREAD_BYTES || readAsForm(contentType, raw)) return parseBody(raw, contentType, match.lists, scan);
     if (this.definitions.full) throw busy(`${this.definitions.queue} task definitions are waiting to be parsed`, 1);
     const { params, pipeline } = await this.definitions.parse(raw);
     return pipeline === undefined ? params : { ...params, pipeline: await this.slicer.run(pipeline) };

@@ -1,7 +1,8 @@
 /**
- * The two endpoints an orchestrator uses to keep pipestate in step with the runs it drives:
- * `create_task` registers a task's pipeline definition, and `node_event` reports that a node
- * started, finished, failed or was entered again. Requests are read and resolved exactly as the
+ * The endpoints an orchestrator uses to keep pipestate in step with the runs it drives:
+ * `create_task` registers a task's pipeline definition under an id the service assigns,
+ * `node_event` reports that a node started, finished, failed or was entered again, and
+ * `delete_task` lets go of a task that is over. Requests are read and resolved exactly as the
  * queries' are (same field readers, project by scope, permission, task in project, node in task),
  * so the answers and messages match; the store then checks the move against the lifecycle.
  */
@@ -37,7 +38,12 @@ const event = (v: unknown, field: string): { readonly name: string; readonly op:
 const CREATE_TASK = {
   bk_biz_id: TASK_STATUS.bk_biz_id,
   scope: TASK_STATUS.scope,
-  task_id: TASK_STATUS.task_id,
+  // Ids are the service's to give (as bk-sops' create_task does): a client choosing one could
+  // learn that another project holds it, or take it before that project does.
+  task_id: (v: unknown, field: string): undefined => {
+    if (v !== undefined) throw invalid(field, 'is assigned by the service');
+    return undefined;
+  },
   name: requiredText,
   // checked in full by the store when it compiles the definition
   pipeline: (v: unknown, field: string): NodeDefinition => {
@@ -56,13 +62,39 @@ const NODE_EVENT = {
   ex_data: OPERATE_NODE.ex_data,
 };
 
-/** create_task: `{bk_biz_id, scope?, task_id, name, pipeline}` → `{task_id, project_id, name, created_at}`. */
+const DELETE_TASK = {
+  bk_biz_id: TASK_STATUS.bk_biz_id,
+  scope: TASK_STATUS.scope,
+  task_id: TASK_STATUS.task_id,
+};
+
+/**
+ * create_task: `{bk_biz_id, scope?, name, pipeline}` → `{task_id, project_id, name, created_at, cursor}`,
+ * `task_id` the id the service assigned, as a JSON number (as bk-sops answers it), `cursor` the
+ * registration's seq (DECISIONS 4: commands answer with their cursor).
+ */
 export function createTask(engine: EnginePort, params: Params, ctx: RequestContext): Envelope<unknown> {
   return answer(ctx, () => {
     const r = parseRequest(CREATE_TASK, params);
     const project = resolveProject(engine.snapshot(), r, ctx);
-    const task = engine.createTask({ id: r.task_id, project_id: project.id, name: r.name, pipeline: r.pipeline });
-    return { task_id: task.id, project_id: task.project_id, name: task.name, created_at: new Date(task.created_at).toISOString() };
+    const task = engine.createTask({ project_id: project.id, name: r.name, pipeline: r.pipeline });
+    // The registration is the engine's latest change: a watcher resumes after it from this cursor.
+    const { cursor } = engine.snapshot();
+    return { task_id: Number(task.id), project_id: task.project_id, name: task.name, created_at: new Date(task.created_at).toISOString(), cursor };
+  });
+}
+
+/**
+ * delete_task: `{bk_biz_id, scope?, task_id}` → `{task_id, cursor}`. Only a task whose root never
+ * started or is FINISHED or REVOKED (else 3545000); its project's quotas get back what it held.
+ */
+export function deleteTask(engine: EnginePort, params: Params, ctx: RequestContext): Envelope<unknown> {
+  return answer(ctx, () => {
+    const r = parseRequest(DELETE_TASK, params);
+    const snap = engine.snapshot();
+    resolveTask(snap, resolveProject(snap, r, ctx), r.task_id);
+    const deleted = engine.deleteTask(r.task_id);
+    return { task_id: deleted.taskId, cursor: deleted.seq };
   });
 }
 

@@ -12,12 +12,15 @@ export type ApiMethod = (request: unknown, ctx?: RequestContext) => Envelope<unk
 /** The same, as work in slices (model/slices.ts): what the service runs for large answers. */
 export type SlicedApiMethod = (request: unknown, ctx?: RequestContext) => Slices<Envelope<unknown>>;
 
-export interface EnginePort extends Pick<Store, 'createTask' | 'apply' | 'snapshot' | 'on' | 'off'> {
+export interface EnginePort extends Pick<Store, 'createTask' | 'deleteTask' | 'apply' | 'snapshot' | 'on' | 'off'> {
   readonly getTaskStatus: ApiMethod;
   readonly getTasksStatus: ApiMethod;
   readonly getTaskNodeDetail: ApiMethod;
   readonly operateTask: ApiMethod;
   readonly operateNode: ApiMethod;
+  readonly getTaskSummary: ApiMethod;
+  readonly getTaskList: ApiMethod;
+  readonly getTaskNodes: ApiMethod;
   readonly getTaskStatusSliced: SlicedApiMethod;
   readonly getTasksStatusSliced: SlicedApiMethod;
   readonly getTaskNodeDetailSliced: SlicedApiMethod;

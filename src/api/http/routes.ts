@@ -12,7 +12,7 @@
  */
 import type { RequestContext, Envelope } from '../types.js';
 import type { Params } from './body.js';
-import { createTask, nodeEvent } from './orchestrator.js';
+import { createTask, deleteTask, nodeEvent } from './orchestrator.js';
 import type { EnginePort } from './port.js';
 import type { Slices } from '../../model/index.js';
 import { methodNotAllowed, type HttpRefusal } from './refusal.js';
@@ -69,11 +69,19 @@ export const ROUTES: readonly Route[] = [
   { name: 'operate_node', auth: true, esb: COMMAND, gateway: { method: 'POST', params: ['bk_biz_id', 'task_id'] },
     action: { kind: 'api', run: (e, p, c) => e.operateNode(p, c) } },
   // bk-sops' create_task instantiates a template (path: template_id, project); pipestate registers
-  // a definition the orchestrator sends, so the first path parameter is the new task's id.
-  { name: 'create_task', auth: true, esb: COMMAND, gateway: { method: 'POST', params: TASK_THEN_BIZ },
+  // a definition the orchestrator sends, under an id it assigns: the path names the project only.
+  { name: 'create_task', auth: true, esb: COMMAND, gateway: { method: 'POST', params: ['bk_biz_id'] },
     action: { kind: 'api', run: createTask } },
+  { name: 'delete_task', auth: true, esb: COMMAND, gateway: { method: 'POST', params: TASK_THEN_BIZ },
+    action: { kind: 'api', run: deleteTask } },
   { name: 'node_event', auth: true, esb: COMMAND, gateway: { method: 'POST', params: TASK_THEN_BIZ },
     action: { kind: 'api', run: nodeEvent } },
+  { name: 'get_task_summary', auth: true, esb: QUERY, gateway: { method: 'GET', params: TASK_THEN_BIZ },
+    action: { kind: 'api', run: (e, p, c) => e.getTaskSummary(p, c) } },
+  { name: 'get_task_list', auth: true, esb: QUERY, gateway: { method: 'GET', params: ['bk_biz_id'] },
+    lists: new Set(['root_state']), action: { kind: 'api', run: (e, p, c) => e.getTaskList(p, c) } },
+  { name: 'get_task_nodes', auth: true, esb: QUERY, gateway: { method: 'GET', params: TASK_THEN_BIZ },
+    action: { kind: 'api', run: (e, p, c) => e.getTaskNodes(p, c) } },
   { name: 'watch_task_status', auth: true, esb: ['GET'], gateway: { method: 'GET', params: TASK_THEN_BIZ },
     action: { kind: 'watch' } },
   { name: 'healthz', auth: false, fixed: { path: 'healthz', method: 'GET' }, action: { kind: 'health' } },

@@ -13,6 +13,7 @@ import { failBodyRead } from './body.js';
 import { createHandler, type HandlerOptions, type PipestateHandler } from './handler.js';
 import { malformedBody, requestTimedOut } from './refusal.js';
 import type { EnginePort } from './port.js';
+import { UiFiles, type UiOptions } from './ui.js';
 
 export interface ServerOptions extends HandlerOptions {
   /** default 10 s */
@@ -21,6 +22,8 @@ export interface ServerOptions extends HandlerOptions {
   readonly requestTimeoutMs?: number;
   /** idle keep-alive sockets are closed after this; default 5 s */
   readonly keepAliveTimeoutMs?: number;
+  /** serve the web view's built files at /ui/ (ui.ts); default: not served */
+  readonly ui?: UiOptions;
 }
 
 /** Errors node:http raises before a request reaches the handler, as HTTP status and message. */
@@ -33,7 +36,11 @@ const BAD_REQUEST: readonly [number, string] = [400, 'malformed HTTP request'];
 const REASONS: ReadonlyMap<number, string> = new Map([[400, 'Bad Request'], [408, 'Request Timeout'], [431, 'Request Header Fields Too Large']]);
 
 export class PipestateServer extends Server {
+  /** the web view's files, when served */
+  readonly ui: UiFiles | undefined;
+
   constructor(readonly handler: PipestateHandler, options: ServerOptions) {
+    const ui = options.ui ? new UiFiles(options.ui.dir) : undefined;
     const headersTimeout = options.headersTimeoutMs ?? 10_000;
     const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
     super({
@@ -42,7 +49,10 @@ export class PipestateServer extends Server {
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
       // how often node checks the two timeouts above; its default (30 s) would make them coarse
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4))),
-    }, (req: IncomingMessage, res: ServerResponse) => handler(req, res));
+    }, (req: IncomingMessage, res: ServerResponse) => {
+      if (ui === undefined || !ui.handle(req, res)) handler(req, res);
+    });
+    this.ui = ui;
     this.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket));
   }
 

@@ -23,7 +23,8 @@ import { DEFAULT_FANOUT, Fanout, Feed } from './fanout.js';
 import type { EnginePort } from './port.js';
 import { peekPieces } from './sliced-json.js';
 import { HEAVY, type Job } from './slicer.js';
-import { KEEP_ALIVE_FRAME, RETRY_FRAME, STATUS_FRAME_TAIL, resetFrame, statusFrameHead } from './sse-events.js';
+import { KEEP_ALIVE_FRAME, RETRY_FRAME, STATUS_FRAME_TAIL, resetFrame, statusFrameHead, taskDeletedFrame } from './sse-events.js';
+import type { TaskDeleted } from '../../store/index.js';
 
 export interface WatchOptions {
   /** ms between keep-alive comments, so proxies do not close an idle stream; default 15 s */
@@ -75,7 +76,11 @@ export class Watches {
     private readonly admitted: Admitted,
   ) {
     this.fanout = new Fanout(log, options);
+    engine.on('task_deleted', this.onDeleted);
   }
+
+  /** The streams of a deleted task get their last changes, a `task_deleted` event, and their end. */
+  private readonly onDeleted = (d: TaskDeleted): void => this.fanout.endTask(d.taskId, taskDeletedFrame(d));
 
   get open(): number {
     return this.streams.size;
@@ -108,6 +113,7 @@ export class Watches {
     for (const res of this.streams.keys()) res.end();
     this.streams.clear();
     this.stopHeartbeat();
+    this.engine.off('task_deleted', this.onDeleted);
     this.fanout.close();
   }
 

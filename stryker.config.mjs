@@ -1,0 +1,48 @@
+// Mutation testing (docs/testing.md). `npm run mutation` (test/mutation/run.ts) runs Stryker once
+// per scope below, each with its own incremental file and report; plain `npx stryker run`
+// mutates every scope in one run.
+// @ts-check
+
+/** The core: what the engine promises. api/http and cli are transport, with their own suites. */
+export const SCOPES = {
+  lifecycle: 'src/lifecycle/**/*.ts',
+  model: 'src/model/**/*.ts',
+  store: 'src/store/**/*.ts',
+  query: 'src/query/**/*.ts',
+  api: 'src/api/*.ts',
+};
+const scope = process.env.PIPESTATE_MUTATION_SCOPE;
+if (scope !== undefined && !(scope in SCOPES)) throw new Error(`PIPESTATE_MUTATION_SCOPE: no scope ${scope}`);
+const name = scope ?? 'all';
+const out = 'reports/mutation';
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  // The project's vitest config plus a reporter that counts a test file that fails to load as a
+  // failed test: without it the runner reports such a mutant as survived (stryker-js#6150).
+  vitest: { configFile: 'test/mutation/vitest.config.ts' },
+  // Each mutant runs only the tests that reached it.
+  coverageAnalysis: 'perTest',
+  // Re-exports only: nothing to mutate.
+  mutate: [...(scope === undefined ? Object.values(SCOPES) : [SCOPES[scope]]), '!src/**/index.ts'],
+  // A re-run tests only mutants in changed code and mutants whose tests changed. The files are
+  // gitignored (docs/testing.md says why).
+  incremental: true,
+  incrementalFile: `${out}/${name}.incremental.json`,
+  // The machine is shared: run under `nice`, and raise this where cores are free.
+  concurrency: 2,
+  // Property suites take seconds; a mutant that makes one loop is caught by the timeout.
+  timeoutMS: 60_000,
+  timeoutFactor: 2,
+  dryRunTimeoutMinutes: 20,
+  reporters: ['progress', 'clear-text', 'html', 'json'],
+  htmlReporter: { fileName: `${out}/${name}.html` },
+  jsonReporter: { fileName: `${out}/${name}.json` },
+  clearTextReporter: { allowEmojis: false, logTests: false },
+  thresholds: { high: 95, low: 90, break: null },
+  tempDirName: 'reports/.stryker-tmp',
+  cleanTempDir: true,
+  // Not copied into the sandboxes: outputs, never inputs of a test.
+  ignorePatterns: ['/reports', '/dist', '/bench/out', '/scratch'],
+};

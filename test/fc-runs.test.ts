@@ -1,0 +1,35 @@
+/** The one place property run counts come from. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { RUNS_AT_DEFAULT, parseRuns, replayFromEnv, runsAt } from './fc-runs.js';
+
+describe('FC_RUNS', () => {
+  it('scales every property from its count at the default 1,000, never below its minimum', () => {
+    expect(runsAt('storeModel', 1000)).toBe(1000);
+    expect(runsAt('queryStatus', 1000)).toBe(150);
+    expect(runsAt('queryStatus', 10_000)).toBe(1500);
+    expect(runsAt('apiNeverThrows', 100)).toBe(300);
+    expect(runsAt('default', 1000)).toBe(100);
+    expect(runsAt('storeWide', 100)).toBe(10); // 5 would be too few to mean anything
+    expect(runsAt('httpFuzzBytes', 1)).toBe(1);
+    for (const property of Object.keys(RUNS_AT_DEFAULT) as (keyof typeof RUNS_AT_DEFAULT)[]) {
+      expect(runsAt(property, 1000)).toBe(RUNS_AT_DEFAULT[property]);
+    }
+  });
+
+  it('is a positive integer, 1,000 when unset', () => {
+    expect([parseRuns(undefined), parseRuns(''), parseRuns('250')]).toEqual([1000, 1000, 250]);
+    for (const bad of ['0', '-5', '1.5', 'many', '1e400']) expect(() => parseRuns(bad)).toThrow(`FC_RUNS must be a positive integer, not "${bad}"`);
+  });
+
+  it('FC_SEED and FC_PATH replay a failure; unset, nothing is pinned', () => {
+    expect(replayFromEnv({})).toEqual({});
+    expect(replayFromEnv({ FC_SEED: '', FC_PATH: '' })).toEqual({});
+    expect(replayFromEnv({ FC_SEED: '-1075307775', FC_PATH: '235' })).toEqual({ seed: -1075307775, path: '235' });
+    expect(() => replayFromEnv({ FC_SEED: 'x' })).toThrow('FC_SEED must be an integer, not "x"');
+  });
+
+  it("the setup file made the default count fast-check's global one", () => {
+    expect(fc.readConfigureGlobal().numRuns).toBe(runsAt('default', parseRuns(process.env.FC_RUNS)));
+  });
+});
