@@ -70,6 +70,52 @@ describe('resuming far behind', () => {
   }
 });
 
+describe('a watcher that lags past the retention while connected', () => {
+  it('is told in its stream (reset, then a fresh status) and goes on from there, missing nothing silently', async () => {
+    const engine = loopingEngine();
+    h = await harness({ retention: { maxEvents: 100 } }, engine);
+    const s = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`);
+    await s.next();
+    s.res.pause();
+    // Enough to fill the socket's buffers many times over: the server must stop and wait, and the log moves on.
+    for (let i = 0; i < 60; i++) {
+      churn(engine, 1_000);
+      await tick();
+    }
+    s.res.resume();
+    // and the task goes on changing while it catches up
+    let last = 0;
+    for (let i = 0; i < 20; i++) {
+      last = churn(engine, 25).at(-1)!;
+      await tick();
+    }
+    // Read to the last change (or a status that shows it): each reset is followed by a status,
+    // and from a status (or the start) on, the changes come one after another with no gap.
+    let expected = 4; // the first change after the opening status (cursor 3)
+    let resets = 0;
+    for (;;) {
+      const e = await s.next();
+      if (e.event === 'reset') {
+        resets++;
+        const status = await s.next();
+        expect(status.event).toBe('status');
+        expected = Number(status.id) + 1;
+        if (Number(status.id) >= last) break; // this status already shows the last change
+        continue;
+      }
+      expect(e.event).toBe('change');
+      expect(Number(e.id)).toBe(expected++);
+      if (Number(e.id) === last) break;
+    }
+    expect(resets).toBeGreaterThan(0);
+    // Caught up: the next change comes as a change, right after.
+    const [next] = churn(engine, 1);
+    const e = await s.next();
+    expect([e.event, Number(e.id)]).toEqual(['change', next]);
+    s.drop();
+  });
+});
+
 describe('many watchers at once', () => {
   it('300 watchers connecting together to a small task all get their stream, with no place in the read queue to spare', async () => {
     const engine = loopingEngine();

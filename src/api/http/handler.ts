@@ -122,13 +122,15 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
    * in the admission queue (503 when the queue is full too), and continues in slices once it has
    * one. A client that left while waiting is not worked for.
    */
-  async function admitted<T>(res: ServerResponse, job: () => Job<T>): Promise<T | undefined> {
+  async function admitted<T>(res: ServerResponse, job: () => Job<T>, streaming = false): Promise<T | undefined> {
     const j = job();
+    const wasOpen = res.headersSent;
     const first = slicer.start(j);
     if (first.done) return first.value;
-    // Something is written already (large answers yield HEAVY before their first byte, so this
-    // is the small rest of a light one, cut by a busy turn): it goes on, it cannot be refused now.
-    if (res.headersSent) return slicer.run(j, first.waiting);
+    // It opened the response in its first slice (large answers yield HEAVY before their first
+    // byte, so this is the small rest of a light one, cut by a busy turn): it goes on, it cannot
+    // be refused now. Work inside a stream already open (`streaming`) is admitted like any other.
+    if (!streaming && !wasOpen && res.headersSent) return slicer.run(j, first.waiting);
     const entered = admission.enter();
     if (!entered) {
       j.return(undefined as T);

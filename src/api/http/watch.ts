@@ -21,7 +21,7 @@ import { drained, writePieces } from './answer-writer.js';
 import type { ChangeLog } from './change-log.js';
 import { DEFAULT_FANOUT, Fanout, Feed } from './fanout.js';
 import type { EnginePort } from './port.js';
-import { jsonPieces, peekPieces } from './sliced-json.js';
+import { peekPieces } from './sliced-json.js';
 import { HEAVY, type Job } from './slicer.js';
 import { KEEP_ALIVE_FRAME, RETRY_FRAME, STATUS_FRAME_TAIL, resetFrame, statusFrameHead, taskDeletedFrame } from './sse-events.js';
 import type { TaskDeleted } from '../../store/index.js';
@@ -54,8 +54,11 @@ export interface WatchRequest {
   readonly headers: ReadonlyMap<string, string>;
 }
 
-/** Runs a heavy job once admitted (the handler's queue); undefined when the client left first. */
-export type Admitted = <T>(res: ServerResponse, job: () => Job<T>) => Promise<T | undefined>;
+/**
+ * Runs a job that may be heavy, admitted through the handler's queue when it is; undefined when
+ * the client left first. `streaming`: the job runs inside a stream already open.
+ */
+export type Admitted = <T>(res: ServerResponse, job: () => Job<T>, streaming?: boolean) => Promise<T | undefined>;
 
 const CURSOR = /^[0-9]{1,15}$/;
 
@@ -191,10 +194,12 @@ export class Watches {
       const cursor = this.log.cursor;
       const answer = yield* req.status();
       if (!answer.result) return undefined;
-      yield* this.sendStatus(res, jsonPieces(answer.data), cursor, unresumed);
+      const status = peekPieces(answer.data);
+      if (status.whole === undefined) yield HEAVY;
+      yield* this.sendStatus(res, status.pieces, cursor, unresumed);
       return cursor;
     }.bind(this);
-    this.admitted(res, again).then((cursor) => {
+    this.admitted(res, again, true).then((cursor) => {
       if (cursor === undefined || res.destroyed) return void res.end();
       feed.cursor = cursor;
       feed.caughtUp = false;
