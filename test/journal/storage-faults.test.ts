@@ -305,7 +305,13 @@ describe.skipIf(!canMount)('read-only and full file systems (tmpfs)', () => {
       rmSync(join(dir, 'filler'));
       timers.advance(1_000);
       const journal = () => (engine.storageStatus() as { journal?: string }).journal;
-      for (let i = 0; i < 50 && journal() !== 'ok'; i++) await pump(new Promise((r) => setImmediate(r)));
+      // The probe write runs on SQLite's worker thread: real I/O, so wait for its answer (polled,
+      // bounded at 10 s) rather than for a fixed number of event-loop turns, which a loaded
+      // machine can outrun. Each poll also fires any retry the manual timers hold.
+      for (let i = 0; i < 1_000 && journal() !== 'ok'; i++) {
+        await pump(new Promise((r) => setTimeout(r, 10)));
+        if (i % 20 === 19) timers.advance(1_000);
+      }
       expect(engine.storageStatus()).toMatchObject({ journal: 'ok' });
       const [again] = engine.start('10', 'a');
       await pump(engine.whenDurable(again.seq));

@@ -159,7 +159,7 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
       const again = Promise.resolve(stored()).then((e) => { envelope = e; });
       yield again;
     }
-    yield* writeJson(res, statusOf(envelope), envelope, requestId, stallMs);
+    yield* writeJson(res, statusOf(envelope), envelope, requestId, stallMs, engine.answerHeaders?.());
     return envelope.code;
   }
 
