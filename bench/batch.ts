@@ -42,25 +42,37 @@ export async function run(config: BenchConfig): Promise<SectionResult> {
     const first = engine.getTasksStatus(request);
     if (!first.result || first.data!.length !== TASKS) throw new Error(`get_tasks_status: ${first.message}`);
     const answer = first.data!;
-    const [status, stringify] = await compareCalls([
-      { name: `tasks status children=${children}`, fn: () => engine.getTasksStatus(request) },
-      { name: `stringify children=${children}`, fn: () => JSON.stringify(answer) },
-    ], config);
+    const [status, stringify] = await compareCalls(
+      [
+        { name: `tasks status children=${children}`, fn: () => engine.getTasksStatus(request) },
+        { name: `stringify children=${children}`, fn: () => JSON.stringify(answer) },
+      ],
+      config,
+    );
     rows.push({ children, status, stringify, json: JSON.stringify(answer).length });
     progress(`get_tasks_status ${TASKS} tasks, children ${children}: ${ns(status.median)}, stringify ${ns(stringify.median)}`);
   }
   return {
-    section: 'batch', title: `Batch: get_tasks_status of ${TASKS.toLocaleString('en-US')} tasks of ${SHAPE.nodes} nodes (per query, median)`,
-    tables: [{
-      caption: 'get_tasks_status against JSON.stringify of the same answer',
-      header: ['include_children_status', 'JSON', 'getTasksStatus', 'per task', 'JSON.stringify', 'status ÷ stringify'],
-      rows: rows.map((r) => [
-        String(r.children), `${(r.json / 1024).toFixed(0)} KiB`, ns(r.status.median), ns(r.status.median / TASKS),
-        ns(r.stringify.median), ratio(r.status.median / r.stringify.median),
-      ]),
-    }],
+    section: 'batch',
+    title: `Batch: get_tasks_status of ${TASKS.toLocaleString('en-US')} tasks of ${SHAPE.nodes} nodes (per query, median)`,
+    tables: [
+      {
+        caption: 'get_tasks_status against JSON.stringify of the same answer',
+        header: ['include_children_status', 'JSON', 'getTasksStatus', 'per task', 'JSON.stringify', 'status ÷ stringify'],
+        rows: rows.map((r) => [
+          String(r.children),
+          `${(r.json / 1024).toFixed(0)} KiB`,
+          ns(r.status.median),
+          ns(r.status.median / TASKS),
+          ns(r.stringify.median),
+          ratio(r.status.median / r.stringify.median),
+        ]),
+      },
+    ],
     checks: [],
-    notes: [`Tasks of ${SHAPE.nodes} nodes (fan-out ${SHAPE.fanOut}, depth ${SHAPE.depth}), task k driven (k mod 11)/10 through its frontier pass. No target is set for batches; the ratio is reported.`],
+    notes: [
+      `Tasks of ${SHAPE.nodes} nodes (fan-out ${SHAPE.fanOut}, depth ${SHAPE.depth}), task k driven (k mod 11)/10 through its frontier pass. No target is set for batches; the ratio is reported.`,
+    ],
     raw: rows,
   };
 }

@@ -52,7 +52,10 @@ class Changes {
   private step = this.pass.ids.length;
 
   /** `prefix`: digits that start every task id it creates */
-  constructor(private readonly engine: Engine, private readonly prefix: string) {}
+  constructor(
+    private readonly engine: Engine,
+    private readonly prefix: string,
+  ) {}
 
   /** Applies the next change; returns its seq. */
   next(): number {
@@ -68,10 +71,16 @@ class Changes {
 }
 
 async function engineFor(mode: DurabilityMode | 'memory', extra: { checkpointEvery?: number; dataDir?: string } = {}): Promise<Engine> {
-  const engine = mode === 'memory' ? createEngine({ rerunLimit: 1e9 }) : await openEngine({
-    dataDir: extra.dataDir ?? newDir(), durability: mode, rerunLimit: 1e9, log: (m, e) => console.error(m, e),
-    checkpoint: { every: extra.checkpointEvery ?? 1e9 },
-  });
+  const engine =
+    mode === 'memory'
+      ? createEngine({ rerunLimit: 1e9 })
+      : await openEngine({
+          dataDir: extra.dataDir ?? newDir(),
+          durability: mode,
+          rerunLimit: 1e9,
+          log: (m, e) => console.error(m, e),
+          checkpoint: { every: extra.checkpointEvery ?? 1e9 },
+        });
   engine.createProject({ id: '1', bk_biz_id: '1', name: 'bench' });
   return engine;
 }
@@ -117,13 +126,21 @@ async function throughput(mode: DurabilityMode | 'memory', config: BenchConfig):
   };
   loop.enable();
   const start = performance.now();
-  const timer = setTimeout(() => { stop = true; }, seconds * 1000);
+  const timer = setTimeout(() => {
+    stop = true;
+  }, seconds * 1000);
   await Promise.all(Array.from({ length: CLIENTS }, client));
   clearTimeout(timer);
   const elapsed = (performance.now() - start) / 1000;
   loop.disable();
   await engine.close();
-  return { mode, syncNs: ((t1 - t0) * 1e6) / n, durableNs: ((t2 - t0) * 1e6) / n, ackPerSec: acked / elapsed, loopP99Ms: loop.percentile(99) / 1e6 };
+  return {
+    mode,
+    syncNs: ((t1 - t0) * 1e6) / n,
+    durableNs: ((t2 - t0) * 1e6) / n,
+    ackPerSec: acked / elapsed,
+    loopP99Ms: loop.percentile(99) / 1e6,
+  };
 }
 
 interface Latency {
@@ -152,7 +169,11 @@ async function latency(mode: DurabilityMode, rate: number, config: BenchConfig):
     const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
     for (; issued < due; issued++) {
       const at = performance.now();
-      waits.push(engine.whenDurable(changes.next()).then(() => { latencies.push(performance.now() - at); }));
+      waits.push(
+        engine.whenDurable(changes.next()).then(() => {
+          latencies.push(performance.now() - at);
+        }),
+      );
     }
     await new Promise((r) => setTimeout(r, 1));
   }
@@ -161,8 +182,13 @@ async function latency(mode: DurabilityMode, rate: number, config: BenchConfig):
   await engine.close();
   const sorted = latencies.sort((a, b) => a - b);
   return {
-    mode, rate, p50Ms: median(sorted), p99Ms: sorted[Math.floor(sorted.length * 0.99)], maxMs: sorted[sorted.length - 1],
-    loopP99Ms: loop.percentile(99) / 1e6, loopMaxMs: loop.max / 1e6,
+    mode,
+    rate,
+    p50Ms: median(sorted),
+    p99Ms: sorted[Math.floor(sorted.length * 0.99)],
+    maxMs: sorted[sorted.length - 1],
+    loopP99Ms: loop.percentile(99) / 1e6,
+    loopMaxMs: loop.max / 1e6,
   };
 }
 
@@ -216,8 +242,11 @@ async function recovery(config: BenchConfig): Promise<Recovery> {
   progress('recovering the checkpoint');
   const fromCheckpoint = recoverElsewhere(dataDir);
   return {
-    changes: fromJournal.changes, journalBytes: dirBytes(crashed), fromJournalS: fromJournal.openS,
-    fromCheckpointS: fromCheckpoint.openS, checkpointBytes: checkpointBytesIn(dataDir),
+    changes: fromJournal.changes,
+    journalBytes: dirBytes(crashed),
+    fromJournalS: fromJournal.openS,
+    fromCheckpointS: fromCheckpoint.openS,
+    checkpointBytes: checkpointBytesIn(dataDir),
   };
 }
 
@@ -233,7 +262,11 @@ function checkpointBytesIn(dataDir: string): number {
 
 /** Recovery as a restart does it: a fresh process opens the directory (bench/recover.ts). */
 function recoverElsewhere(dataDir: string): { seconds: number; openS: number; changes: number; seq: number } {
-  const child = spawnSync(process.execPath, ['--max-old-space-size=12288', '--import', 'tsx', fileURLToPath(new URL('./recover.ts', import.meta.url)), dataDir], { encoding: 'utf8' });
+  const child = spawnSync(
+    process.execPath,
+    ['--max-old-space-size=12288', '--import', 'tsx', fileURLToPath(new URL('./recover.ts', import.meta.url)), dataDir],
+    { encoding: 'utf8' },
+  );
   if (child.status !== 0) throw new Error(`recovery of ${dataDir} failed: ${child.stderr}`);
   return JSON.parse(child.stdout.trim().split('\n').pop()!) as { seconds: number; openS: number; changes: number; seq: number };
 }
@@ -253,7 +286,7 @@ async function bigCheckpoint(config: BenchConfig): Promise<BigCheckpoint> {
   const nodes = config.quick ? 1e5 : 1e6;
   const tree = nestedPipeline(shapeOf(nodes));
   const dataDir = newDir();
-  const engine = await engineFor('off', { dataDir }) as DurableEngine;
+  const engine = (await engineFor('off', { dataDir })) as DurableEngine;
   engine.createTask({ id: '1', project_id: '1', name: 'big', pipeline: tree.definition });
   const p = frontierPrefix(tree.flat, 0.6);
   for (let j = 0; j < p.ids.length; j++) {
@@ -279,7 +312,9 @@ export async function run(config: BenchConfig): Promise<SectionResult> {
     for (const mode of ['memory', ...MODES] as const) {
       rows.push(await throughput(mode, config));
       const r = rows[rows.length - 1];
-      progress(`${mode}: ${ns(r.syncNs)} sync, ${ns(r.durableNs)} to durable, ${Math.round(r.ackPerSec)} ack/s, loop p99 ${r.loopP99Ms.toFixed(1)} ms`);
+      progress(
+        `${mode}: ${ns(r.syncNs)} sync, ${ns(r.durableNs)} to durable, ${Math.round(r.ackPerSec)} ack/s, loop p99 ${r.loopP99Ms.toFixed(1)} ms`,
+      );
     }
     const fsync = fsyncBaseline(config.quick ? 200 : 1_000);
     progress(`fsync: p50 ${fsync.p50Ms.toFixed(2)} ms, p99 ${fsync.p99Ms.toFixed(2)} ms`);
@@ -300,9 +335,19 @@ export async function run(config: BenchConfig): Promise<SectionResult> {
     const checks: Check[] = [
       check('batch: acknowledged changes/s', batch.ackPerSec, 50_000, (x) => `${Math.round(x).toLocaleString('en-US')}/s`, true),
       check('batch at 5,000 changes/s: p99 acknowledgment', batchLat.p99Ms, 15, (x) => `${x.toFixed(1)} ms`),
-      check(`recovery of ${rec.changes.toLocaleString('en-US')} journaled changes`, rec.fromJournalS, config.quick ? 1 : 10, (x) => `${x.toFixed(2)} s`),
+      check(
+        `recovery of ${rec.changes.toLocaleString('en-US')} journaled changes`,
+        rec.fromJournalS,
+        config.quick ? 1 : 10,
+        (x) => `${x.toFixed(2)} s`,
+      ),
       // The loop never waits on an fsync: its delay under write load stays under one fsync's tail.
-      check('batch at 5,000 changes/s: event loop p99 under the fsync p99 of the same run', batchLat.loopP99Ms, fsync.p99Ms, (x) => `${x.toFixed(1)} ms`),
+      check(
+        'batch at 5,000 changes/s: event loop p99 under the fsync p99 of the same run',
+        batchLat.loopP99Ms,
+        fsync.p99Ms,
+        (x) => `${x.toFixed(1)} ms`,
+      ),
     ];
     return {
       section: 'durability',
@@ -312,8 +357,12 @@ export async function run(config: BenchConfig): Promise<SectionResult> {
           caption: `Per change and sustained (${CLIENTS} clients, each awaiting its acknowledgment)`,
           header: ['engine', 'apply (sync part)', '× memory', 'until durable', 'acknowledged/s', '÷ memory', 'event loop p99'],
           rows: rows.map((r) => [
-            r.mode === 'memory' ? 'in memory' : `journal, ${r.mode}`, ns(r.syncNs), ratio(r.syncNs / memory.syncNs), ns(r.durableNs),
-            Math.round(r.ackPerSec).toLocaleString('en-US'), ratio(r.ackPerSec / memory.ackPerSec),
+            r.mode === 'memory' ? 'in memory' : `journal, ${r.mode}`,
+            ns(r.syncNs),
+            ratio(r.syncNs / memory.syncNs),
+            ns(r.durableNs),
+            Math.round(r.ackPerSec).toLocaleString('en-US'),
+            ratio(r.ackPerSec / memory.ackPerSec),
             // in memory an acknowledgment is a microtask: the clients themselves keep the loop busy, which says nothing
             r.mode === 'memory' ? '—' : `${r.loopP99Ms.toFixed(1)} ms`,
           ]),
@@ -322,19 +371,55 @@ export async function run(config: BenchConfig): Promise<SectionResult> {
           caption: 'Acknowledgment latency at 5,000 changes/s (open loop)',
           header: ['mode', 'p50', 'p99', 'max', 'event loop p99', 'event loop max'],
           rows: [
-            ...lat.map((l) => [l.mode, `${l.p50Ms.toFixed(2)} ms`, `${l.p99Ms.toFixed(2)} ms`, `${l.maxMs.toFixed(1)} ms`, `${l.loopP99Ms.toFixed(1)} ms`, `${l.loopMaxMs.toFixed(1)} ms`]),
-            ['(baseline: one SQLite commit with its fsync, nothing else)', `${fsync.p50Ms.toFixed(2)} ms`, `${fsync.p99Ms.toFixed(2)} ms`, `${fsync.maxMs.toFixed(1)} ms`, '', ''],
+            ...lat.map((l) => [
+              l.mode,
+              `${l.p50Ms.toFixed(2)} ms`,
+              `${l.p99Ms.toFixed(2)} ms`,
+              `${l.maxMs.toFixed(1)} ms`,
+              `${l.loopP99Ms.toFixed(1)} ms`,
+              `${l.loopMaxMs.toFixed(1)} ms`,
+            ]),
+            [
+              '(baseline: one SQLite commit with its fsync, nothing else)',
+              `${fsync.p50Ms.toFixed(2)} ms`,
+              `${fsync.p99Ms.toFixed(2)} ms`,
+              `${fsync.maxMs.toFixed(1)} ms`,
+              '',
+              '',
+            ],
           ],
         },
         {
           caption: 'Recovery',
-          header: ['journaled changes replayed', 'data directory', 'from the journal alone (crash)', 'from a checkpoint (clean stop)', 'checkpoint size'],
-          rows: [[rec.changes.toLocaleString('en-US'), bytes(rec.journalBytes), `${rec.fromJournalS.toFixed(2)} s`, `${rec.fromCheckpointS.toFixed(2)} s`, bytes(rec.checkpointBytes)]],
+          header: [
+            'journaled changes replayed',
+            'data directory',
+            'from the journal alone (crash)',
+            'from a checkpoint (clean stop)',
+            'checkpoint size',
+          ],
+          rows: [
+            [
+              rec.changes.toLocaleString('en-US'),
+              bytes(rec.journalBytes),
+              `${rec.fromJournalS.toFixed(2)} s`,
+              `${rec.fromCheckpointS.toFixed(2)} s`,
+              bytes(rec.checkpointBytes),
+            ],
+          ],
         },
         {
           caption: `Checkpoint of one ${big.nodes.toLocaleString('en-US')}-node task, ${big.driven.toLocaleString('en-US')} changes in (60% of its pass)`,
           header: ['time', 'size', 'parts', 'event loop max meanwhile', 'recovery from it'],
-          rows: [[`${big.seconds.toFixed(2)} s`, bytes(big.bytes), String(big.parts), `${big.loopMaxMs.toFixed(1)} ms`, `${big.recoverS.toFixed(2)} s`]],
+          rows: [
+            [
+              `${big.seconds.toFixed(2)} s`,
+              bytes(big.bytes),
+              String(big.parts),
+              `${big.loopMaxMs.toFixed(1)} ms`,
+              `${big.recoverS.toFixed(2)} s`,
+            ],
+          ],
         },
       ],
       checks,

@@ -32,12 +32,19 @@ import { machine, machineLine } from './machine.js';
 
 const URL_ = process.env.PIPESTATE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const PROJECT = { id: '1', bk_biz_id: '2', name: 'bench', time_zone: 'UTC' };
-const PIPELINE = { id: 'root', kind: 'pipeline' as const, children: [{ id: 'a', kind: 'activity' as const }, { id: 'b', kind: 'activity' as const }] };
+const PIPELINE = {
+  id: 'root',
+  kind: 'pipeline' as const,
+  children: [
+    { id: 'a', kind: 'activity' as const },
+    { id: 'b', kind: 'activity' as const },
+  ],
+};
 const now = (): number => performance.timeOrigin + performance.now();
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] ?? fallback : fallback;
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
 }
 
 const quantile = (xs: number[], q: number): number => {
@@ -48,7 +55,13 @@ const quantile = (xs: number[], q: number): number => {
 // ---------------------------------------------------------------------------------------------
 // Child: one instance under load
 
-interface LoadResult { readonly accepted: number; readonly seconds: number; readonly latencies: number[]; readonly acks: [number, number][]; readonly seen: [number, number][] }
+interface LoadResult {
+  readonly accepted: number;
+  readonly seconds: number;
+  readonly latencies: number[];
+  readonly acks: [number, number][];
+  readonly seen: [number, number][];
+}
 
 async function child(): Promise<void> {
   const schema = arg('schema', '');
@@ -58,8 +71,13 @@ async function child(): Promise<void> {
   const startAt = Number(arg('start-at', '0'));
   const paced = Number(arg('paced', '0'));
   const engine = await openSharedEngine({
-    databaseUrl: URL_, schema, poolSize: concurrency + 2, log: () => undefined, maintenanceMs: 1e9,
-    synchronousCommit: !process.argv.includes('--async-commit'), groupCommit: !process.argv.includes('--no-group'),
+    databaseUrl: URL_,
+    schema,
+    poolSize: concurrency + 2,
+    log: () => undefined,
+    maintenanceMs: 1e9,
+    synchronousCommit: !process.argv.includes('--async-commit'),
+    groupCommit: !process.argv.includes('--no-group'),
   });
   const seen: [number, number][] = [];
   engine.on('node', (c) => seen.push([c.seq, now()]));
@@ -96,10 +114,14 @@ async function child(): Promise<void> {
 // Parent
 
 function startChild(args: string[]): { ready: Promise<void>; done: Promise<LoadResult> } {
-  const c = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const c = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   let readyResolve!: () => void;
-  const ready = new Promise<void>((r) => { readyResolve = r; });
+  const ready = new Promise<void>((r) => {
+    readyResolve = r;
+  });
   const done = new Promise<LoadResult>((resolve, reject) => {
     c.stdout.on('data', (d: Buffer) => {
       out += d.toString();
@@ -114,13 +136,34 @@ function startChild(args: string[]): { ready: Promise<void>; done: Promise<LoadR
   return { ready, done };
 }
 
-async function runLoad(schema: string, instances: number, tasks: readonly string[], seconds: number, concurrency: number, paced = 0, extra: readonly string[] = []): Promise<LoadResult[]> {
+async function runLoad(
+  schema: string,
+  instances: number,
+  tasks: readonly string[],
+  seconds: number,
+  concurrency: number,
+  paced = 0,
+  extra: readonly string[] = [],
+): Promise<LoadResult[]> {
   // Start together: every child waits for a common moment once it has booted.
   const startAt = now() + 8_000;
-  const children = [...Array(instances)].map(() => startChild([
-    '--schema', schema, '--seconds', String(seconds), '--concurrency', String(concurrency), '--tasks', tasks.join(','),
-    '--start-at', String(startAt), '--paced', String(paced), ...extra,
-  ]));
+  const children = [...Array(instances)].map(() =>
+    startChild([
+      '--schema',
+      schema,
+      '--seconds',
+      String(seconds),
+      '--concurrency',
+      String(concurrency),
+      '--tasks',
+      tasks.join(','),
+      '--start-at',
+      String(startAt),
+      '--paced',
+      String(paced),
+      ...extra,
+    ]),
+  );
   await Promise.all(children.map((c) => c.ready));
   return Promise.all(children.map((c) => c.done));
 }
@@ -149,7 +192,11 @@ async function bulkJournal(schema: string, tasks: number, changes: number): Prom
   const write = async () => {
     if (entries.length === 0) return;
     const tx = await port.begin();
-    await tx.append(entries.splice(0).map((entry) => ({ key: entry.kind === 'task' ? entry.task.id : entry.kind === 'nodes' ? entry.changes[0].taskId : '', entry })));
+    await tx.append(
+      entries
+        .splice(0)
+        .map((entry) => ({ key: entry.kind === 'task' ? entry.task.id : entry.kind === 'nodes' ? entry.changes[0].taskId : '', entry })),
+    );
     await tx.commit();
   };
   entries.push({ kind: 'project', project: Object.freeze({ id: '1', bk_biz_id: '2', name: 'bench', time_zone: 'UTC' }) });
@@ -192,8 +239,13 @@ async function parent(): Promise<void> {
   const seconds = Number(arg('seconds', '5'));
   const concurrency = Number(arg('concurrency', '16'));
   const m = machine();
-  const lines: string[] = [`# Several instances on one PostgreSQL`, '', `Machine: ${machineLine(m)}; PostgreSQL on the same machine (fsync on). `
-    + `Each instance is a process; ${concurrency} commands in flight per instance; ${seconds} s per measurement.`, ''];
+  const lines: string[] = [
+    `# Several instances on one PostgreSQL`,
+    '',
+    `Machine: ${machineLine(m)}; PostgreSQL on the same machine (fsync on). ` +
+      `Each instance is a process; ${concurrency} commands in flight per instance; ${seconds} s per measurement.`,
+    '',
+  ];
   const results: Record<string, unknown> = { machine: m, seconds, concurrency };
   const schemas: string[] = [];
   const fresh = () => {
@@ -205,45 +257,52 @@ async function parent(): Promise<void> {
   try {
     // --- throughput
     if (only.includes('throughput')) {
-    lines.push('## Acknowledged commands/s', '', '| instances | spread over 64 tasks | all on one task |', '|---|---|---|');
-    const throughput: Record<string, unknown>[] = [];
-    for (const n of [1, 2, 3]) {
-      const row: Record<string, number> = { instances: n };
-      for (const mode of ['spread', 'one'] as const) {
+      lines.push('## Acknowledged commands/s', '', '| instances | spread over 64 tasks | all on one task |', '|---|---|---|');
+      const throughput: Record<string, unknown>[] = [];
+      for (const n of [1, 2, 3]) {
+        const row: Record<string, number> = { instances: n };
+        for (const mode of ['spread', 'one'] as const) {
+          const schema = fresh();
+          const setup = await openSharedEngine({ databaseUrl: URL_, schema, poolSize: 4, log: () => undefined, maintenanceMs: 1e9 });
+          await setup.ensureProject(PROJECT);
+          const ids = await setupTasks(setup, mode === 'spread' ? 64 : 1);
+          await setup.close();
+          const r = await runLoad(schema, n, ids, seconds, concurrency);
+          const rate = r.reduce((s, x) => s + x.accepted / x.seconds, 0);
+          const lat = r.flatMap((x) => x.latencies);
+          row[`${mode}_per_s`] = Math.round(rate);
+          row[`${mode}_p50_ms`] = Number(quantile(lat, 0.5).toFixed(2));
+          row[`${mode}_p99_ms`] = Number(quantile(lat, 0.99).toFixed(2));
+          console.error(
+            `[throughput] ${n} instance(s), ${mode}: ${Math.round(rate)}/s (p50 ${row[`${mode}_p50_ms`]} ms, p99 ${row[`${mode}_p99_ms`]} ms)`,
+          );
+          await sqlRun(`DROP SCHEMA "${schema}" CASCADE`);
+        }
+        throughput.push(row);
+        lines.push(
+          `| ${n} | ${row.spread_per_s}/s (ack p50 ${row.spread_p50_ms} ms, p99 ${row.spread_p99_ms} ms) | ${row.one_per_s}/s (ack p50 ${row.one_p50_ms} ms, p99 ${row.one_p99_ms} ms) |`,
+        );
+      }
+      results.throughput = throughput;
+      // One instance, spread, without group commit and with asynchronous commit: what each is worth.
+      const variants: Record<string, number> = {};
+      for (const [name, extra] of [
+        ['a transaction per command', ['--no-group']],
+        ['asynchronous commit', ['--async-commit']],
+      ] as const) {
         const schema = fresh();
         const setup = await openSharedEngine({ databaseUrl: URL_, schema, poolSize: 4, log: () => undefined, maintenanceMs: 1e9 });
         await setup.ensureProject(PROJECT);
-        const ids = await setupTasks(setup, mode === 'spread' ? 64 : 1);
+        const ids = await setupTasks(setup, 64);
         await setup.close();
-        const r = await runLoad(schema, n, ids, seconds, concurrency);
-        const rate = r.reduce((s, x) => s + x.accepted / x.seconds, 0);
-        const lat = r.flatMap((x) => x.latencies);
-        row[`${mode}_per_s`] = Math.round(rate);
-        row[`${mode}_p50_ms`] = Number(quantile(lat, 0.5).toFixed(2));
-        row[`${mode}_p99_ms`] = Number(quantile(lat, 0.99).toFixed(2));
-        console.error(`[throughput] ${n} instance(s), ${mode}: ${Math.round(rate)}/s (p50 ${row[`${mode}_p50_ms`]} ms, p99 ${row[`${mode}_p99_ms`]} ms)`);
+        const [r] = await runLoad(schema, 1, ids, seconds, concurrency, 0, extra);
+        variants[name] = Math.round(r.accepted / r.seconds);
+        const p50 = quantile(r.latencies, 0.5).toFixed(2);
+        lines.push(`| 1, ${name} | ${variants[name]}/s (ack p50 ${p50} ms) | |`);
+        console.error(`[throughput] 1 instance, ${name}: ${variants[name]}/s (p50 ${p50} ms)`);
         await sqlRun(`DROP SCHEMA "${schema}" CASCADE`);
       }
-      throughput.push(row);
-      lines.push(`| ${n} | ${row.spread_per_s}/s (ack p50 ${row.spread_p50_ms} ms, p99 ${row.spread_p99_ms} ms) | ${row.one_per_s}/s (ack p50 ${row.one_p50_ms} ms, p99 ${row.one_p99_ms} ms) |`);
-    }
-    results.throughput = throughput;
-    // One instance, spread, without group commit and with asynchronous commit: what each is worth.
-    const variants: Record<string, number> = {};
-    for (const [name, extra] of [['a transaction per command', ['--no-group']], ['asynchronous commit', ['--async-commit']]] as const) {
-      const schema = fresh();
-      const setup = await openSharedEngine({ databaseUrl: URL_, schema, poolSize: 4, log: () => undefined, maintenanceMs: 1e9 });
-      await setup.ensureProject(PROJECT);
-      const ids = await setupTasks(setup, 64);
-      await setup.close();
-      const [r] = await runLoad(schema, 1, ids, seconds, concurrency, 0, extra);
-      variants[name] = Math.round(r.accepted / r.seconds);
-      const p50 = quantile(r.latencies, 0.5).toFixed(2);
-      lines.push(`| 1, ${name} | ${variants[name]}/s (ack p50 ${p50} ms) | |`);
-      console.error(`[throughput] 1 instance, ${name}: ${variants[name]}/s (p50 ${p50} ms)`);
-      await sqlRun(`DROP SCHEMA "${schema}" CASCADE`);
-    }
-    results.variants = variants;
+      results.variants = variants;
     }
 
     // --- replication lag at a moderate rate (2 instances, each ~4 commands in flight, paced)
@@ -259,10 +318,16 @@ async function parent(): Promise<void> {
         return from.acks.map(([seq, at]) => (seenAt.get(seq) ?? Number.NaN) - at).filter(Number.isFinite);
       };
       const lags = [...lag(a, b), ...lag(b, a)];
-      const rate = (a.accepted / a.seconds) + (b.accepted / b.seconds);
+      const rate = a.accepted / a.seconds + b.accepted / b.seconds;
       results.lag = { rate: Math.round(rate), samples: lags.length, p50_ms: quantile(lags, 0.5), p99_ms: quantile(lags, 0.99) };
-      lines.push('', '## Replication lag', '', `From a command acknowledged on one instance to the change applied on the other (2 instances, ${Math.round(rate)} commands/s in all, ${lags.length} samples; negative: applied there before the writer's own answer returned):`, '',
-        `p50 ${quantile(lags, 0.5).toFixed(2)} ms, p99 ${quantile(lags, 0.99).toFixed(2)} ms`);
+      lines.push(
+        '',
+        '## Replication lag',
+        '',
+        `From a command acknowledged on one instance to the change applied on the other (2 instances, ${Math.round(rate)} commands/s in all, ${lags.length} samples; negative: applied there before the writer's own answer returned):`,
+        '',
+        `p50 ${quantile(lags, 0.5).toFixed(2)} ms, p99 ${quantile(lags, 0.99).toFixed(2)} ms`,
+      );
       console.error(`[lag] p50 ${quantile(lags, 0.5).toFixed(2)} ms, p99 ${quantile(lags, 0.99).toFixed(2)} ms`);
       await sqlRun(`DROP SCHEMA "${schema}" CASCADE`);
     }
@@ -280,9 +345,20 @@ async function parent(): Promise<void> {
       t0 = performance.now();
       const again = await openSharedEngine({ databaseUrl: URL_, schema, log: () => undefined, maintenanceMs: 1e9 });
       const fromCheckpoint = (performance.now() - t0) / 1_000;
-      results.catchUp = { changes: applied, seconds: plain, perSecond: Math.round(applied / plain), checkpointSeconds: fromCheckpoint, checkpointSeq: checkpoint?.seq };
-      lines.push('', '## Catch-up of a new instance', '', `${applied} journaled changes (100 tasks) replayed in ${plain.toFixed(2)} s: ${Math.round(applied / plain)} changes/s. `
-        + `Booting from a checkpoint of the same state instead: ${fromCheckpoint.toFixed(2)} s.`);
+      results.catchUp = {
+        changes: applied,
+        seconds: plain,
+        perSecond: Math.round(applied / plain),
+        checkpointSeconds: fromCheckpoint,
+        checkpointSeq: checkpoint?.seq,
+      };
+      lines.push(
+        '',
+        '## Catch-up of a new instance',
+        '',
+        `${applied} journaled changes (100 tasks) replayed in ${plain.toFixed(2)} s: ${Math.round(applied / plain)} changes/s. ` +
+          `Booting from a checkpoint of the same state instead: ${fromCheckpoint.toFixed(2)} s.`,
+      );
       console.error(`[catch-up] ${Math.round(applied / plain)} changes/s; from a checkpoint ${fromCheckpoint.toFixed(2)} s`);
 
       // the same state in an in-memory engine, rebuilt from the shared one's answers is not needed: the local engine is one
@@ -305,8 +381,13 @@ async function parent(): Promise<void> {
       }
       const asyncShared = 1e6 / n;
       results.query = { inMemoryUs: inMemory, sharedUs: shared, sharedAsyncUs: asyncShared, ratio: shared / inMemory };
-      lines.push('', '## Query cost', '', `get_task_status of one task: in-memory engine ${inMemory.toFixed(2)} µs; an instance of a shared deployment (its working set, the same call) ${shared.toFixed(2)} µs `
-        + `(ratio ${(shared / inMemory).toFixed(2)}); through SharedEngine.getTaskStatus (async, min_cursor check, archive fallback) ${asyncShared.toFixed(2)} µs.`);
+      lines.push(
+        '',
+        '## Query cost',
+        '',
+        `get_task_status of one task: in-memory engine ${inMemory.toFixed(2)} µs; an instance of a shared deployment (its working set, the same call) ${shared.toFixed(2)} µs ` +
+          `(ratio ${(shared / inMemory).toFixed(2)}); through SharedEngine.getTaskStatus (async, min_cursor check, archive fallback) ${asyncShared.toFixed(2)} µs.`,
+      );
       console.error(`[query] in-memory ${inMemory.toFixed(2)} µs, shared ${shared.toFixed(2)} µs, async ${asyncShared.toFixed(2)} µs`);
       await booted.close();
       await again.close();
@@ -322,5 +403,6 @@ async function parent(): Promise<void> {
 }
 
 if (process.argv.includes('--child')) await child();
-else if (process.argv.includes('--make-journal')) await bulkJournal(arg('make-journal', 'pipestate_bench'), 100, Number(arg('changes', '100000')));
+else if (process.argv.includes('--make-journal'))
+  await bulkJournal(arg('make-journal', 'pipestate_bench'), 100, Number(arg('changes', '100000')));
 else await parent();

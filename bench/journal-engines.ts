@@ -68,9 +68,17 @@ async function sqlite(sync: 'FULL' | 'OFF', entries: number): Promise<Figures> {
   const path = join(dir, 'j.db');
   const worker = new Worker(SQLITE_WORKER, { eval: true, workerData: { path, sync, module: require.resolve('better-sqlite3') } });
   const waiting = new Map<number, () => void>();
-  worker.on('message', (id: number) => { waiting.get(id)?.(); waiting.delete(id); });
+  worker.on('message', (id: number) => {
+    waiting.get(id)?.();
+    waiting.delete(id);
+  });
   let next = 0;
-  const send = (m: Record<string, unknown>) => new Promise<void>((resolve) => { const id = ++next; waiting.set(id, resolve); worker.postMessage({ ...m, id }); });
+  const send = (m: Record<string, unknown>) =>
+    new Promise<void>((resolve) => {
+      const id = ++next;
+      waiting.set(id, resolve);
+      worker.postMessage({ ...m, id });
+    });
   // Group commit: one write in flight; batches made meanwhile go together in the next.
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
@@ -82,7 +90,9 @@ async function sqlite(sync: 'FULL' | 'OFF', entries: number): Promise<Figures> {
     if (!inflight) {
       const rows = pending;
       pending = [];
-      inflight = send({ rows }).then(() => { inflight = undefined; });
+      inflight = send({ rows }).then(() => {
+        inflight = undefined;
+      });
     }
     await new Promise((r) => setImmediate(r));
   }
@@ -106,10 +116,18 @@ async function sqlite(sync: 'FULL' | 'OFF', entries: number): Promise<Figures> {
   const db = new Database(path, { readonly: true });
   const r0 = performance.now();
   let read = 0;
-  for (const row of db.prepare('SELECT pos, body FROM j ORDER BY pos').raw().iterate() as IterableIterator<[number, Buffer]>) read += row[1].length;
+  for (const row of db.prepare('SELECT pos, body FROM j ORDER BY pos').raw().iterate() as IterableIterator<[number, Buffer]>)
+    read += row[1].length;
   const replayS = (performance.now() - r0) / 1000;
   db.close();
-  return { engine: `better-sqlite3, synchronous=${sync}`, appendRowsPerSec: entries / appendS, loopP99Ms: loop.percentile(99) / 1e6, replayMBs: read / 1e6 / replayS, checkpointS, sizeBytes: dirBytes(dir) };
+  return {
+    engine: `better-sqlite3, synchronous=${sync}`,
+    appendRowsPerSec: entries / appendS,
+    loopP99Ms: loop.percentile(99) / 1e6,
+    replayMBs: read / 1e6 / replayS,
+    checkpointS,
+    sizeBytes: dirBytes(dir),
+  };
 }
 
 interface Lmdb {
@@ -139,7 +157,9 @@ async function lmdb(mod: Lmdb, noSync: boolean, entries: number): Promise<Figure
   const appendS = (performance.now() - t0) / 1000;
   loop.disable();
   const c0 = performance.now();
-  await c.transaction(() => { for (let i = 0; i < 150; i++) void c.put(i, Buffer.alloc(1 << 20, 'y')); });
+  await c.transaction(() => {
+    for (let i = 0; i < 150; i++) void c.put(i, Buffer.alloc(1 << 20, 'y'));
+  });
   await env.flushed;
   const checkpointS = (performance.now() - c0) / 1000;
   const r0 = performance.now();
@@ -147,7 +167,14 @@ async function lmdb(mod: Lmdb, noSync: boolean, entries: number): Promise<Figure
   for (const { value } of j.getRange({})) read += value.length;
   const replayS = (performance.now() - r0) / 1000;
   await env.close();
-  return { engine: `lmdb, ${noSync ? 'noSync' : 'synced'}`, appendRowsPerSec: entries / appendS, loopP99Ms: loop.percentile(99) / 1e6, replayMBs: read / 1e6 / replayS, checkpointS, sizeBytes: dirBytes(dir) };
+  return {
+    engine: `lmdb, ${noSync ? 'noSync' : 'synced'}`,
+    appendRowsPerSec: entries / appendS,
+    loopP99Ms: loop.percentile(99) / 1e6,
+    replayMBs: read / 1e6 / replayS,
+    checkpointS,
+    sizeBytes: dirBytes(dir),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -192,7 +219,8 @@ function rng(seed: number): () => number {
 }
 
 function survival(engine: string, trials: number, flips: number): Survival {
-  const node = (src: string, dir: string) => spawnSync(process.execPath, ['--input-type=module', '-e', src, dir], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+  const node = (src: string, dir: string) =>
+    spawnSync(process.execPath, ['--input-type=module', '-e', src, dir], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
   const pristine = newDir();
   const built = node(BUILD[engine], pristine);
   if (built.status !== 0) throw new Error(`${engine}: ${built.stderr}`);
@@ -249,12 +277,19 @@ export async function run(config: BenchConfig): Promise<SectionResult> {
     }
     return {
       section: 'engines',
-      title: 'Journal engines: better-sqlite3 against lmdb on the journal\'s access pattern',
+      title: "Journal engines: better-sqlite3 against lmdb on the journal's access pattern",
       tables: [
         {
           caption: `${entries.toLocaleString('en-US')} entries of ${ROW} B in batches of ${PER_BATCH.toLocaleString('en-US')}, one write in flight; then a 150 MiB checkpoint and a full replay`,
           header: ['engine', 'entries/s written', 'event loop p99 meanwhile', 'replay read', 'checkpoint 150 MiB', 'on disk'],
-          rows: figures.map((f) => [f.engine, Math.round(f.appendRowsPerSec).toLocaleString('en-US'), `${f.loopP99Ms.toFixed(1)} ms`, `${Math.round(f.replayMBs).toLocaleString('en-US')} MB/s`, `${f.checkpointS.toFixed(2)} s`, bytes(f.sizeBytes)]),
+          rows: figures.map((f) => [
+            f.engine,
+            Math.round(f.appendRowsPerSec).toLocaleString('en-US'),
+            `${f.loopP99Ms.toFixed(1)} ms`,
+            `${Math.round(f.replayMBs).toLocaleString('en-US')} MB/s`,
+            `${f.checkpointS.toFixed(2)} s`,
+            bytes(f.sizeBytes),
+          ]),
         },
         {
           caption: `A corrupt file: 200 random bytes overwritten, ${trials} files each; what a reader of 2,000 rows gets`,
@@ -264,7 +299,9 @@ export async function run(config: BenchConfig): Promise<SectionResult> {
       ],
       checks: [],
       notes: [
-        lmdbModule ? 'lmdb measured (installed without saving).' : 'lmdb is not installed: `npm i --no-save lmdb@3` and run `npm run bench -- --only engines` to compare.',
+        lmdbModule
+          ? 'lmdb measured (installed without saving).'
+          : 'lmdb is not installed: `npm i --no-save lmdb@3` and run `npm run bench -- --only engines` to compare.',
         'Rows silently wrong are why every stored unit carries a CRC-32 the journal checks; a crashed reader cannot be checked at all.',
       ],
       raw: { figures, damage },

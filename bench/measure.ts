@@ -45,10 +45,20 @@ function timingOf(xs: readonly number[]): Timing {
 }
 
 /** Runs one tinybench task and returns its samples in ns, warmup excluded. */
-async function samplesOf(name: string, fn: () => FnReturnedObject, config: BenchConfig, minSamples: number, warmup: boolean): Promise<number[]> {
+async function samplesOf(
+  name: string,
+  fn: () => FnReturnedObject,
+  config: BenchConfig,
+  minSamples: number,
+  warmup: boolean,
+): Promise<number[]> {
   const bench = new Bench({
-    time: config.time / config.rounds, warmup, warmupTime: config.warmupTime,
-    iterations: Math.ceil(minSamples / config.rounds), warmupIterations: 2, retainSamples: true,
+    time: config.time / config.rounds,
+    warmup,
+    warmupTime: config.warmupTime,
+    iterations: Math.ceil(minSamples / config.rounds),
+    warmupIterations: 2,
+    retainSamples: true,
   });
   bench.add(name, fn, { async: false });
   await bench.run();
@@ -73,7 +83,10 @@ export class OpMeasurer {
   private readonly samples: number[] = [];
   private readonly byKind = new Map<string, number[]>();
 
-  constructor(readonly name: string, private readonly run: OpRun) {}
+  constructor(
+    readonly name: string,
+    private readonly run: OpRun,
+  ) {}
 
   async round(config: BenchConfig): Promise<void> {
     if (!this.subject) ({ subject: this.subject, source: this.source } = this.run.fresh());
@@ -96,10 +109,18 @@ export class OpMeasurer {
     };
     // Per-kind samples are taken by hand: the warmup's must be left out, as tinybench does.
     const bench = new Bench({
-      time: (config.time * (this.run.scale ?? 1)) / config.rounds, warmupTime: config.warmupTime * (this.run.scale ?? 1),
-      iterations: Math.ceil(config.iterations / config.rounds), warmupIterations: 2, retainSamples: true,
+      time: (config.time * (this.run.scale ?? 1)) / config.rounds,
+      warmupTime: config.warmupTime * (this.run.scale ?? 1),
+      iterations: Math.ceil(config.iterations / config.rounds),
+      warmupIterations: 2,
+      retainSamples: true,
     });
-    bench.add(this.name, fn, { async: false, beforeAll: (mode) => { measuring = mode === 'run'; } });
+    bench.add(this.name, fn, {
+      async: false,
+      beforeAll: (mode) => {
+        measuring = mode === 'run';
+      },
+    });
     await bench.run();
     const r = bench.getTask(this.name)!.result;
     if (r.state === 'errored') throw r.error;
@@ -135,20 +156,29 @@ export async function compare(measurers: readonly OpMeasurer[], config: BenchCon
  */
 export async function compareCalls(
   calls: readonly { readonly name: string; readonly fn: () => unknown; readonly prepare?: () => void; readonly repeat?: number }[],
-  config: BenchConfig, options: { readonly minSamples?: number; readonly warmup?: boolean } = {},
+  config: BenchConfig,
+  options: { readonly minSamples?: number; readonly warmup?: boolean } = {},
 ): Promise<Timing[]> {
   const pooled = calls.map(() => [] as number[]);
   let sink = 0;
   for (let r = 0; r < config.rounds; r++) {
     for (const [i, c] of calls.entries()) {
       const repeat = c.repeat ?? 1;
-      pooled[i].push(...await samplesOf(c.name, (): FnReturnedObject => {
-        c.prepare?.();
-        const t0 = performance.now();
-        for (let k = 0; k < repeat; k++) if (c.fn() !== undefined) sink++;
-        const dt = performance.now() - t0;
-        return { overriddenDuration: dt / repeat, overriddenIterationCost: dt };
-      }, config, options.minSamples ?? config.iterations, options.warmup ?? true));
+      pooled[i].push(
+        ...(await samplesOf(
+          c.name,
+          (): FnReturnedObject => {
+            c.prepare?.();
+            const t0 = performance.now();
+            for (let k = 0; k < repeat; k++) if (c.fn() !== undefined) sink++;
+            const dt = performance.now() - t0;
+            return { overriddenDuration: dt / repeat, overriddenIterationCost: dt };
+          },
+          config,
+          options.minSamples ?? config.iterations,
+          options.warmup ?? true,
+        )),
+      );
     }
   }
   if (sink < 0) console.error(sink);

@@ -93,7 +93,8 @@ function measure(holder: Holder, nodes: number, copies: number, run: boolean): F
   const h0 = heapUsed();
   holder.build(copies);
   const h1 = heapUsed();
-  const h2 = run ? (holder.run(), heapUsed()) : NaN;
+  if (run) holder.run();
+  const h2 = run ? heapUsed() : NaN;
   holder.release();
   return { built: (h1 - h0) / (nodes * copies), run: (h2 - h0) / (nodes * copies), heapAfter: run ? h2 : h1 };
 }
@@ -108,32 +109,58 @@ export async function run(config: BenchConfig): Promise<SectionResult> {
     const pipestate = measure(new PipestateHolder(nodes), nodes, copies, true);
     const literal = nodes <= config.literalMax ? measure(new LiteralHolder(nodes), nodes, copies, false) : undefined;
     rows.push({ nodes, copies, floor, pipestate, ...(literal ? { literal } : {}) });
-    progress(`${pow10(nodes)}: floor ${bytes(floor.built)}/${bytes(floor.run)}, pipestate ${bytes(pipestate.built)}/${bytes(pipestate.run)}`
-      + (literal ? `, literal ${bytes(literal.built)}` : ''));
+    progress(
+      `${pow10(nodes)}: floor ${bytes(floor.built)}/${bytes(floor.run)}, pipestate ${bytes(pipestate.built)}/${bytes(pipestate.run)}` +
+        (literal ? `, literal ${bytes(literal.built)}` : ''),
+    );
   }
   const largest = rows[rows.length - 1];
   const checks: Check[] = [];
   for (const r of rows) {
     checks.push(check(`${pow10(r.nodes)} nodes, after a run: pipestate ÷ floor per node`, r.pipestate.run / r.floor.run, 1.5, ratio));
   }
-  checks.push(check(`${pow10(largest.nodes)}-node task after a run: heap in use`, largest.pipestate.heapAfter / GIB, 1, (x) => bytes(x * GIB)));
+  checks.push(
+    check(`${pow10(largest.nodes)}-node task after a run: heap in use`, largest.pipestate.heapAfter / GIB, 1, (x) => bytes(x * GIB)),
+  );
   const literalRows = rows.filter((r) => r.literal);
   const lastLiteral = literalRows[literalRows.length - 1];
   return {
-    section: 'memory', title: 'Memory: heap per node (after a full GC)',
-    tables: [{
-      caption: 'Heap bytes per node: built (all CREATED) / after a whole frontier pass',
-      header: ['nodes', 'tasks held', 'floor built', 'floor run', 'pipestate built', 'pipestate run', 'run: pipestate ÷ floor', 'literal built', 'heap in use after the run'],
-      rows: rows.map((r) => [
-        pow10(r.nodes), String(r.copies), bytes(r.floor.built), bytes(r.floor.run), bytes(r.pipestate.built), bytes(r.pipestate.run),
-        ratio(r.pipestate.run / r.floor.run), r.literal ? bytes(r.literal.built) : 'not built', bytes(r.pipestate.heapAfter),
-      ]),
-    }],
+    section: 'memory',
+    title: 'Memory: heap per node (after a full GC)',
+    tables: [
+      {
+        caption: 'Heap bytes per node: built (all CREATED) / after a whole frontier pass',
+        header: [
+          'nodes',
+          'tasks held',
+          'floor built',
+          'floor run',
+          'pipestate built',
+          'pipestate run',
+          'run: pipestate ÷ floor',
+          'literal built',
+          'heap in use after the run',
+        ],
+        rows: rows.map((r) => [
+          pow10(r.nodes),
+          String(r.copies),
+          bytes(r.floor.built),
+          bytes(r.floor.run),
+          bytes(r.pipestate.built),
+          bytes(r.pipestate.run),
+          ratio(r.pipestate.run / r.floor.run),
+          r.literal ? bytes(r.literal.built) : 'not built',
+          bytes(r.pipestate.heapAfter),
+        ]),
+      },
+    ],
     checks,
     notes: [
       'Heap retained after two full collections, divided by the nodes held; it includes everything the subject keeps (definition, id strings, records, indexes, histories). Node ids are short (`n` + base-36 preorder number), so strings do not pad either side.',
       ...(lastLiteral?.literal
-        ? [`The literal design holds ${bytes(lastLiteral.literal.built)} per node when built (one xstate actor each); at 10^6 nodes that is ${bytes(lastLiteral.literal.built * 1e6)} before any operation, which is where it stops.`]
+        ? [
+            `The literal design holds ${bytes(lastLiteral.literal.built)} per node when built (one xstate actor each); at 10^6 nodes that is ${bytes(lastLiteral.literal.built * 1e6)} before any operation, which is where it stops.`,
+          ]
         : []),
     ],
     raw: rows,

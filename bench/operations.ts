@@ -81,7 +81,9 @@ function measurersFor(tree: Tree, workload: Workload, literal: boolean): OpMeasu
     new OpMeasurer(label('floor'), { fresh: () => floorFresh(tree, workload), batch: batch('floor') }),
     new OpMeasurer(label('transient'), { fresh: () => shared.fresh('transient'), batch: batch('transient') }),
     new OpMeasurer(label('reader'), { fresh: () => shared.fresh('reader'), batch: batch('reader') }),
-    ...(literal ? [new OpMeasurer(label('literal'), { fresh: () => literalFresh(tree, workload), batch: batch('literal'), scale: 0.5 })] : []),
+    ...(literal
+      ? [new OpMeasurer(label('literal'), { fresh: () => literalFresh(tree, workload), batch: batch('literal'), scale: 0.5 })]
+      : []),
   ];
 }
 
@@ -98,7 +100,10 @@ export async function run(config: BenchConfig): Promise<SectionResult> {
     for (const workload of ['frontier', 'random'] as const) {
       const t0 = performance.now();
       const groups = trees.map((t) => ({ ...t, measurers: measurersFor(t.tree, workload, t.literal) }));
-      await compare(groups.flatMap((g) => g.measurers), config);
+      await compare(
+        groups.flatMap((g) => g.measurers),
+        config,
+      );
       for (const g of groups) {
         const timings: Row['timings'] = Object.fromEntries(g.measurers.map((m) => [m.name.split('|')[0], m.timing()]));
         rows.push({ tree: g.tree.label, nodes: g.tree.flat.size, wide: g.wide, workload, timings });
@@ -108,8 +113,12 @@ export async function run(config: BenchConfig): Promise<SectionResult> {
     }
   }
   return {
-    section: 'operations', title: 'Operations (per operation, median)',
-    tables: [mainTable(rows), meanTable(rows), kindTable(rows)], checks: checks(rows), notes: notes(config), raw: rows,
+    section: 'operations',
+    title: 'Operations (per operation, median)',
+    tables: [mainTable(rows), meanTable(rows), kindTable(rows)],
+    checks: checks(rows),
+    notes: notes(config),
+    raw: rows,
   };
 }
 
@@ -118,11 +127,26 @@ const t = (r: Row, s: SubjectName): number => r.timings[s]?.median ?? NaN;
 function mainTable(rows: readonly Row[]): Table {
   return {
     caption: 'Per-operation median; ratios against the floor measured in the same run',
-    header: ['tree', 'workload', 'floor (Map)', 'pipestate reader', '× floor', 'pipestate transient', '× floor', 'literal design', 'literal ÷ reader', 'literal ÷ floor'],
+    header: [
+      'tree',
+      'workload',
+      'floor (Map)',
+      'pipestate reader',
+      '× floor',
+      'pipestate transient',
+      '× floor',
+      'literal design',
+      'literal ÷ reader',
+      'literal ÷ floor',
+    ],
     rows: rows.map((r) => [
-      r.tree, r.workload, ns(t(r, 'floor')),
-      ns(t(r, 'reader')), ratio(t(r, 'reader') / t(r, 'floor')),
-      ns(t(r, 'transient')), ratio(t(r, 'transient') / t(r, 'floor')),
+      r.tree,
+      r.workload,
+      ns(t(r, 'floor')),
+      ns(t(r, 'reader')),
+      ratio(t(r, 'reader') / t(r, 'floor')),
+      ns(t(r, 'transient')),
+      ratio(t(r, 'transient') / t(r, 'floor')),
       r.timings.literal ? ns(t(r, 'literal')) : 'not run',
       r.timings.literal ? ratio(t(r, 'literal') / t(r, 'reader')) : '—',
       r.timings.literal ? ratio(t(r, 'literal') / t(r, 'floor')) : '—',
@@ -137,9 +161,13 @@ function meanTable(rows: readonly Row[]): Table {
     caption: 'Per-operation mean, garbage collection included (a pause lands in few batches, so medians leave most of it out)',
     header: ['tree', 'workload', 'floor (Map)', 'pipestate reader', '× floor', 'pipestate transient', '× floor'],
     rows: rows.map((r) => [
-      r.tree, r.workload, ns(mean(r, 'floor')),
-      ns(mean(r, 'reader')), ratio(mean(r, 'reader') / mean(r, 'floor')),
-      ns(mean(r, 'transient')), ratio(mean(r, 'transient') / mean(r, 'floor')),
+      r.tree,
+      r.workload,
+      ns(mean(r, 'floor')),
+      ns(mean(r, 'reader')),
+      ratio(mean(r, 'reader') / mean(r, 'floor')),
+      ns(mean(r, 'transient')),
+      ratio(mean(r, 'transient') / mean(r, 'floor')),
     ]),
   };
 }
@@ -149,11 +177,16 @@ function kindTable(rows: readonly Row[]): Table {
   return {
     caption: 'Random leaves by operation: median per operation, pipestate reader (× floor)',
     header: ['tree', ...kinds],
-    rows: rows.filter((r) => r.workload === 'random').map((r) => [r.tree, ...kinds.map((k) => {
-      const p = r.timings.reader?.byKind[k] ?? NaN;
-      const f = r.timings.floor?.byKind[k] ?? NaN;
-      return `${ns(p)} (${ratio(p / f)})`;
-    })]),
+    rows: rows
+      .filter((r) => r.workload === 'random')
+      .map((r) => [
+        r.tree,
+        ...kinds.map((k) => {
+          const p = r.timings.reader?.byKind[k] ?? NaN;
+          const f = r.timings.floor?.byKind[k] ?? NaN;
+          return `${ns(p)} (${ratio(p / f)})`;
+        }),
+      ]),
   };
 }
 
@@ -163,7 +196,10 @@ function checks(rows: readonly Row[]): Check[] {
   const largest = Math.max(...nested.map((r) => r.nodes));
   const at = (w: Workload) => nested.find((r) => r.nodes === largest && r.workload === w)!;
   const big = pow10(largest);
-  for (const [w, limit] of [['frontier', 3], ['random', 5]] as const) {
+  for (const [w, limit] of [
+    ['frontier', 3],
+    ['random', 5],
+  ] as const) {
     const r = at(w);
     out.push(check(`${w} at ${big} nodes: reader ÷ floor, medians`, t(r, 'reader') / t(r, 'floor'), limit, ratio));
     out.push(check(`${w} at ${big} nodes: reader ÷ floor, means (GC included)`, mean(r, 'reader') / mean(r, 'floor'), limit, ratio));
@@ -171,8 +207,14 @@ function checks(rows: readonly Row[]): Check[] {
   for (const w of rows.filter((r) => r.wide)) {
     const twin = nested.find((r) => Math.abs(r.nodes - w.nodes) / w.nodes < 0.01 && r.workload === w.workload);
     if (twin) {
-      out.push(check(`${w.tree}, ${w.workload}: reader ÷ reader on nested ${pow10(twin.nodes)} (no slower; 10% for noise)`,
-        t(w, 'reader') / t(twin, 'reader'), 1.1, ratio));
+      out.push(
+        check(
+          `${w.tree}, ${w.workload}: reader ÷ reader on nested ${pow10(twin.nodes)} (no slower; 10% for noise)`,
+          t(w, 'reader') / t(twin, 'reader'),
+          1.1,
+          ratio,
+        ),
+      );
     }
   }
   for (const wide of [false, true]) {

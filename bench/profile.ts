@@ -22,10 +22,14 @@ const [subjectName = 'reader', workload = 'frontier', sizeArg = '1000000', secon
 const tree = sizeArg.startsWith('wide:') ? widePipeline(Number(sizeArg.slice(5))) : nestedPipeline(shapeOf(Number(sizeArg)));
 const make = (): Subject => {
   switch (subjectName) {
-    case 'floor': return new Floor(tree.definition, 1e9);
-    case 'transient': return new PipestateTransient(storeWith(tree.definition, { rerunLimit: 1e9 }));
-    case 'literal': return new Literal(tree.definition, 1e9);
-    default: return new PipestateReader(storeWith(tree.definition, { rerunLimit: 1e9 }));
+    case 'floor':
+      return new Floor(tree.definition, 1e9);
+    case 'transient':
+      return new PipestateTransient(storeWith(tree.definition, { rerunLimit: 1e9 }));
+    case 'literal':
+      return new Literal(tree.definition, 1e9);
+    default:
+      return new PipestateReader(storeWith(tree.definition, { rerunLimit: 1e9 }));
   }
 };
 const fresh = (): [Subject, OpSource] => {

@@ -31,7 +31,7 @@ export interface SectionResult {
 
 export function markdown(t: Table): string {
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
-  return [`**${t.caption}**`, '', line(t.header), line(t.header.map((h, i) => (i === 0 ? '---' : '---:'))), ...t.rows.map(line)].join('\n');
+  return [`**${t.caption}**`, '', line(t.header), line(t.header.map((_, i) => (i === 0 ? '---' : '---:'))), ...t.rows.map(line)].join('\n');
 }
 
 export function checksTable(checks: readonly Check[]): Table {
@@ -77,7 +77,10 @@ export function bytes(x: number): string {
 export function check(what: string, value: number, limit: number, fmt: (x: number) => string, atLeast = false): Check {
   const pass = atLeast ? value >= limit : value <= limit;
   return {
-    what, measured: fmt(value), target: `${atLeast ? '≥' : '≤'} ${fmt(limit)}`, pass,
+    what,
+    measured: fmt(value),
+    target: `${atLeast ? '≥' : '≤'} ${fmt(limit)}`,
+    pass,
     ...(pass ? {} : { miss: atLeast ? `${ratio(limit / value)} short` : `${ratio(value / limit)} over` }),
   };
 }

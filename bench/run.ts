@@ -36,13 +36,20 @@ const results: SectionResult[] = [];
 for (const section of SECTIONS.filter((s) => only.includes(s))) {
   const t0 = performance.now();
   console.error(`[${section}]`);
-  const child = spawnSync(process.execPath, [
-    ...(NEEDS_GC.has(section) ? ['--expose-gc'] : []),
-    // Room for 10^6-node trees of every subject of a comparison at once; the machine has it.
-    '--max-old-space-size=12288',
-    '--import', 'tsx',
-    fileURLToPath(new URL('./section.ts', import.meta.url)), section, ...(quick ? ['--quick'] : []),
-  ], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawnSync(
+    process.execPath,
+    [
+      ...(NEEDS_GC.has(section) ? ['--expose-gc'] : []),
+      // Room for 10^6-node trees of every subject of a comparison at once; the machine has it.
+      '--max-old-space-size=12288',
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('./section.ts', import.meta.url)),
+      section,
+      ...(quick ? ['--quick'] : []),
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
   if (child.status !== 0) {
     console.error(`section ${section} failed (exit ${child.status ?? child.signal})`);
     process.exitCode = 1;

@@ -44,7 +44,10 @@ interface Server {
 }
 
 /** The child's stdout, a line at a time; rejects when the child exits before printing the next one. */
-function lines(child: { readonly stdout: Readable; once(event: 'exit', f: (code: number | null) => void): unknown }, what: string): () => Promise<string> {
+function lines(
+  child: { readonly stdout: Readable; once(event: 'exit', f: (code: number | null) => void): unknown },
+  what: string,
+): () => Promise<string> {
   const queue: string[] = [];
   const waiting: { resolve: (l: string) => void; reject: (e: Error) => void }[] = [];
   let exited: Error | undefined;
@@ -57,16 +60,19 @@ function lines(child: { readonly stdout: Readable; once(event: 'exit', f: (code:
     exited = new Error(`${what} exited (code ${code}) before answering`);
     for (const w of waiting.splice(0)) w.reject(exited);
   });
-  return () => new Promise((resolve, reject) => {
-    const l = queue.shift();
-    if (l !== undefined) resolve(l);
-    else if (exited) reject(exited);
-    else waiting.push({ resolve, reject });
-  });
+  return () =>
+    new Promise((resolve, reject) => {
+      const l = queue.shift();
+      if (l !== undefined) resolve(l);
+      else if (exited) reject(exited);
+      else waiting.push({ resolve, reject });
+    });
 }
 
 async function startServer(root: string, options: object = {}): Promise<Server> {
-  const child = spawn(process.execPath, [...TSX, '--max-old-space-size=4096', `${HERE}server.ts`, root, JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...TSX, '--max-old-space-size=4096', `${HERE}server.ts`, root, JSON.stringify(options)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const next = lines(child, `the server (${root})`);
   const { port } = JSON.parse(await next()) as { port: number };
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
@@ -105,10 +111,12 @@ function percentile(ms: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 const mean = (ms: readonly number[]): number => ms.reduce((a, b) => a + b, 0) / ms.length;
-const msText = (x: number): string => (!Number.isFinite(x) ? '—' : x < 10 ? `${x.toFixed(2)} ms` : x < 1000 ? `${x.toFixed(0)} ms` : `${(x / 1000).toFixed(2)} s`);
+const msText = (x: number): string =>
+  !Number.isFinite(x) ? '—' : x < 10 ? `${x.toFixed(2)} ms` : x < 1000 ? `${x.toFixed(0)} ms` : `${(x / 1000).toFixed(2)} s`;
 const perS = (x: number): string => `${x.toFixed(x < 10 ? 1 : 0)}/s`;
 /** before ÷ now, "better by": larger is better for latencies and costs */
-const gain = (before: number, now: number): string => (Number.isFinite(before) && Number.isFinite(now) && now > 0 ? ratio(before / now) : '—');
+const gain = (before: number, now: number): string =>
+  Number.isFinite(before) && Number.isFinite(now) && now > 0 ? ratio(before / now) : '—';
 
 const query = new URLSearchParams({ ...APP }).toString();
 
@@ -125,17 +133,33 @@ async function readers(root: string, c: BenchConfig): Promise<Readers> {
   const durationMs = c.quick ? 3_000 : 10_000;
   const rate = 150;
   try {
-    const side = load<{ probe: number[]; writer: { completedInWindow: number; refused: number; ms: number[] } }>('side', { port: server.port, durationMs, probeEveryMs: 10, rate });
+    const side = load<{ probe: number[]; writer: { completedInWindow: number; refused: number; ms: number[] } }>('side', {
+      port: server.port,
+      durationMs,
+      probeEveryMs: 10,
+      rate,
+    });
     const cannon = await autocannon({
-      url: `http://127.0.0.1:${server.port}/get_task_status/1/1/?${query}`, connections: 10, duration: durationMs / 1000, timeout: 30,
+      url: `http://127.0.0.1:${server.port}/get_task_status/1/1/?${query}`,
+      connections: 10,
+      duration: durationMs / 1000,
+      timeout: 30,
     });
     const { probe, writer } = await side.result;
     return {
       healthz: { p50: percentile(probe, 50), p99: percentile(probe, 99), max: Math.max(...probe), n: probe.length },
-      writer: { target: rate, achieved: writer.completedInWindow / (durationMs / 1000), refused: writer.refused, p99: percentile(writer.ms, 99) },
+      writer: {
+        target: rate,
+        achieved: writer.completedInWindow / (durationMs / 1000),
+        refused: writer.refused,
+        p99: percentile(writer.ms, 99),
+      },
       readers: {
-        perSecond: cannon.requests.average, p99: cannon.latency.p99, bytesPerSecond: cannon.throughput.average,
-        non2xx: cannon.non2xx, errors: cannon.errors + cannon.timeouts,
+        perSecond: cannon.requests.average,
+        p99: cannon.latency.p99,
+        bytesPerSecond: cannon.throughput.average,
+        non2xx: cannon.non2xx,
+        errors: cannon.errors + cannon.timeouts,
       },
     };
   } finally {
@@ -148,7 +172,14 @@ async function readers(root: string, c: BenchConfig): Promise<Readers> {
 interface Fanout {
   /** latencies as the writer sees them, and the server's CPU per node_event (deliveries included) */
   readonly none: { mean: number; p50: number; cpu: number };
-  readonly many: { mean: number; p50: number; cpu: number; watchers: number; delivered: { min: number; max: number; cut: number }; lastDeliveredAfter: number };
+  readonly many: {
+    mean: number;
+    p50: number;
+    cpu: number;
+    watchers: number;
+    delivered: { min: number; max: number; cut: number };
+    lastDeliveredAfter: number;
+  };
   readonly events: number;
 }
 
@@ -164,7 +195,11 @@ async function fanout(root: string, c: BenchConfig): Promise<Fanout> {
     let c0 = await cpu();
     const none = await sequential(server.port);
     const cpuNone = ((await cpu()) - c0) / events;
-    const streams = load<{ min: number; max: number; cut: number; lastAt: number }>('watchers', { port: server.port, count: watchers, expect: events });
+    const streams = load<{ min: number; max: number; cut: number; lastAt: number }>('watchers', {
+      port: server.port,
+      count: watchers,
+      expect: events,
+    });
     await streams.ready;
     await settle();
     c0 = await cpu();
@@ -178,7 +213,14 @@ async function fanout(root: string, c: BenchConfig): Promise<Fanout> {
     streams.end();
     return {
       none: { mean: mean(none), p50: percentile(none, 50), cpu: cpuNone },
-      many: { mean: mean(many), p50: percentile(many, 50), cpu: cpuMany, watchers, delivered, lastDeliveredAfter: delivered.lastAt ? delivered.lastAt - written : NaN },
+      many: {
+        mean: mean(many),
+        p50: percentile(many, 50),
+        cpu: cpuMany,
+        watchers,
+        delivered,
+        lastDeliveredAfter: delivered.lastAt ? delivered.lastAt - written : NaN,
+      },
       events,
     };
   } finally {
@@ -208,19 +250,23 @@ function resumeFrom(port: number, lastEventId: string, expected: number): Promis
       resolve({ received, ms: performance.now() - t0 });
     };
     const timer = setTimeout(done, 20_000);
-    const req = request(`http://127.0.0.1:${port}/watch_task_status/2/1/?${query}`, { headers: { Accept: 'text/event-stream', 'Last-Event-ID': lastEventId } }, (res) => {
-      res.setEncoding('utf8');
-      let tail = '';
-      res.on('data', (chunk: string) => {
-        const text = tail + chunk;
-        const cut = text.lastIndexOf('\n');
-        received += (text.slice(0, cut + 1).match(/^event: change$/gm) ?? []).length;
-        tail = text.slice(cut + 1);
-        if (received >= expected) done();
-      });
-      res.on('close', done);
-      res.on('error', done);
-    });
+    const req = request(
+      `http://127.0.0.1:${port}/watch_task_status/2/1/?${query}`,
+      { headers: { Accept: 'text/event-stream', 'Last-Event-ID': lastEventId } },
+      (res) => {
+        res.setEncoding('utf8');
+        let tail = '';
+        res.on('data', (chunk: string) => {
+          const text = tail + chunk;
+          const cut = text.lastIndexOf('\n');
+          received += (text.slice(0, cut + 1).match(/^event: change$/gm) ?? []).length;
+          tail = text.slice(cut + 1);
+          if (received >= expected) done();
+        });
+        res.on('close', done);
+        res.on('error', done);
+      },
+    );
     req.on('error', done);
     req.end();
   });
@@ -247,7 +293,10 @@ interface Flood {
   readonly perSecond: number;
 }
 
-const formBody = (keys: number): string => Array.from({ length: keys }, (_, i) => `k${i}=v`).join('&').slice(0, 1_000_000);
+const formBody = (keys: number): string =>
+  Array.from({ length: keys }, (_, i) => `k${i}=v`)
+    .join('&')
+    .slice(0, 1_000_000);
 const jsonBody = (keys: number): string => `{${Array.from({ length: keys }, (_, i) => `"${i.toString(36)}":1`).join(',')}}`;
 
 async function flood(root: string, kind: 'form' | 'json', c: BenchConfig): Promise<Flood> {
@@ -256,7 +305,11 @@ async function flood(root: string, kind: 'form' | 'json', c: BenchConfig): Promi
   try {
     const side = load<{ probe: number[] }>('side', { port: server.port, durationMs, probeEveryMs: 10, rate: 0 });
     const cannon = await autocannon({
-      url: `http://127.0.0.1:${server.port}/operate_task/2/1/`, method: 'POST', connections: 4, duration: durationMs / 1000, timeout: 30,
+      url: `http://127.0.0.1:${server.port}/operate_task/2/1/`,
+      method: 'POST',
+      connections: 4,
+      duration: durationMs / 1000,
+      timeout: 30,
       headers: { 'content-type': kind === 'form' ? 'application/x-www-form-urlencoded' : 'application/json' },
       body: kind === 'form' ? formBody(200_000) : jsonBody(120_000),
     });
@@ -282,12 +335,18 @@ function bodyCost(kind: 'form' | 'json'): { before: number; now: number } {
   };
   const before = time(() => {
     const t = new TextDecoder('utf-8', { fatal: true }).decode(raw);
-    if (kind === 'form') for (const _ of new URLSearchParams(t)) { /* the pairs */ } else JSON.parse(t);
+    if (kind === 'form')
+      for (const _ of new URLSearchParams(t)) {
+        /* the pairs */
+      }
+    else JSON.parse(t);
   });
   const now = time(() => {
     try {
       (kind === 'form' ? scanForm : scanJson)(raw);
-    } catch { /* refused at the key limit */ }
+    } catch {
+      /* refused at the key limit */
+    }
   });
   return { before, now };
 }
@@ -312,7 +371,9 @@ function post(port: number, path: string, body: string): Promise<{ ms: number; c
         let code: number | undefined;
         try {
           code = (JSON.parse(Buffer.concat(chunks).toString()) as { code: number }).code;
-        } catch { /* no JSON */ }
+        } catch {
+          /* no JSON */
+        }
         resolve({ ms: performance.now() - t0, code });
       });
     });
@@ -331,7 +392,9 @@ async function definition(root: string, mode: Mode, c: BenchConfig): Promise<Def
     const probeEveryMs = 5;
     // The baseline predates service-assigned ids (DECISIONS 2) and needs one; the service now refuses it.
     const idOf = (i: number) => (mode === 'before' ? { task_id: String(100 + i) } : {});
-    const bodies = Array.from({ length: rounds }, (_, i) => JSON.stringify({ ...APP, bk_biz_id: '1', ...idOf(i), name: 'huge', pipeline: tree.definition }));
+    const bodies = Array.from({ length: rounds }, (_, i) =>
+      JSON.stringify({ ...APP, bk_biz_id: '1', ...idOf(i), name: 'huge', pipeline: tree.definition }),
+    );
     const creates: number[] = [];
     let refused = 0;
     const probes: number[] = [];
@@ -343,7 +406,13 @@ async function definition(root: string, mode: Mode, c: BenchConfig): Promise<Def
       if (r.code !== 0) refused++;
       probes.push(...(await side.result).probe);
     }
-    return { nodes, bytes: bodies[0].length, create: percentile(creates, 50), healthz: { p99: percentile(probes, 99), max: Math.max(...probes), n: probes.length }, refused };
+    return {
+      nodes,
+      bytes: bodies[0].length,
+      create: percentile(creates, 50),
+      healthz: { p99: percentile(probes, 99), max: Math.max(...probes), n: probes.length },
+      refused,
+    };
   } finally {
     await server.stop();
   }
@@ -353,7 +422,12 @@ async function definition(root: string, mode: Mode, c: BenchConfig): Promise<Def
 
 export async function run(c: BenchConfig): Promise<SectionResult> {
   const trees = sourceTrees();
-  const modes: [Mode, string][] = trees.before ? [['before', trees.before], ['now', trees.now]] : [['now', trees.now]];
+  const modes: [Mode, string][] = trees.before
+    ? [
+        ['before', trees.before],
+        ['now', trees.now],
+      ]
+    : [['now', trees.now]];
   const each = async <T>(what: string, f: (root: string, mode: Mode) => Promise<T>): Promise<Partial<Record<Mode, T>>> => {
     const out: Partial<Record<Mode, T>> = {};
     for (const [mode, root] of modes) {
@@ -372,10 +446,20 @@ export async function run(c: BenchConfig): Promise<SectionResult> {
   const label: Record<Mode, string> = { before: `before (${BASELINE})`, now: 'now' };
   const present = modes.map(([m]) => m);
   const tables: Table[] = [];
-  const row = <T>(name: string, fig: Partial<Record<Mode, T>>, get: (x: T) => number, fmt: (x: number) => string, better: 'lower' | 'higher' = 'lower'): string[] => {
+  const row = <T>(
+    name: string,
+    fig: Partial<Record<Mode, T>>,
+    get: (x: T) => number,
+    fmt: (x: number) => string,
+    better: 'lower' | 'higher' = 'lower',
+  ): string[] => {
     const b = fig.before ? get(fig.before) : NaN;
     const n = fig.now ? get(fig.now) : NaN;
-    return [name, ...present.map((m) => fmt(m === 'before' ? b : n)), ...(trees.before ? [better === 'lower' ? gain(b, n) : gain(n, b)] : [])];
+    return [
+      name,
+      ...present.map((m) => fmt(m === 'before' ? b : n)),
+      ...(trees.before ? [better === 'lower' ? gain(b, n) : gain(n, b)] : []),
+    ];
   };
   const header = (first: string) => [first, ...present.map((m) => label[m]), ...(trees.before ? ['better by'] : [])];
 
@@ -390,7 +474,13 @@ export async function run(c: BenchConfig): Promise<SectionResult> {
       row('node_event p99', r, (x) => x.writer.p99, msText),
       row('whole-tree answers per s', r, (x) => x.readers.perSecond, perS, 'higher'),
       row('whole-tree answer p99', r, (x) => x.readers.p99, msText),
-      row('reads refused 503 (queue full)', r, (x) => x.readers.non2xx, (x) => String(x), 'higher'),
+      row(
+        'reads refused 503 (queue full)',
+        r,
+        (x) => x.readers.non2xx,
+        (x) => String(x),
+        'higher',
+      ),
     ],
   });
   tables.push({
@@ -403,7 +493,13 @@ export async function run(c: BenchConfig): Promise<SectionResult> {
       row('latency mean, 0 watchers', f, (x) => x.none.mean, msText),
       row('latency mean, 500 watchers', f, (x) => x.many.mean, msText),
       row('latency p50, 500 watchers', f, (x) => x.many.p50, msText),
-      row('changes delivered to the slowest watcher', f, (x) => x.many.delivered.min, (x) => String(x), 'higher'),
+      row(
+        'changes delivered to the slowest watcher',
+        f,
+        (x) => x.many.delivered.min,
+        (x) => String(x),
+        'higher',
+      ),
       row('last one delivered, after the last node_event', f, (x) => x.many.lastDeliveredAfter, msText),
     ],
   });
@@ -411,8 +507,20 @@ export async function run(c: BenchConfig): Promise<SectionResult> {
     caption: 'A watcher reconnecting with Last-Event-ID far behind',
     header: header('figure'),
     rows: [
-      row('changes missed', s, (x) => x.behind, (x) => String(x), 'higher'),
-      row('changes received after reconnecting', s, (x) => x.received, (x) => String(x), 'higher'),
+      row(
+        'changes missed',
+        s,
+        (x) => x.behind,
+        (x) => String(x),
+        'higher',
+      ),
+      row(
+        'changes received after reconnecting',
+        s,
+        (x) => x.received,
+        (x) => String(x),
+        'higher',
+      ),
       row('time to catch up (or give up)', s, (x) => x.ms, msText),
     ],
   });
@@ -437,7 +545,13 @@ export async function run(c: BenchConfig): Promise<SectionResult> {
       row('create_task answered in (median of 3)', d, (x) => x.create, msText),
       row('/healthz p99 meanwhile', d, (x) => x.healthz.p99, msText),
       row('/healthz max meanwhile', d, (x) => x.healthz.max, msText),
-      row('create_task refused', d, (x) => x.refused, (x) => String(x), 'higher'),
+      row(
+        'create_task refused',
+        d,
+        (x) => x.refused,
+        (x) => String(x),
+        'higher',
+      ),
     ],
   });
 
@@ -455,7 +569,14 @@ export async function run(c: BenchConfig): Promise<SectionResult> {
   const notes = [
     `Loopback, one server process per code tree and scenario; the probe and writers in their own processes, the readers' and floods' autocannon in the section's. The baseline is this repository at ${BASELINE} (before issue 8), run with the same scripts in the same run${trees.before ? '' : `: not measured here, ${trees.why}`}.`,
     'The machine has 2 cores shared by the server, the load generators and, on a shared machine, other work: absolute figures move between runs; the side-by-side ratios are what carry over.',
-    'Fan-out cost: the server\'s CPU time over the run (deliveries included, measured with process.cpuUsage) divided by the node_events, with and without 500 watchers reading in another process; the writer\'s latencies are shown too, and include the contention of that process for the 2 cores.',
+    "Fan-out cost: the server's CPU time over the run (deliveries included, measured with process.cpuUsage) divided by the node_events, with and without 500 watchers reading in another process; the writer's latencies are shown too, and include the contention of that process for the 2 cores.",
   ];
-  return { section: 'service', title: 'Service under load (loopback, today vs before issue 8)', tables, checks, notes, raw: { readers: r, fanout: f, resume: s, floods: fl, bodyCost: cost, definition: d } };
+  return {
+    section: 'service',
+    title: 'Service under load (loopback, today vs before issue 8)',
+    tables,
+    checks,
+    notes,
+    raw: { readers: r, fanout: f, resume: s, floods: fl, bodyCost: cost, definition: d },
+  };
 }

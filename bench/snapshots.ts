@@ -59,7 +59,7 @@ function snapshotCall(subject: PipestateTransient, source: OpSource, calls: numb
     sink = subject.store.snapshot();
     const t1 = performance.now();
     const t2 = performance.now();
-    if (j >= 0) samples.push(((t1 - t0) - (t2 - t1)) * 1e6);
+    if (j >= 0) samples.push((t1 - t0 - (t2 - t1)) * 1e6);
   }
   if (sink === undefined) throw new Error('no snapshot');
   return Math.max(0, median(samples));
@@ -90,7 +90,7 @@ function retained(subject: PipestateTransient, source: OpSource, repeats: number
     // Emptied, not just left: the interpreter keeps a dead local's last value alive until the
     // slot is reused, which would hold this round's snapshots through the next round's readings.
     held.length = 0;
-    figures.push(((h2 - h1) - (h1 - h0)) / HELD);
+    figures.push((h2 - h1 - (h1 - h0)) / HELD);
   }
   return median(figures);
 }
@@ -138,21 +138,41 @@ export async function run(config: BenchConfig): Promise<SectionResult> {
     const copy = floorCopy(tree);
     const deferred = await deferredCost(tree, config);
     rows.push({ nodes, call, deferred, floorCopy: copy.time, retainedPer, floorCopyBytes: copy.bytes });
-    progress(`${pow10(nodes)}: snapshot() ${ns(call)} + ${ns(deferred)} on the next op, retained ${bytes(retainedPer)} each; floor copy ${ns(copy.time)}, ${bytes(copy.bytes)}`);
+    progress(
+      `${pow10(nodes)}: snapshot() ${ns(call)} + ${ns(deferred)} on the next op, retained ${bytes(retainedPer)} each; floor copy ${ns(copy.time)}, ${bytes(copy.bytes)}`,
+    );
   }
   return {
-    section: 'snapshots', title: 'Snapshots',
-    tables: [{
-      caption: `Taking a snapshot, and the heap ${HELD} held snapshots retain (taken between operations on random leaves)`,
-      header: ['nodes', 'snapshot() call', 'path copy it causes (reader − transient)', 'floor: copy all records', 'copy ÷ (call + path copy)', 'retained per held snapshot', `${HELD} held`, `floor: ${HELD} copies`],
-      rows: rows.map((r) => [
-        pow10(r.nodes), ns(r.call), r.deferred > 0 ? ns(r.deferred) : '≈ 0 (noise)', ns(r.floorCopy), ratio(r.floorCopy / (r.call + Math.max(r.deferred, 0))),
-        bytes(r.retainedPer), bytes(r.retainedPer * HELD), bytes(r.floorCopyBytes * HELD),
-      ]),
-    }],
+    section: 'snapshots',
+    title: 'Snapshots',
+    tables: [
+      {
+        caption: `Taking a snapshot, and the heap ${HELD} held snapshots retain (taken between operations on random leaves)`,
+        header: [
+          'nodes',
+          'snapshot() call',
+          'path copy it causes (reader − transient)',
+          'floor: copy all records',
+          'copy ÷ (call + path copy)',
+          'retained per held snapshot',
+          `${HELD} held`,
+          `floor: ${HELD} copies`,
+        ],
+        rows: rows.map((r) => [
+          pow10(r.nodes),
+          ns(r.call),
+          r.deferred > 0 ? ns(r.deferred) : '≈ 0 (noise)',
+          ns(r.floorCopy),
+          ratio(r.floorCopy / (r.call + Math.max(r.deferred, 0))),
+          bytes(r.retainedPer),
+          bytes(r.retainedPer * HELD),
+          bytes(r.floorCopyBytes * HELD),
+        ]),
+      },
+    ],
     checks: [],
     notes: [
-      'snapshot() is timed alone right after an operation, the timer\'s own cost measured and taken off, median of 20,000 calls: figures of a few tens of ns are at the timer\'s resolution. The rest of a snapshot\'s cost is deferred: the next operation copies its trie path instead of writing in place, measured here as the gap between pipestate reader and transient on random leaves (medians, taking turns on one store).',
+      "snapshot() is timed alone right after an operation, the timer's own cost measured and taken off, median of 20,000 calls: figures of a few tens of ns are at the timer's resolution. The rest of a snapshot's cost is deferred: the next operation copies its trie path instead of writing in place, measured here as the gap between pipestate reader and transient on random leaves (medians, taking turns on one store).",
       `Retained per held snapshot = (heap after ${HELD} operations each followed by a snapshot, all held) − (heap after ${HELD} such operations with none held), ÷ ${HELD}: the trie paths the held snapshots keep from being reused. The floor's ${HELD} copies are ${HELD} × one measured copy.`,
     ],
     raw: rows,

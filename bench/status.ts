@@ -60,7 +60,12 @@ async function measureTree(tree: Tree, config: BenchConfig): Promise<Row[]> {
   const queries = [
     { query: 'whole tree' as const, request: { bk_biz_id: '1', task_id: '1' } },
     ...(tree.flat.deepSubprocess > 0
-      ? [{ query: 'deep subprocess' as const, request: { bk_biz_id: '1', task_id: '1', subprocess_id: tree.flat.ids[tree.flat.deepSubprocess] } }]
+      ? [
+          {
+            query: 'deep subprocess' as const,
+            request: { bk_biz_id: '1', task_id: '1', subprocess_id: tree.flat.ids[tree.flat.deepSubprocess] },
+          },
+        ]
       : []),
   ];
   for (const { query, request } of queries) {
@@ -71,10 +76,14 @@ async function measureTree(tree: Tree, config: BenchConfig): Promise<Row[]> {
     const small = json < 1e5;
     // Answers of tens of MB take seconds: three samples each, no warmup (the first call above warmed them).
     const huge = json > 2e7;
-    const [status, stringify] = await compareCalls([
-      { name: `status ${query} ${tree.label}`, fn: () => engine.getTaskStatus(request), prepare: next, repeat: small ? 16 : 1 },
-      { name: `stringify ${query} ${tree.label}`, fn: () => JSON.stringify(answer), repeat: small ? 16 : 1 },
-    ], config, huge ? { minSamples: 3, warmup: false } : {});
+    const [status, stringify] = await compareCalls(
+      [
+        { name: `status ${query} ${tree.label}`, fn: () => engine.getTaskStatus(request), prepare: next, repeat: small ? 16 : 1 },
+        { name: `stringify ${query} ${tree.label}`, fn: () => JSON.stringify(answer), repeat: small ? 16 : 1 },
+      ],
+      config,
+      huge ? { minSamples: 3, warmup: false } : {},
+    );
     rows.push({ tree: tree.label, nodes: tree.flat.size, query, answered: countNodes(answer), status, stringify, json });
     progress(`${tree.label} ${query}: status ${ns(status.median)}, stringify ${ns(stringify.median)}`);
   }
@@ -86,8 +95,10 @@ export async function run(config: BenchConfig): Promise<SectionResult> {
   for (const size of config.sizes) rows.push(...(await measureTree(nestedPipeline(shapeOf(size)), config)));
   for (const branches of config.wide) rows.push(...(await measureTree(widePipeline(branches), config)));
   return {
-    section: 'status', title: 'Status: get_task_status (per query, median)',
-    tables: [table(rows)], checks: checks(rows),
+    section: 'status',
+    title: 'Status: get_task_status (per query, median)',
+    tables: [table(rows)],
+    checks: checks(rows),
     notes: [
       `Each task is driven ${PROGRESS * 100}% through its frontier pass; CREATED nodes are not in the answer (as in the seed). One more operation is applied between samples, untimed, so each query reads a new snapshot.`,
       'getTaskStatus includes validating the request, resolving project and task, and the envelope; JSON.stringify is of the `data` it returned. Answers over 20 MB (the 10^6 whole tree) take seconds per call: three samples each, after one untimed call.',
@@ -101,13 +112,21 @@ function table(rows: readonly Row[]): Table {
     caption: 'get_task_status against JSON.stringify of the same answer',
     header: ['tree', 'query', 'nodes answered', 'JSON', 'getTaskStatus', 'JSON.stringify', 'status ÷ stringify'],
     rows: rows.map((r) => [
-      r.tree, r.query, r.answered.toLocaleString('en-US'), `${(r.json / 1024).toFixed(0)} KiB`,
-      ns(r.status.median), ns(r.stringify.median), ratio(r.status.median / r.stringify.median),
+      r.tree,
+      r.query,
+      r.answered.toLocaleString('en-US'),
+      `${(r.json / 1024).toFixed(0)} KiB`,
+      ns(r.status.median),
+      ns(r.stringify.median),
+      ratio(r.status.median / r.stringify.median),
     ]),
   };
 }
 
 function checks(rows: readonly Row[]): Check[] {
-  return rows.filter((r) => r.query === 'whole tree').map((r) =>
-    check(`whole-tree status, ${r.tree.replace(/ \(.*\)/, '')}: ÷ JSON.stringify`, r.status.median / r.stringify.median, 2, ratio));
+  return rows
+    .filter((r) => r.query === 'whole tree')
+    .map((r) =>
+      check(`whole-tree status, ${r.tree.replace(/ \(.*\)/, '')}: ÷ JSON.stringify`, r.status.median / r.stringify.median, 2, ratio),
+    );
 }

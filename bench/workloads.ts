@@ -17,9 +17,10 @@ import { MACHINE_OPERATIONS, type MachineOperation } from '../src/lifecycle/inde
 import { below, seeded, type Rng } from './rng.js';
 import type { FlatTree } from './trees.js';
 
-export const OP: Readonly<Record<MachineOperation, number>> = Object.fromEntries(
-  MACHINE_OPERATIONS.map((op, i) => [op, i]),
-) as Record<MachineOperation, number>;
+export const OP: Readonly<Record<MachineOperation, number>> = Object.fromEntries(MACHINE_OPERATIONS.map((op, i) => [op, i])) as Record<
+  MachineOperation,
+  number
+>;
 
 /** A batch of operations: node ids and operation codes (indices of MACHINE_OPERATIONS). */
 export class Batch {
@@ -137,7 +138,10 @@ export class RandomSource implements OpSource {
   /** the operations that bring a fresh tree to the workload's starting state */
   readonly prelude: { readonly ids: string[]; readonly ops: number[] };
 
-  constructor(private readonly tree: FlatTree, seed: number) {
+  constructor(
+    private readonly tree: FlatTree,
+    seed: number,
+  ) {
     this.rng = seeded(seed);
     const leaves = tree.leaves.length;
     this.pools = [0, 1, 2, 3].map(() => new Pool(leaves));
@@ -156,7 +160,10 @@ export class RandomSource implements OpSource {
     }
     order.forEach((leaf, k) => {
       const band = Math.floor((k * 10) / order.length);
-      if (band === 0) return this.pools[STARTABLE].add(leaf);
+      if (band === 0) {
+        this.pools[STARTABLE].add(leaf);
+        return;
+      }
       pre(leaf, OP.start);
       if (band === 1) {
         pre(leaf, OP.fail);

@@ -19,7 +19,8 @@ describe('FC_RUNS', () => {
 
   it('is a positive integer, 1,000 when unset', () => {
     expect([parseRuns(undefined), parseRuns(''), parseRuns('250')]).toEqual([1000, 1000, 250]);
-    for (const bad of ['0', '-5', '1.5', 'many', '1e400']) expect(() => parseRuns(bad)).toThrow(`FC_RUNS must be a positive integer, not "${bad}"`);
+    for (const bad of ['0', '-5', '1.5', 'many', '1e400'])
+      expect(() => parseRuns(bad)).toThrow(`FC_RUNS must be a positive integer, not "${bad}"`);
   });
 
   it('FC_SEED and FC_PATH replay a failure; unset, nothing is pinned', () => {

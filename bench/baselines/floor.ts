@@ -53,18 +53,32 @@ export interface FloorNode {
 export class Floor implements Subject {
   readonly nodes = new Map<string, FloorNode>();
 
-  constructor(root: NodeDefinition, readonly rerunLimit = 100, readonly clock: () => number = Date.now) {
+  constructor(
+    root: NodeDefinition,
+    readonly rerunLimit = 100,
+    readonly clock: () => number = Date.now,
+  ) {
     const createdAt = clock();
     const stack: [NodeDefinition, FloorNode | null][] = [[root, null]];
     while (stack.length > 0) {
       const [def, parent] = stack.pop()!;
       const container = def.kind === 'pipeline' || def.kind === 'subprocess';
       const node: FloorNode = {
-        state: S.CREATED, version: '', loop: 0, retry: 0, skip: false, error_ignored: false,
-        started_at: null, finished_at: null, state_refresh_at: createdAt, ex_data: undefined,
-        name: def.name ?? '', parent,
+        state: S.CREATED,
+        version: '',
+        loop: 0,
+        retry: 0,
+        skip: false,
+        error_ignored: false,
+        started_at: null,
+        finished_at: null,
+        state_refresh_at: createdAt,
+        ex_data: undefined,
+        name: def.name ?? '',
+        parent,
         traits: (container ? 1 : 0) | (parent === null ? 2 : 0) | (def.error_ignorable ? 4 : 0),
-        active: 0, history: null,
+        active: 0,
+        history: null,
       };
       this.nodes.set(def.id, node);
       const children = def.children ?? [];
@@ -98,29 +112,51 @@ export class Floor implements Subject {
     const now = this.clock();
     switch (op) {
       case O.start:
-        if (n.loop === 0) { n.loop = 1; n.version = randomVersion(); }
-        n.started_at = now; n.finished_at = null;
+        if (n.loop === 0) {
+          n.loop = 1;
+          n.version = randomVersion();
+        }
+        n.started_at = now;
+        n.finished_at = null;
         break;
       case O.fail:
-        n.finished_at = now; n.ex_data = exData; n.error_ignored = to === S.FINISHED;
+        n.finished_at = now;
+        n.ex_data = exData;
+        n.error_ignored = to === S.FINISHED;
         break;
       case O.forced_fail:
-        n.finished_at = now; n.ex_data = exData; n.error_ignored = false; n.version = randomVersion();
+        n.finished_at = now;
+        n.ex_data = exData;
+        n.error_ignored = false;
+        n.version = randomVersion();
         break;
       case O.retry:
         this.endAttempt(n);
-        n.retry++; n.version = randomVersion(); n.started_at = null; n.finished_at = null; n.ex_data = undefined;
+        n.retry++;
+        n.version = randomVersion();
+        n.started_at = null;
+        n.finished_at = null;
+        n.ex_data = undefined;
         break;
       case O.skip:
-        n.skip = true; n.retry++; n.version = randomVersion(); n.finished_at = now;
+        n.skip = true;
+        n.retry++;
+        n.version = randomVersion();
+        n.finished_at = now;
         break;
       case O.reenter:
         if (to === S.FAILED) {
-          n.finished_at = now; n.ex_data = rerunLimitMessage(this.rerunLimit);
+          n.finished_at = now;
+          n.ex_data = rerunLimitMessage(this.rerunLimit);
         } else {
           this.endAttempt(n);
-          n.loop++; n.skip = false; n.error_ignored = false; n.version = randomVersion();
-          n.started_at = now; n.finished_at = null; n.ex_data = undefined;
+          n.loop++;
+          n.skip = false;
+          n.error_ignored = false;
+          n.version = randomVersion();
+          n.started_at = now;
+          n.finished_at = null;
+          n.ex_data = undefined;
         }
         break;
       case O.finish:
@@ -139,8 +175,15 @@ export class Floor implements Subject {
 
   private endAttempt(n: FloorNode): void {
     const attempt: Attempt = {
-      state: n.state, version: n.version, loop: n.loop, retry: n.retry, skip: n.skip, error_ignored: n.error_ignored,
-      started_at: n.started_at, finished_at: n.finished_at, ex_data: n.ex_data,
+      state: n.state,
+      version: n.version,
+      loop: n.loop,
+      retry: n.retry,
+      skip: n.skip,
+      error_ignored: n.error_ignored,
+      started_at: n.started_at,
+      finished_at: n.finished_at,
+      ex_data: n.ex_data,
     };
     if (n.history === null) n.history = [attempt];
     else n.history.push(attempt);
@@ -154,9 +197,21 @@ export class Floor implements Subject {
     const out = new Map<string, FloorNode>();
     for (const [id, n] of this.nodes) {
       out.set(id, {
-        state: n.state, version: n.version, loop: n.loop, retry: n.retry, skip: n.skip, error_ignored: n.error_ignored,
-        started_at: n.started_at, finished_at: n.finished_at, state_refresh_at: n.state_refresh_at, ex_data: n.ex_data,
-        name: n.name, parent: n.parent, traits: n.traits, active: n.active, history: n.history && n.history.slice(),
+        state: n.state,
+        version: n.version,
+        loop: n.loop,
+        retry: n.retry,
+        skip: n.skip,
+        error_ignored: n.error_ignored,
+        started_at: n.started_at,
+        finished_at: n.finished_at,
+        state_refresh_at: n.state_refresh_at,
+        ex_data: n.ex_data,
+        name: n.name,
+        parent: n.parent,
+        traits: n.traits,
+        active: n.active,
+        history: n.history ? n.history.slice() : null,
       });
     }
     return out;

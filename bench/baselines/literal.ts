@@ -17,8 +17,15 @@
 import { castDraft, freeze, produce } from 'immer';
 import { createActor, type Actor } from 'xstate';
 import {
-  ACTIVE, EFFECTS, MACHINE_OPERATIONS, STATES, endsAttempt, lifecycleMachine,
-  type AncestorCondition, type NodeRecord, type State,
+  ACTIVE,
+  EFFECTS,
+  MACHINE_OPERATIONS,
+  STATES,
+  endsAttempt,
+  lifecycleMachine,
+  type AncestorCondition,
+  type NodeRecord,
+  type State,
 } from '../../src/lifecycle/index.js';
 import type { NodeDefinition } from '../../src/model/index.js';
 import { randomVersion } from '../../src/store/index.js';
@@ -44,16 +51,32 @@ export class Literal implements Subject {
   tree: LiteralNode;
   private readonly index = new Map<string, Entry>();
 
-  constructor(root: NodeDefinition, readonly rerunLimit = 100, readonly clock: () => number = Date.now, restore?: Floor) {
+  constructor(
+    root: NodeDefinition,
+    readonly rerunLimit = 100,
+    readonly clock: () => number = Date.now,
+    restore?: Floor,
+  ) {
     const createdAt = clock();
     const build = (def: NodeDefinition, parent: Entry | null, path: number[]): LiteralNode => {
       const container = def.kind === 'pipeline' || def.kind === 'subprocess';
       const context = { container, root: parent === null, errorIgnorable: def.error_ignorable ?? false, atRerunLimit: false };
       const from = restore?.nodes.get(def.id);
-      const record: NodeRecord = from ? recordOf(from) : {
-        state: 'CREATED', version: '', loop: 0, retry: 0, auto_retry_times: 0, skip: false, error_ignored: false,
-        started_at: null, finished_at: null, state_refresh_at: createdAt, ex_data: undefined,
-      };
+      const record: NodeRecord = from
+        ? recordOf(from)
+        : {
+            state: 'CREATED',
+            version: '',
+            loop: 0,
+            retry: 0,
+            auto_retry_times: 0,
+            skip: false,
+            error_ignored: false,
+            started_at: null,
+            finished_at: null,
+            state_refresh_at: createdAt,
+            ex_data: undefined,
+          };
       const actor = createActor(lifecycleMachine, {
         input: context,
         ...(from ? { snapshot: lifecycleMachine.resolveState({ value: record.state, context }) } : {}),
@@ -61,7 +84,9 @@ export class Literal implements Subject {
       const entry: Entry = { actor, parent, path };
       this.index.set(def.id, entry);
       return {
-        id: def.id, name: def.name ?? '', ...record,
+        id: def.id,
+        name: def.name ?? '',
+        ...record,
         history: from?.history?.map(recordOf) ?? [],
         children: (def.children ?? []).map((c, k) => build(c, entry, [...path, k])),
       };
@@ -114,10 +139,21 @@ export class Literal implements Subject {
 }
 
 /** A floor record (or attempt) as a NodeRecord. */
-function recordOf(n: Omit<FloorNode, 'name' | 'parent' | 'traits' | 'active' | 'history' | 'state_refresh_at'> & { state_refresh_at?: number }): NodeRecord {
+function recordOf(
+  n: Omit<FloorNode, 'name' | 'parent' | 'traits' | 'active' | 'history' | 'state_refresh_at'> & { state_refresh_at?: number },
+): NodeRecord {
   return {
-    state: STATES[n.state], version: n.version, loop: n.loop, retry: n.retry, auto_retry_times: 0, skip: n.skip, error_ignored: n.error_ignored,
-    started_at: n.started_at, finished_at: n.finished_at, state_refresh_at: n.state_refresh_at ?? n.finished_at ?? 0, ex_data: n.ex_data,
+    state: STATES[n.state],
+    version: n.version,
+    loop: n.loop,
+    retry: n.retry,
+    auto_retry_times: 0,
+    skip: n.skip,
+    error_ignored: n.error_ignored,
+    started_at: n.started_at,
+    finished_at: n.finished_at,
+    state_refresh_at: n.state_refresh_at ?? n.finished_at ?? 0,
+    ex_data: n.ex_data,
   };
 }
 

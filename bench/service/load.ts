@@ -34,7 +34,9 @@ function timed(agent: Agent, method: string, url: string, body?: string): Promis
         let code: number | undefined;
         try {
           code = (JSON.parse(Buffer.concat(chunks).toString()) as { code?: number }).code;
-        } catch { /* not JSON */ }
+        } catch {
+          /* not JSON */
+        }
         resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0, code });
       });
       res.on('error', reject);
@@ -80,13 +82,15 @@ async function side(): Promise<unknown> {
       const at = start + (k * 1000) / rate;
       const wait = at - performance.now();
       if (wait > 0) await sleep(wait);
-      pending.push(timed(agent, 'POST', ESB('node_event'), nodeEvent()).then((r) => {
-        if (performance.now() <= end) {
-          completed++;
-          if (r.code !== 0) refused++;
-        }
-        return r;
-      }));
+      pending.push(
+        timed(agent, 'POST', ESB('node_event'), nodeEvent()).then((r) => {
+          if (performance.now() <= end) {
+            completed++;
+            if (r.code !== 0) refused++;
+          }
+          return r;
+        }),
+      );
     }
     const results = await Promise.all(pending);
     agent.destroy();
@@ -113,23 +117,30 @@ async function watchers(): Promise<unknown> {
   const cut = new Array<boolean>(args.count).fill(false);
   const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
   const query = new URLSearchParams({ ...APP }).toString();
-  const streams = await Promise.all(counts.map((_, i) => new Promise<import('node:http').ClientRequest>((resolve, reject) => {
-    const req = request(`${base}/watch_task_status/2/1/?${query}`, { agent, headers: { Accept: 'text/event-stream' } }, (res) => {
-      let sawStatus = false;
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        counts[i] += (chunk.match(/^event: change$/gm) ?? []).length;
-        if (!sawStatus && /^event: status$/m.test(chunk)) {
-          sawStatus = true;
-          resolve(req);
-        }
-      });
-      res.on('close', () => { cut[i] = true; });
-      res.on('error', () => {});
-    });
-    req.on('error', reject);
-    req.end();
-  })));
+  const streams = await Promise.all(
+    counts.map(
+      (_, i) =>
+        new Promise<import('node:http').ClientRequest>((resolve, reject) => {
+          const req = request(`${base}/watch_task_status/2/1/?${query}`, { agent, headers: { Accept: 'text/event-stream' } }, (res) => {
+            let sawStatus = false;
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              counts[i] += (chunk.match(/^event: change$/gm) ?? []).length;
+              if (!sawStatus && /^event: status$/m.test(chunk)) {
+                sawStatus = true;
+                resolve(req);
+              }
+            });
+            res.on('close', () => {
+              cut[i] = true;
+            });
+            res.on('error', () => {});
+          });
+          req.on('error', reject);
+          req.end();
+        }),
+    ),
+  );
   console.log('ready');
   let lastAt = 0;
   await new Promise<void>((resolve) => {

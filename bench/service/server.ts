@@ -38,11 +38,20 @@ engine.createTask({ id: '1', project_id: '1', name: 'big', pipeline: tree.defini
 const prefix = frontierPrefix(tree.flat, 0.6);
 const names = MACHINE_OPERATIONS as readonly Operation[];
 for (let k = 0; k < prefix.ids.length; k++) engine.apply('1', prefix.ids[k], names[prefix.ops[k]]);
-engine.createTask({ id: '2', project_id: '1', name: 'small', pipeline: { id: 'root', kind: 'pipeline', name: 'small', children: [{ id: 'a', kind: 'activity', name: 'A' }] } });
+engine.createTask({
+  id: '2',
+  project_id: '1',
+  name: 'small',
+  pipeline: { id: 'root', kind: 'pipeline', name: 'small', children: [{ id: 'a', kind: 'activity', name: 'A' }] },
+});
 engine.apply('2', 'root', 'start');
 engine.apply('2', 'a', 'start');
 
-const server = createServer(engine, { apps: [{ ...APP, projects: '*' }], logger: { error: (m: string, e: unknown) => console.error(`server: ${m}`, e) }, ...JSON.parse(optionsJson) });
+const server = createServer(engine, {
+  apps: [{ ...APP, projects: '*' }],
+  logger: { error: (m: string, e: unknown) => console.error(`server: ${m}`, e) },
+  ...JSON.parse(optionsJson),
+});
 server.listen(0, '127.0.0.1');
 await once(server, 'listening');
 console.log(JSON.stringify({ port: (server.address() as import('node:net').AddressInfo).port }));

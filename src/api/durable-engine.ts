@@ -10,9 +10,18 @@
 import { ERROR_CODES } from '../model/index.js';
 import type { NodeChange, Snapshot, TaskView } from '../store/index.js';
 import {
-  DEFAULT_DURABILITY, DURABILITY_MODES, Durability, SqliteJournal, checkRetention,
-  type CheckpointOptions, type CheckpointReport, type DurabilityMode, type RecoveryReport, type RetentionOptions,
-  type SweepReport, type Timers,
+  DEFAULT_DURABILITY,
+  DURABILITY_MODES,
+  Durability,
+  SqliteJournal,
+  checkRetention,
+  type CheckpointOptions,
+  type CheckpointReport,
+  type DurabilityMode,
+  type RecoveryReport,
+  type RetentionOptions,
+  type SweepReport,
+  type Timers,
 } from '../store/journal/index.js';
 import { Engine, type EngineOptions } from './engine.js';
 import { fromError } from './envelope.js';
@@ -125,28 +134,54 @@ export function openEngine(options: DurableEngineOptions): Promise<DurableEngine
  * archive: the same code answers them, over a snapshot that includes the archived tasks.
  */
 export class StoredQueries {
-  constructor(private readonly engine: Engine, private readonly readArchived: (taskId: string) => Promise<TaskView | undefined>) {}
+  constructor(
+    private readonly engine: Engine,
+    private readonly readArchived: (taskId: string) => Promise<TaskView | undefined>,
+  ) {}
 
   async getTaskStatus(request: unknown, ctx?: RequestContext): Promise<Envelope<NodeStatus>> {
     const here = this.engine.getTaskStatus(request, ctx);
-    return here.code !== ERROR_CODES.notFound ? here
-      : this.retry(here, () => [parseRequest(TASK_STATUS, request).task_id], (snap) => this.engine.taskStatusIn(snap, request, ctx), ctx);
+    return here.code !== ERROR_CODES.notFound
+      ? here
+      : this.retry(
+          here,
+          () => [parseRequest(TASK_STATUS, request).task_id],
+          (snap) => this.engine.taskStatusIn(snap, request, ctx),
+          ctx,
+        );
   }
 
   async getTaskNodeDetail(request: unknown, ctx?: RequestContext): Promise<Envelope<NodeDetail>> {
     const here = this.engine.getTaskNodeDetail(request, ctx);
-    return here.code !== ERROR_CODES.notFound ? here
-      : this.retry(here, () => [parseRequest(TASK_STATUS, request).task_id], (snap) => this.engine.taskNodeDetailIn(snap, request, ctx), ctx);
+    return here.code !== ERROR_CODES.notFound
+      ? here
+      : this.retry(
+          here,
+          () => [parseRequest(TASK_STATUS, request).task_id],
+          (snap) => this.engine.taskNodeDetailIn(snap, request, ctx),
+          ctx,
+        );
   }
 
   async getTasksStatus(request: unknown, ctx?: RequestContext): Promise<Envelope<TaskStatusEntry[]>> {
     const here = this.engine.getTasksStatus(request, ctx);
-    return !here.result || here.message === '' ? here
-      : this.retry(here, () => parseRequest(TASKS_STATUS, request).task_id_list, (snap) => this.engine.tasksStatusIn(snap, request, ctx), ctx);
+    return !here.result || here.message === ''
+      ? here
+      : this.retry(
+          here,
+          () => parseRequest(TASKS_STATUS, request).task_id_list,
+          (snap) => this.engine.tasksStatusIn(snap, request, ctx),
+          ctx,
+        );
   }
 
   /** The answer again, over the snapshot plus those of `ids` that are archived; the first answer when none is. */
-  private async retry<T>(first: Envelope<T>, ids: () => readonly string[], answer: (snap: Snapshot) => Envelope<T>, ctx?: RequestContext): Promise<Envelope<T>> {
+  private async retry<T>(
+    first: Envelope<T>,
+    ids: () => readonly string[],
+    answer: (snap: Snapshot) => Envelope<T>,
+    ctx?: RequestContext,
+  ): Promise<Envelope<T>> {
     try {
       const snap = this.engine.snapshot();
       const missing = [...new Set(ids())].filter((id) => snap.getTask(id) === undefined);

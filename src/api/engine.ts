@@ -10,7 +10,15 @@
  */
 import { ok, fromError } from './envelope.js';
 import { operateNodeIn, operateTaskIn, type OperationResult } from './commands.js';
-import { missingMessage, nodeDetailAt, nodeDetailSlicesAt, taskStatusAt, taskStatusSlices, tasksStatusAt, tasksStatusSlices } from './queries.js';
+import {
+  missingMessage,
+  nodeDetailAt,
+  nodeDetailSlicesAt,
+  taskStatusAt,
+  taskStatusSlices,
+  tasksStatusAt,
+  tasksStatusSlices,
+} from './queries.js';
 import { taskListAt, taskNodesAt, taskSummaryAt } from './overview.js';
 import { PolicyScheduler, systemTimers, type Timers } from '../policy/index.js';
 import { complete, type Slices } from '../model/index.js';
@@ -38,13 +46,13 @@ export interface EngineOptions extends StoreOptions {
 export type StorageStatus =
   | { readonly storage: 'memory' }
   | {
-    readonly storage: 'journal';
-    /** the data directory */
-    readonly data_dir: string;
-    readonly durability: string;
-    /** "ok", or why writes are refused now */
-    readonly journal: string;
-  };
+      readonly storage: 'journal';
+      /** the data directory */
+      readonly data_dir: string;
+      readonly durability: string;
+      /** "ok", or why writes are refused now */
+      readonly journal: string;
+    };
 
 const reportToStderr = (error: unknown): void => {
   console.error('pipestate: unexpected error answering a request', error);

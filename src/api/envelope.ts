@@ -22,9 +22,7 @@ export function failure<T = never>(code: number, message: string, ctx: RequestCo
  * Any thrown value as an envelope. `onUnexpected` hears about errors that are not ours (a bug),
  * so the transport can log them; the client only learns that something unexpected happened.
  */
-export function fromError<T = never>(
-  error: unknown, ctx: RequestContext = {}, onUnexpected: (e: unknown) => void = () => {},
-): Envelope<T> {
+export function fromError<T = never>(error: unknown, ctx: RequestContext = {}, onUnexpected: (e: unknown) => void = () => {}): Envelope<T> {
   if (error instanceof PipestateError) return failure(error.code, error.message, ctx);
   onUnexpected(error);
   return failure(ERROR_CODES.unexpected, 'unexpected error', ctx);

@@ -5,7 +5,20 @@
  */
 import { STATES, type State } from '../lifecycle/index.js';
 import { invalid } from '../model/index.js';
-import { count, flag, nodeId, optional, required, scoped, taskId, text, type FlagInput, type IdInput, type Reader, type Scope } from './requests.js';
+import {
+  count,
+  flag,
+  nodeId,
+  optional,
+  required,
+  scoped,
+  taskId,
+  text,
+  type FlagInput,
+  type IdInput,
+  type Reader,
+  type Scope,
+} from './requests.js';
 
 export interface GetTaskSummaryRequest {
   readonly bk_biz_id: IdInput;
@@ -44,7 +57,15 @@ export interface GetTaskNodesRequest {
 
 /** Root states: one, a list, or one comma-separated string of them; none at all is no filter. */
 const stateList: Reader<State[]> = (v, field) => {
-  const items = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : Array.isArray(v) ? v : undefined;
+  const items =
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '')
+      : Array.isArray(v)
+        ? v
+        : undefined;
   if (items === undefined || items.some((s) => !(STATES as readonly unknown[]).includes(s))) {
     throw invalid(field, `must list states among ${STATES.join(', ')}`);
   }

@@ -7,7 +7,13 @@
 import type { State } from '../lifecycle/index.js';
 import { invalid } from '../model/index.js';
 import {
-  ZonedTimeFormat, taskListItem, taskNodesPage, taskSummary, type TaskListItem, type TaskNodesPage, type TaskSummary,
+  ZonedTimeFormat,
+  taskListItem,
+  taskNodesPage,
+  taskSummary,
+  type TaskListItem,
+  type TaskNodesPage,
+  type TaskSummary,
 } from '../query/index.js';
 import { ALL_STATES, maskOf, type ProjectTaskList, type Snapshot, type StateMask } from '../store/index.js';
 import { TASK_LIST, TASK_LIST_MAX, TASK_NODES, TASK_NODES_MAX, TASK_SUMMARY } from './overview-requests.js';
@@ -34,7 +40,10 @@ export function taskNodesAt(snap: Snapshot, request: unknown, now: number, ctx: 
   const task = resolveTask(snap, resolveProject(snap, r, ctx), r.task_id);
   if (r.offset > task.definition.size) throw invalid('offset', `must be at most ${task.definition.size}, the task's node count`);
   const limits = {
-    nodes: Math.min(r.limit, TASK_NODES_MAX), attemptsPerNode: ATTEMPTS_PER_NODE, attempts: ATTEMPTS_PER_PAGE, exDataChars: EX_DATA_CHARS_PER_PAGE,
+    nodes: Math.min(r.limit, TASK_NODES_MAX),
+    attemptsPerNode: ATTEMPTS_PER_NODE,
+    attempts: ATTEMPTS_PER_PAGE,
+    exDataChars: EX_DATA_CHARS_PER_PAGE,
   };
   return taskNodesPage(task, r.offset, limits, now, snap.cursor);
 }
@@ -95,7 +104,13 @@ function pageIds(list: ProjectTaskList | undefined, states: StateMask, r: Parsed
  * name), `is_started`, `is_finished` and pipestate's `root_state`, paged by `limit` (at most
  * 200) and `offset`.
  */
-export function taskListAt(snap: Snapshot, list: (projectId: string) => ProjectTaskList | undefined, request: unknown, now: number, ctx: RequestContext): TaskList {
+export function taskListAt(
+  snap: Snapshot,
+  list: (projectId: string) => ProjectTaskList | undefined,
+  request: unknown,
+  now: number,
+  ctx: RequestContext,
+): TaskList {
   const r = parseRequest(TASK_LIST, request);
   const project = resolveProject(snap, r, ctx);
   const { ids, count } = pageIds(list(project.id), statesOf(r), r);

@@ -4,8 +4,15 @@
  * They throw PipestateErrors; the engine turns them into envelopes.
  */
 import {
-  autoRetryStatus, failedNodeIds, failedNodeInfo, nodeDetailSlices, statusTreeSlices, taskStatusEntrySlices,
-  type NodeDetail, type NodeStatus, type TaskStatusEntry,
+  autoRetryStatus,
+  failedNodeIds,
+  failedNodeInfo,
+  nodeDetailSlices,
+  statusTreeSlices,
+  taskStatusEntrySlices,
+  type NodeDetail,
+  type NodeStatus,
+  type TaskStatusEntry,
 } from '../query/index.js';
 import { complete, invalid, type Slices } from '../model/index.js';
 import type { Snapshot, StoreLimits } from '../store/index.js';
@@ -53,7 +60,13 @@ export function tasksStatusAt(snap: Snapshot, request: unknown, now: number, ctx
 const TASKS_PER_SLICE = 32;
 
 /** The same answer in slices. */
-export function* tasksStatusSlices(snap: Snapshot, request: unknown, now: number, ctx: RequestContext, url: TaskUrl = NO_URL): Slices<TasksStatus> {
+export function* tasksStatusSlices(
+  snap: Snapshot,
+  request: unknown,
+  now: number,
+  ctx: RequestContext,
+  url: TaskUrl = NO_URL,
+): Slices<TasksStatus> {
   const r = parseRequest(TASKS_STATUS, request);
   const project = resolveProject(snap, r, ctx);
   const data: TaskStatusEntry[] = [];
@@ -86,7 +99,13 @@ export function nodeDetailAt(snap: Snapshot, request: unknown, now: number, ctx:
 }
 
 /** The same answer in slices. */
-export function* nodeDetailSlicesAt(snap: Snapshot, request: unknown, now: number, ctx: RequestContext, limits: HistoriesLimits): Slices<NodeDetail> {
+export function* nodeDetailSlicesAt(
+  snap: Snapshot,
+  request: unknown,
+  now: number,
+  ctx: RequestContext,
+  limits: HistoriesLimits,
+): Slices<NodeDetail> {
   const r = parseRequest(NODE_DETAIL, request);
   const limit = r.histories_limit ?? limits.historiesDefaultLimit;
   if (limit > limits.historiesMaxLimit) throw invalid('histories_limit', `must be at most ${limits.historiesMaxLimit}`);

@@ -74,12 +74,16 @@ export type Reader<T> = (value: unknown, field: string) => T;
 
 const absent = (v: unknown): boolean => v === undefined || v === null || v === '';
 
-export const required = <T>(read: Reader<T>): Reader<T> => (v, field) => {
-  if (v === undefined || v === null) throw invalid(field, 'is required');
-  return read(v, field);
-};
-export const optional = <T, D>(read: Reader<T>, fallback: D): Reader<T | D> => (v, field) =>
-  absent(v) ? fallback : read(v, field);
+export const required =
+  <T>(read: Reader<T>): Reader<T> =>
+  (v, field) => {
+    if (v === undefined || v === null) throw invalid(field, 'is required');
+    return read(v, field);
+  };
+export const optional =
+  <T, D>(read: Reader<T>, fallback: D): Reader<T | D> =>
+  (v, field) =>
+    absent(v) ? fallback : read(v, field);
 
 const id: Reader<string> = (v, field) => {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return String(v);
@@ -106,7 +110,14 @@ export const nodeId: Reader<string> = (v, field) => {
 };
 
 const FLAGS: ReadonlyMap<unknown, boolean> = new Map<unknown, boolean>([
-  [true, true], [false, false], [1, true], [0, false], ['true', true], ['false', false], ['1', true], ['0', false],
+  [true, true],
+  [false, false],
+  [1, true],
+  [0, false],
+  ['true', true],
+  ['false', false],
+  ['1', true],
+  ['0', false],
 ]);
 export const flag: Reader<boolean> = (v, field) => {
   const b = FLAGS.get(typeof v === 'string' ? v.toLowerCase() : v);
@@ -114,10 +125,12 @@ export const flag: Reader<boolean> = (v, field) => {
   return b;
 };
 
-const oneOf = <T extends string>(values: readonly T[]): Reader<T> => (v, field) => {
-  if (typeof v === 'string' && (values as readonly string[]).includes(v)) return v as T;
-  throw invalid(field, `must be one of ${values.join(', ')}`);
-};
+const oneOf =
+  <T extends string>(values: readonly T[]): Reader<T> =>
+  (v, field) => {
+    if (typeof v === 'string' && (values as readonly string[]).includes(v)) return v as T;
+    throw invalid(field, `must be one of ${values.join(', ')}`);
+  };
 
 export const text: Reader<string> = (v, field) => {
   if (typeof v === 'string') return v;
@@ -128,9 +141,15 @@ const json: Reader<Json> = (v, field) => toFrozenJson(v, field);
 
 /** An array of ids, or one comma-separated string of them (a query string's only way). */
 const idList: Reader<string[]> = (v, field) => {
-  const items: readonly unknown[] | undefined = typeof v === 'string'
-    ? v.split(',').map((s) => s.trim()).filter((s) => s !== '')
-    : Array.isArray(v) ? v : undefined;
+  const items: readonly unknown[] | undefined =
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '')
+      : Array.isArray(v)
+        ? v
+        : undefined;
   if (items === undefined) throw invalid(field, 'must be a list of task ids');
   return items.map((item, i) => taskId(item, `${field}[${i}]`));
 };

@@ -19,7 +19,13 @@ import type { NodeDetail, NodeStatus, TaskStatusEntry } from '../query/index.js'
 import type { EngineEventName, EngineListener, NodeChange, OperationArgs, Snapshot } from '../store/index.js';
 import { ChangeFeed, reportToStderr, type TaskDeleted } from '../store/events.js';
 import {
-  DEFAULT_CHECKPOINT, DEFAULT_RETENTION, realTimers, type CheckpointOptions, type RetentionOptions, type SweepReport, type Timers,
+  DEFAULT_CHECKPOINT,
+  DEFAULT_RETENTION,
+  realTimers,
+  type CheckpointOptions,
+  type RetentionOptions,
+  type SweepReport,
+  type Timers,
 } from '../store/journal/index.js';
 import type { JournalEntry } from '../store/journal/entries.js';
 import { PgJournal } from '../store/journal/postgres/pg-journal.js';
@@ -84,7 +90,7 @@ function taskIdOf(v: unknown): string | undefined {
 
 /** `min_cursor` of a request: absent, or a whole number. */
 export function minCursorOf(request: unknown): number | undefined {
-  if (typeof request !== 'object' || request === null || !Object.prototype.hasOwnProperty.call(request, 'min_cursor')) return undefined;
+  if (typeof request !== 'object' || request === null || !Object.hasOwn(request, 'min_cursor')) return undefined;
   const v = (request as Record<string, unknown>).min_cursor;
   if (v === undefined || v === null || v === '') return undefined;
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^[0-9]{1,15}$/.test(v) ? Number(v) : Number.NaN;
@@ -143,7 +149,12 @@ export class SharedEngine {
     // A shared deployment does not run auto_retry/timeout policies yet (README, docs/instances.md).
     local.policies.close();
     const feed = new ChangeFeed(options.onListenerError ?? reportToStderr);
-    const port = await PgJournal.open({ url: options.databaseUrl, schema: options.schema, poolSize: options.poolSize, synchronousCommit: options.synchronousCommit });
+    const port = await PgJournal.open({
+      url: options.databaseUrl,
+      schema: options.schema,
+      poolSize: options.poolSize,
+      synchronousCommit: options.synchronousCommit,
+    });
     try {
       const journal = await SharedJournal.open(local, port, feed, local.clock, {
         follower: { ...DEFAULT_FOLLOWER, ...options.follower },
@@ -201,7 +212,8 @@ export class SharedEngine {
 
   /** Resolves once this instance has applied `cursor`; 3599999 after `timeoutMs` (default reflectMs). */
   reflect(cursor: number, timeoutMs = this.reflectMs): Promise<void> {
-    if (!Number.isSafeInteger(cursor) || cursor < 0) return Promise.reject(invalid('min_cursor', 'must be a cursor: a whole number a command answered with'));
+    if (!Number.isSafeInteger(cursor) || cursor < 0)
+      return Promise.reject(invalid('min_cursor', 'must be a cursor: a whole number a command answered with'));
     return this.journal.reflect(cursor, timeoutMs);
   }
 
@@ -265,7 +277,9 @@ export class SharedEngine {
   async createTask(input: NewTaskInput): Promise<Task> {
     const explicit = typeof input === 'object' && input !== null && input.id !== undefined;
     const target: CommandTarget = explicit ? { task: taskIdOf(input.id) ?? String(input.id), projects: true } : { newTask: true };
-    const { applied } = await this.journal.run(target, (taskId) => this.local.createTask(explicit ? input as TaskInput : { ...input, id: taskId! }));
+    const { applied } = await this.journal.run(target, (taskId) =>
+      this.local.createTask(explicit ? (input as TaskInput) : { ...input, id: taskId! }),
+    );
     return only(applied, 'task').task;
   }
 
@@ -280,17 +294,39 @@ export class SharedEngine {
     return [...only(applied, 'nodes').changes];
   }
 
-  start(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> { return this.apply(taskId, nodeId, 'start', args); }
-  finish(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> { return this.apply(taskId, nodeId, 'finish', args); }
-  fail(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> { return this.apply(taskId, nodeId, 'fail', args); }
-  forcedFail(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> { return this.apply(taskId, nodeId, 'forced_fail', args); }
-  pause(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> { return this.apply(taskId, nodeId, 'pause', args); }
-  resume(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> { return this.apply(taskId, nodeId, 'resume', args); }
-  retry(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> { return this.apply(taskId, nodeId, 'retry', args); }
-  skip(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> { return this.apply(taskId, nodeId, 'skip', args); }
-  reenter(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> { return this.apply(taskId, nodeId, 'reenter', args); }
-  revoke(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> { return this.apply(taskId, nodeId, 'revoke', args); }
-  callback(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> { return this.apply(taskId, nodeId, 'callback', args); }
+  start(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> {
+    return this.apply(taskId, nodeId, 'start', args);
+  }
+  finish(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> {
+    return this.apply(taskId, nodeId, 'finish', args);
+  }
+  fail(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> {
+    return this.apply(taskId, nodeId, 'fail', args);
+  }
+  forcedFail(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> {
+    return this.apply(taskId, nodeId, 'forced_fail', args);
+  }
+  pause(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> {
+    return this.apply(taskId, nodeId, 'pause', args);
+  }
+  resume(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> {
+    return this.apply(taskId, nodeId, 'resume', args);
+  }
+  retry(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> {
+    return this.apply(taskId, nodeId, 'retry', args);
+  }
+  skip(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> {
+    return this.apply(taskId, nodeId, 'skip', args);
+  }
+  reenter(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> {
+    return this.apply(taskId, nodeId, 'reenter', args);
+  }
+  revoke(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> {
+    return this.apply(taskId, nodeId, 'revoke', args);
+  }
+  callback(taskId: string, nodeId: string, args?: OperationArgs): Promise<NodeChange[]> {
+    return this.apply(taskId, nodeId, 'callback', args);
+  }
 
   /** operate_task; the answer carries the change's `cursor`. */
   operateTask(request: unknown, ctx?: RequestContext): Promise<Envelope<OperationResult>> {
@@ -308,17 +344,23 @@ export class SharedEngine {
    * the task's latest change (for a new task, `createTask` there receives the drawn id). An
    * accepted answer's `cursor` is the journal's. Never throws.
    */
-  async envelope<T>(route: string, params: unknown, ctx: RequestContext | undefined, answer: (engine: Engine) => Envelope<T>): Promise<Envelope<T>> {
+  async envelope<T>(
+    route: string,
+    params: unknown,
+    ctx: RequestContext | undefined,
+    answer: (engine: Engine) => Envelope<T>,
+  ): Promise<Envelope<T>> {
     const id = taskIdOf((params as Record<string, unknown> | null)?.task_id);
-    const target: CommandTarget = route === 'create_task'
-      ? (id !== undefined ? { task: id, projects: true } : { newTask: true })
-      : { task: id ?? '' };
+    const target: CommandTarget =
+      route === 'create_task' ? (id !== undefined ? { task: id, projects: true } : { newTask: true }) : { task: id ?? '' };
     if (id === undefined && route !== 'create_task') {
       // Not a task id: the request is refused while it is read, before anything could change.
       return answer(this.local);
     }
     try {
-      const { value, applied } = await this.journal.run(target, (taskId) => answer(route === 'create_task' && id === undefined ? withTaskId(this.local, taskId!) : this.local));
+      const { value, applied } = await this.journal.run(target, (taskId) =>
+        answer(route === 'create_task' && id === undefined ? withTaskId(this.local, taskId!) : this.local),
+      );
       const cursor = lastSeq(applied);
       if (!value.result || cursor === undefined || typeof value.data !== 'object' || value.data === null) return value;
       return { ...value, data: { ...value.data, cursor } as T };
@@ -367,14 +409,22 @@ export class SharedEngine {
       ['getTaskNodeDetail', this.getTaskNodeDetail.bind(this)],
       ['operateTask', this.operateTask.bind(this)],
       ['operateNode', this.operateNode.bind(this)],
-      ['command', (route: string, params: unknown, ctx: RequestContext, run: (engine: EnginePort) => Envelope<unknown> | Promise<Envelope<unknown>>) => {
-        if (!COMMAND_ROUTES.has(route)) return undefined;
-        return this.envelope(route, params, ctx, (engine) => {
-          const answer = run(engine);
-          if (answer instanceof Promise) throw new Error(`the ${route} route answered asynchronously inside a command`);
-          return answer;
-        });
-      }],
+      [
+        'command',
+        (
+          route: string,
+          params: unknown,
+          ctx: RequestContext,
+          run: (engine: EnginePort) => Envelope<unknown> | Promise<Envelope<unknown>>,
+        ) => {
+          if (!COMMAND_ROUTES.has(route)) return undefined;
+          return this.envelope(route, params, ctx, (engine) => {
+            const answer = run(engine);
+            if (answer instanceof Promise) throw new Error(`the ${route} route answered asynchronously inside a command`);
+            return answer;
+          });
+        },
+      ],
       ['reflect', (cursor: number) => this.reflect(cursor)],
       ['answerHeaders', () => this.answerHeaders()],
     ]);

@@ -32,7 +32,12 @@ export class ClientError extends Error {
 }
 
 /** Sends a request; resolves with the response once its headers arrive. */
-export function open(url: URL, headers: Record<string, string>, method = 'GET', body?: string): { req: ClientRequest; response: Promise<IncomingMessage> } {
+export function open(
+  url: URL,
+  headers: Record<string, string>,
+  method = 'GET',
+  body?: string,
+): { req: ClientRequest; response: Promise<IncomingMessage> } {
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const req = send(url, { method, headers: { Accept: 'application/json, text/event-stream', ...headers } });
   const response = new Promise<IncomingMessage>((resolve, reject) => {

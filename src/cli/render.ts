@@ -68,12 +68,22 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
 export function readNode(v: unknown): StatusNode | undefined {
   if (!isObject(v) || typeof v.id !== 'string') return undefined;
   const children = isObject(v.children)
-    ? Object.values(v.children).map(readNode).filter((c): c is StatusNode => c !== undefined)
+    ? Object.values(v.children)
+        .map(readNode)
+        .filter((c): c is StatusNode => c !== undefined)
     : [];
   return {
-    id: v.id, state: str(v.state), name: str(v.name), retry: num(v.retry), loop: num(v.loop),
-    skip: v.skip === true, error_ignorable: v.error_ignorable === true, elapsed_time: num(v.elapsed_time),
-    start_time: str(v.start_time), finish_time: str(v.finish_time), children,
+    id: v.id,
+    state: str(v.state),
+    name: str(v.name),
+    retry: num(v.retry),
+    loop: num(v.loop),
+    skip: v.skip === true,
+    error_ignorable: v.error_ignorable === true,
+    elapsed_time: num(v.elapsed_time),
+    start_time: str(v.start_time),
+    finish_time: str(v.finish_time),
+    children,
   };
 }
 
@@ -117,7 +127,7 @@ export function renderStatus(answer: unknown, options: RenderOptions): string[] 
   if (!root) return ['(the answer holds no status)'];
   const paint: Paint = (code, text) => (options.color ? `\x1b[${code}m${text}\x1b[0m` : text);
   const errors = new ErrorNotes(isObject(answer) && isObject(answer.ex_data) ? answer.ex_data : {}, options, paint);
-  const duration = (n: StatusNode): string => formatDuration(n.elapsed_time + (underWay(n) ? options.extraSeconds ?? 0 : 0));
+  const duration = (n: StatusNode): string => formatDuration(n.elapsed_time + (underWay(n) ? (options.extraSeconds ?? 0) : 0));
   const rows: Row[] = [];
   collectRows(root, ' ', ' ', rows, { errors, paint, duration, retries: autoRetries(answer) });
   const lines = [...header(root, options, paint, duration), '', ...table(rows, options.width)];
@@ -180,9 +190,13 @@ function collectRows(node: StatusNode, branch: string, continuation: string, row
   const { errors, paint, duration } = d;
   const style = styleOf(node.state);
   const message = [
-    node.skip ? 'skipped' : '', node.error_ignorable ? 'error ignored' : '',
-    node.state === 'NODE_SUSPENDED' ? 'a node inside is paused' : '', d.retries.get(node.id) ?? '',
-  ].filter((m) => m !== '').join(', ');
+    node.skip ? 'skipped' : '',
+    node.error_ignorable ? 'error ignored' : '',
+    node.state === 'NODE_SUSPENDED' ? 'a node inside is paused' : '',
+    d.retries.get(node.id) ?? '',
+  ]
+    .filter((m) => m !== '')
+    .join(', ');
   rows.push({
     step: `${branch}${paint(style.color, style.symbol)} ${node.name === '' ? paint(DIM, safe(node.id)) : safe(node.name)}`,
     id: safe(node.id),
@@ -208,7 +222,10 @@ function table(rows: readonly Row[], width: number | undefined): string[] {
   if (width !== undefined && natural > width) widths[0] = Math.max(MIN_STEP_WIDTH, widths[0] - (natural - width));
   const fit = (cell: string, i: number): string => (i === 0 ? truncate(cell, widths[0]) : cell);
   const line = (cells: readonly string[]): string =>
-    cells.map((cell, i) => (i === cells.length - 1 ? cell : padEnd(fit(cell, i), widths[i]))).join('  ').trimEnd();
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : padEnd(fit(cell, i), widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(COLUMNS.map((c) => c.title)), ...rows.flatMap((r) => [line(COLUMNS.map((c) => c.cell(r))), ...r.notes])];
 }
 
@@ -216,7 +233,11 @@ function table(rows: readonly Row[], width: number | undefined): string[] {
 class ErrorNotes {
   private readonly byNode: Map<string, unknown>;
 
-  constructor(exData: Readonly<Record<string, unknown>>, private readonly options: RenderOptions, private readonly paint: Paint) {
+  constructor(
+    exData: Readonly<Record<string, unknown>>,
+    private readonly options: RenderOptions,
+    private readonly paint: Paint,
+  ) {
     this.byNode = new Map(Object.entries(exData));
   }
 
@@ -228,7 +249,9 @@ class ErrorNotes {
     if (value === null || value === undefined) return [];
     const lines = (typeof value === 'string' ? value : JSON.stringify(value)).split(/\r\n|\r|\n/);
     const max = this.options.errorLines ?? 8;
-    const shown = lines.slice(0, max).map((line, i) => `${i === 0 ? 'error: ' : '       '}${truncate(escapeControls(line), this.options.errorWidth ?? 160)}`);
+    const shown = lines
+      .slice(0, max)
+      .map((line, i) => `${i === 0 ? 'error: ' : '       '}${truncate(escapeControls(line), this.options.errorWidth ?? 160)}`);
     if (lines.length > max) shown.push(`       … ${lines.length - max} more lines (--json shows all)`);
     return shown.map((l) => `${indent}${this.paint(RED, l)}`);
   }

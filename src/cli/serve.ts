@@ -107,7 +107,9 @@ export async function startService(o: ServeOptions): Promise<Service> {
   const dataDir = o.dataDir ?? config.data_dir;
   const databaseUrl = o.databaseUrl ?? o.env[ENV.databaseUrl] ?? config.database_url;
   if (databaseUrl !== undefined && dataDir !== undefined) {
-    throw new ConfigError('both a data directory and a database are configured: state is kept in one place; pass --data or --postgres, not both');
+    throw new ConfigError(
+      'both a data directory and a database are configured: state is kept in one place; pass --data or --postgres, not both',
+    );
   }
   // What every engine of the service is given; checked here, before any storage is touched.
   const engineOptions: EngineOptions = { quotas: config.quotas, taskUrl: config.task_url };
@@ -117,13 +119,25 @@ export async function startService(o: ServeOptions): Promise<Service> {
     if (error instanceof PipestateError) throw new ConfigError(`${source}: task_url: ${error.message}`);
     throw error;
   }
-  const { engine, shared, api } = databaseUrl !== undefined
-    ? await onDatabase(databaseUrl, config, source, o, engineOptions)
-    : await onDisk(dataDir, config, source, o, engineOptions);
-  const server = createServer(api, { ...o.server, ...limitOptions({ ...config.limits, ...o.limits }), apps: config.apps, noAuth: o.noAuth, ...(o.noUi ? {} : { ui: { dir: UI_DIR } }) });
+  const { engine, shared, api } =
+    databaseUrl !== undefined
+      ? await onDatabase(databaseUrl, config, source, o, engineOptions)
+      : await onDisk(dataDir, config, source, o, engineOptions);
+  const server = createServer(api, {
+    ...o.server,
+    ...limitOptions({ ...config.limits, ...o.limits }),
+    apps: config.apps,
+    noAuth: o.noAuth,
+    ...(o.noUi ? {} : { ui: { dir: UI_DIR } }),
+  });
   server.listen(o.port, o.host);
   try {
-    await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => { throw e; })]);
+    await Promise.race([
+      once(server, 'listening'),
+      once(server, 'error').then(([e]) => {
+        throw e;
+      }),
+    ]);
   } catch (error) {
     server.close();
     await (shared ?? engine).close();
@@ -144,7 +158,12 @@ export async function startService(o: ServeOptions): Promise<Service> {
   if (server.ui && !server.ui.built) o.warn(`pipestate: the web view is not built (run npm run build); ${uiUrl} says so`);
   else if (uiUrl) o.log(`pipestate: web view at ${uiUrl}`);
   return {
-    engine, shared, server, config, url, uiUrl,
+    engine,
+    shared,
+    server,
+    config,
+    url,
+    uiUrl,
     // Stop taking requests, then write what is pending and a last checkpoint.
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -162,7 +181,11 @@ interface Opened {
 
 /** In memory, or over a data directory. */
 async function onDisk(
-  dataDir: string | undefined, config: ServiceConfig, source: string | undefined, o: ServeOptions, engineOptions: EngineOptions,
+  dataDir: string | undefined,
+  config: ServiceConfig,
+  source: string | undefined,
+  o: ServeOptions,
+  engineOptions: EngineOptions,
 ): Promise<Opened> {
   const engine = dataDir === undefined ? createEngine(engineOptions) : await openDurable(dataDir, o, config, engineOptions);
   try {
@@ -180,7 +203,9 @@ async function onDisk(
 
 function checkApps(config: ServiceConfig, source: string | undefined, o: ServeOptions): void {
   if (!o.noAuth && config.apps.length === 0) {
-    throw new ConfigError(`no apps configured: add "apps" to ${source}, set ${ENV.appCode} and ${ENV.appSecret}, or pass --no-auth for local use`);
+    throw new ConfigError(
+      `no apps configured: add "apps" to ${source}, set ${ENV.appCode} and ${ENV.appSecret}, or pass --no-auth for local use`,
+    );
   }
 }
 
@@ -192,7 +217,11 @@ function checkApps(config: ServiceConfig, source: string | undefined, o: ServeOp
  * registered project cannot change), and says what it booted.
  */
 async function onDatabase(
-  url: string, config: ServiceConfig, source: string | undefined, o: ServeOptions, engineOptions: EngineOptions,
+  url: string,
+  config: ServiceConfig,
+  source: string | undefined,
+  o: ServeOptions,
+  engineOptions: EngineOptions,
 ): Promise<Opened> {
   const scratch = createEngine(engineOptions);
   registerProjects(scratch, config.projects, source, undefined);
@@ -200,14 +229,19 @@ async function onDatabase(
   checkApps(config, source, o);
   const schema = o.shared?.schema ?? o.env[ENV.databaseSchema];
   const shared = await openSharedEngine({
-    ...engineOptions, ...o.shared, ...(schema !== undefined ? { schema } : {}), databaseUrl: url,
+    ...engineOptions,
+    ...o.shared,
+    ...(schema !== undefined ? { schema } : {}),
+    databaseUrl: url,
     log: o.shared?.log ?? ((m, e) => o.warn(`pipestate: ${m}${e ? `: ${(e as Error).message ?? e}` : ''}`)),
   });
   try {
     for (const [i, project] of config.projects.entries()) {
       const held = await shared.ensureProject(project);
       if (JSON.stringify(held) !== JSON.stringify(projectAsRegistered(project))) {
-        throw new ConfigError(`${source}: projects[${i}]: project ${project.id} in ${shared.status().storage} is ${JSON.stringify(held)}; a registered project cannot change`);
+        throw new ConfigError(
+          `${source}: projects[${i}]: project ${project.id} in ${shared.status().storage} is ${JSON.stringify(held)}; a registered project cannot change`,
+        );
       }
     }
   } catch (error) {
@@ -217,31 +251,44 @@ async function onDatabase(
   }
   const b = shared.boot;
   const s = shared.status();
-  o.log(`pipestate: shared journal ${s.storage}: booted ${count(b.projects, 'project')}, ${count(b.tasks, 'task')} (${count(b.nodes, 'node')})`
-    + ` from ${b.checkpoint ? `the checkpoint at cursor ${b.checkpoint.seq}` : 'the start of the journal'} plus ${count(b.changes, 'journaled change')}`
-    + ` in ${b.seconds.toFixed(2)} s; cursor ${s.cursor}`);
+  o.log(
+    `pipestate: shared journal ${s.storage}: booted ${count(b.projects, 'project')}, ${count(b.tasks, 'task')} (${count(b.nodes, 'node')})` +
+      ` from ${b.checkpoint ? `the checkpoint at cursor ${b.checkpoint.seq}` : 'the start of the journal'} plus ${count(b.changes, 'journaled change')}` +
+      ` in ${b.seconds.toFixed(2)} s; cursor ${s.cursor}`,
+  );
   return { engine: shared.local, shared, api: shared.httpPort() };
 }
 
-const projectAsRegistered = (p: ProjectInput) => ({ id: p.id, bk_biz_id: p.bk_biz_id ?? null, name: p.name, time_zone: p.time_zone ?? 'Asia/Shanghai' });
+const projectAsRegistered = (p: ProjectInput) => ({
+  id: p.id,
+  bk_biz_id: p.bk_biz_id ?? null,
+  name: p.name,
+  time_zone: p.time_zone ?? 'Asia/Shanghai',
+});
 
 const count = (n: number, what: string): string => `${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'}`;
 
 function recoveredLine(engine: DurableEngine): string {
   const r = engine.recovery;
   const s = engine.storageStatus() as { data_dir: string; durability: string };
-  return `pipestate: recovered ${count(r.projects, 'project')}, ${count(r.tasks, 'task')} (${count(r.nodes, 'node')}) and `
-    + `${count(r.changes, 'journaled change')} from ${s.data_dir} in ${r.seconds.toFixed(2)} s; durability: ${s.durability}`;
+  return (
+    `pipestate: recovered ${count(r.projects, 'project')}, ${count(r.tasks, 'task')} (${count(r.nodes, 'node')}) and ` +
+    `${count(r.changes, 'journaled change')} from ${s.data_dir} in ${r.seconds.toFixed(2)} s; durability: ${s.durability}`
+  );
 }
 
 async function openDurable(dataDir: string, o: ServeOptions, config: ServiceConfig, engineOptions: EngineOptions): Promise<DurableEngine> {
   const mode = o.durability ?? config.durability?.mode ?? 'batch';
-  if (!DURABILITY_MODES.includes(mode as DurabilityMode)) throw new ConfigError(`durability must be one of ${DURABILITY_MODES.join(', ')}, not ${JSON.stringify(mode)}`);
+  if (!DURABILITY_MODES.includes(mode as DurabilityMode))
+    throw new ConfigError(`durability must be one of ${DURABILITY_MODES.join(', ')}, not ${JSON.stringify(mode)}`);
   const hours = (h: number | undefined) => (h === undefined ? undefined : Math.round(h * 3_600_000));
   const retention = config.retention;
   try {
     return await openEngine({
-      ...engineOptions, dataDir, durability: mode as DurabilityMode, batchMs: config.durability?.batch_ms,
+      ...engineOptions,
+      dataDir,
+      durability: mode as DurabilityMode,
+      batchMs: config.durability?.batch_ms,
       checkpoint: config.durability?.checkpoint_every === undefined ? undefined : { every: config.durability.checkpoint_every },
       retention: {
         ...(hours(retention?.archive_after_hours) !== undefined ? { archiveAfterMs: hours(retention?.archive_after_hours) } : {}),
@@ -260,12 +307,19 @@ async function openDurable(dataDir: string, o: ServeOptions, config: ServiceConf
  * The configured projects: new ones are registered (and journaled); those the data directory
  * already holds must be the same, since a project never changes once registered.
  */
-function registerProjects(engine: Engine, projects: readonly ProjectInput[], source: string | undefined, dataDir: string | undefined): void {
+function registerProjects(
+  engine: Engine,
+  projects: readonly ProjectInput[],
+  source: string | undefined,
+  dataDir: string | undefined,
+): void {
   for (const [i, project] of projects.entries()) {
     const held = engine.snapshot().getProject(project.id);
     if (held !== undefined) {
       if (JSON.stringify(projectAsRegistered(project)) !== JSON.stringify(held)) {
-        throw new ConfigError(`${source}: projects[${i}]: project ${project.id} in ${dataDir} is ${JSON.stringify(held)}; a registered project cannot change`);
+        throw new ConfigError(
+          `${source}: projects[${i}]: project ${project.id} in ${dataDir} is ${JSON.stringify(held)}; a registered project cannot change`,
+        );
       }
       continue;
     }

@@ -58,7 +58,11 @@ interface EnvelopeLike {
 
 function query(r: StatusRequest): Map<string, string> {
   // The error data and the automatic retries of failed nodes are drawn under and beside them.
-  const q = new Map([['with_ex_data', 'true'], ['with_failed_node_info', 'true'], ['with_auto_retry_status', 'true']]);
+  const q = new Map([
+    ['with_ex_data', 'true'],
+    ['with_failed_node_info', 'true'],
+    ['with_auto_retry_status', 'true'],
+  ]);
   if (r.subprocessId !== undefined) q.set('subprocess_id', r.subprocessId);
   if (r.scope !== undefined) q.set('scope', r.scope);
   return q;
@@ -77,7 +81,12 @@ function draw(r: StatusRequest, answer: EnvelopeLike, frame: number, extraSecond
     return;
   }
   const lines = renderStatus(answer.data, {
-    color: r.color, taskId: r.taskId, bizId: r.bizId, scope: r.scope, width: r.width, extraSeconds,
+    color: r.color,
+    taskId: r.taskId,
+    bizId: r.bizId,
+    scope: r.scope,
+    width: r.width,
+    extraSeconds,
   });
   const text = `${lines.join('\n')}\n`;
   if (r.redraw) r.out(`\x1b[H\x1b[2J${text}`);
@@ -200,68 +209,73 @@ function streamOnce(r: StatusRequest, parser: SseParser, frames: FrameClock, con
   const onAbort = () => req.destroy();
   r.signal?.addEventListener('abort', onAbort, { once: true });
 
-  return response.then((res) => new Promise<Outcome>((resolve, reject) => {
-    let settled = false;
-    const finish = (outcome: Outcome) => {
-      if (settled) return;
-      settled = true;
-      r.signal?.removeEventListener('abort', onAbort);
-      frames.stop();
-      req.destroy();
-      resolve(outcome);
-    };
-    if (!String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
-      // Refused before the stream opened: the body is the envelope.
-      readText(res).then((text) => {
-        let answer: EnvelopeLike;
-        try {
-          answer = JSON.parse(text) as EnvelopeLike;
-        } catch {
-          return reject(new ClientError(`${url.origin} answered HTTP ${res.statusCode} without JSON`));
-        }
-        finish({ exit: refusal(r, answer) });
-      }, reject);
-      return;
-    }
-    connected();
-    // Changes are coalesced: while a fetch is under way, further changes ask for one more.
-    let fetching = false;
-    let again = false;
-    const refresh = async (): Promise<void> => {
-      if (fetching) {
-        again = true;
-        return;
-      }
-      fetching = true;
-      try {
-        do {
-          again = false;
-          const answer = await fetchStatus(r);
+  return response.then(
+    (res) =>
+      new Promise<Outcome>((resolve, reject) => {
+        let settled = false;
+        const finish = (outcome: Outcome) => {
           if (settled) return;
-          if (answer.result !== true) return finish({ exit: refusal(r, answer) });
-          frames.draw(answer);
-          const root = readNode(answer.data);
-          if (root && DONE.has(root.state)) return finish({ exit: EXIT.ok });
-        } while (again);
-      } catch (error) {
-        if (error instanceof ClientError) finish({ dropped: true });
-        else reject(error);
-      } finally {
-        fetching = false;
-      }
-    };
-    res.setEncoding('utf8');
-    res.on('data', (chunk: string) => {
-      for (const event of parser.feed(chunk)) {
-        if (event.event === 'reset') r.err('pipestate: the server no longer holds the changes since the last one seen; redrawing from the full status\n');
-        if (event.event === 'status' || event.event === 'change') void refresh();
-      }
-    });
-    res.on('end', () => finish(r.signal?.aborted ? { exit: EXIT.ok } : { dropped: true }));
-    res.on('error', () => finish(r.signal?.aborted ? { exit: EXIT.ok } : { dropped: true }));
-  }), (error: unknown) => {
-    r.signal?.removeEventListener('abort', onAbort);
-    if (r.signal?.aborted) return { exit: EXIT.ok };
-    throw error;
-  });
+          settled = true;
+          r.signal?.removeEventListener('abort', onAbort);
+          frames.stop();
+          req.destroy();
+          resolve(outcome);
+        };
+        if (!String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+          // Refused before the stream opened: the body is the envelope.
+          readText(res).then((text) => {
+            let answer: EnvelopeLike;
+            try {
+              answer = JSON.parse(text) as EnvelopeLike;
+            } catch {
+              return reject(new ClientError(`${url.origin} answered HTTP ${res.statusCode} without JSON`));
+            }
+            finish({ exit: refusal(r, answer) });
+          }, reject);
+          return;
+        }
+        connected();
+        // Changes are coalesced: while a fetch is under way, further changes ask for one more.
+        let fetching = false;
+        let again = false;
+        const refresh = async (): Promise<void> => {
+          if (fetching) {
+            again = true;
+            return;
+          }
+          fetching = true;
+          try {
+            do {
+              again = false;
+              const answer = await fetchStatus(r);
+              if (settled) return;
+              if (answer.result !== true) return finish({ exit: refusal(r, answer) });
+              frames.draw(answer);
+              const root = readNode(answer.data);
+              if (root && DONE.has(root.state)) return finish({ exit: EXIT.ok });
+            } while (again);
+          } catch (error) {
+            if (error instanceof ClientError) finish({ dropped: true });
+            else reject(error);
+          } finally {
+            fetching = false;
+          }
+        };
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          for (const event of parser.feed(chunk)) {
+            if (event.event === 'reset')
+              r.err('pipestate: the server no longer holds the changes since the last one seen; redrawing from the full status\n');
+            if (event.event === 'status' || event.event === 'change') void refresh();
+          }
+        });
+        res.on('end', () => finish(r.signal?.aborted ? { exit: EXIT.ok } : { dropped: true }));
+        res.on('error', () => finish(r.signal?.aborted ? { exit: EXIT.ok } : { dropped: true }));
+      }),
+    (error: unknown) => {
+      r.signal?.removeEventListener('abort', onAbort);
+      if (r.signal?.aborted) return { exit: EXIT.ok };
+      throw error;
+    },
+  );
 }

@@ -7,9 +7,20 @@
 
 // [from, to] code point ranges of wide characters (Unicode East Asian Width W and F, the common blocks).
 const WIDE: readonly (readonly [number, number])[] = [
-  [0x1100, 0x115f], [0x2e80, 0x303e], [0x3041, 0x33ff], [0x3400, 0x4dbf], [0x4e00, 0x9fff],
-  [0xa000, 0xa4cf], [0xac00, 0xd7a3], [0xf900, 0xfaff], [0xfe10, 0xfe19], [0xfe30, 0xfe6f],
-  [0xff00, 0xff60], [0xffe0, 0xffe6], [0x1f200, 0x1f2ff], [0x20000, 0x3fffd],
+  [0x1100, 0x115f],
+  [0x2e80, 0x303e],
+  [0x3041, 0x33ff],
+  [0x3400, 0x4dbf],
+  [0x4e00, 0x9fff],
+  [0xa000, 0xa4cf],
+  [0xac00, 0xd7a3],
+  [0xf900, 0xfaff],
+  [0xfe10, 0xfe19],
+  [0xfe30, 0xfe6f],
+  [0xff00, 0xff60],
+  [0xffe0, 0xffe6],
+  [0x1f200, 0x1f2ff],
+  [0x20000, 0x3fffd],
 ];
 
 const isWide = (cp: number): boolean => WIDE.some(([from, to]) => cp >= from && cp <= to);
@@ -71,7 +82,11 @@ export function truncate(text: string, width: number): string {
   return `${out}…${coloured ? '\x1b[0m' : ''}`;
 }
 
-const ESCAPES: ReadonlyMap<string, string> = new Map([['\t', '\\t'], ['\n', '\\n'], ['\r', '\\r']]);
+const ESCAPES: ReadonlyMap<string, string> = new Map([
+  ['\t', '\\t'],
+  ['\n', '\\n'],
+  ['\r', '\\r'],
+]);
 
 /**
  * Text as it may be drawn: tabs, newlines and every other control character written as escapes

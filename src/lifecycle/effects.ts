@@ -35,25 +35,31 @@ const record = (r: NodeRecord, e: EffectInput, changes: Partial<NodeRecord>): No
 
 // A retry starts a new attempt: nothing of the failed one's outcome (its error, whether an
 // earlier failure was ignored) carries over. SPEC lists the counters; the flag reset is ours.
-const retry = (r: NodeRecord, e: EffectInput, auto: number): NodeRecord => record(r, e, {
-  retry: r.retry + 1, auto_retry_times: r.auto_retry_times + auto, version: e.newVersion(),
-  started_at: null, finished_at: null, ex_data: undefined, error_ignored: false,
-});
+const retry = (r: NodeRecord, e: EffectInput, auto: number): NodeRecord =>
+  record(r, e, {
+    retry: r.retry + 1,
+    auto_retry_times: r.auto_retry_times + auto,
+    version: e.newVersion(),
+    started_at: null,
+    finished_at: null,
+    ex_data: undefined,
+    error_ignored: false,
+  });
 
-const fail: Effect = (r, e) =>
-  record(r, e, { finished_at: e.now, ex_data: e.exData, error_ignored: e.to === 'FINISHED' });
+const fail: Effect = (r, e) => record(r, e, { finished_at: e.now, ex_data: e.exData, error_ignored: e.to === 'FINISHED' });
 
 export const rerunLimitMessage = (limit: number): string => `node execution exceed rerun limit ${limit}`;
 
 export const EFFECTS: Readonly<Record<MachineOperation, Effect>> = {
   start: (r, e) =>
-    record(r, e, r.loop === 0
-      ? { loop: 1, version: e.newVersion(), started_at: e.now, finished_at: null }
-      : { started_at: e.now, finished_at: null }),
+    record(
+      r,
+      e,
+      r.loop === 0 ? { loop: 1, version: e.newVersion(), started_at: e.now, finished_at: null } : { started_at: e.now, finished_at: null },
+    ),
   finish: (r, e) => record(r, e, { finished_at: e.now }),
   fail,
-  forced_fail: (r, e) =>
-    record(r, e, { finished_at: e.now, ex_data: e.exData, error_ignored: false, version: e.newVersion() }),
+  forced_fail: (r, e) => record(r, e, { finished_at: e.now, ex_data: e.exData, error_ignored: false, version: e.newVersion() }),
   pause: (r, e) => record(r, e, {}),
   resume: (r, e) => record(r, e, {}),
   retry: (r, e) => retry(r, e, 0),
@@ -61,12 +67,17 @@ export const EFFECTS: Readonly<Record<MachineOperation, Effect>> = {
   skip: (r, e) => record(r, e, { skip: true, retry: r.retry + 1, version: e.newVersion(), finished_at: e.now }),
   reenter: (r, e) =>
     e.to === 'FAILED'
-      // The rerun-limit failure is not ignorable: it must not keep an earlier ignored failure's flag.
-      ? record(r, e, { finished_at: e.now, ex_data: rerunLimitMessage(e.rerunLimit), error_ignored: false })
+      ? // The rerun-limit failure is not ignorable: it must not keep an earlier ignored failure's flag.
+        record(r, e, { finished_at: e.now, ex_data: rerunLimitMessage(e.rerunLimit), error_ignored: false })
       : record(r, e, {
-        loop: r.loop + 1, skip: false, error_ignored: false, version: e.newVersion(),
-        started_at: e.now, finished_at: null, ex_data: undefined,
-      }),
+          loop: r.loop + 1,
+          skip: false,
+          error_ignored: false,
+          version: e.newVersion(),
+          started_at: e.now,
+          finished_at: null,
+          ex_data: undefined,
+        }),
   revoke: (r, e) => record(r, e, { finished_at: e.now }),
   revoke_cascade: (r, e) => record(r, e, { finished_at: e.now }),
   callback: (r, e) => record(r, e, {}),

@@ -3,7 +3,15 @@ export * from './states.js';
 export * from './record.js';
 export { lifecycleMachine, ANCESTOR_CONDITIONS, type AncestorCondition, type LifecycleContext, type LifecycleEvent } from './machine.js';
 export {
-  nextStateCode, diagnose, contextCode, contextOf, machineNext, type Refusal,
-  CONTEXT_CONTAINER, CONTEXT_ROOT, CONTEXT_ERROR_IGNORABLE, CONTEXT_AT_RERUN_LIMIT,
+  nextStateCode,
+  diagnose,
+  contextCode,
+  contextOf,
+  machineNext,
+  type Refusal,
+  CONTEXT_CONTAINER,
+  CONTEXT_ROOT,
+  CONTEXT_ERROR_IGNORABLE,
+  CONTEXT_AT_RERUN_LIMIT,
 } from './table.js';
 export { EFFECTS, endsAttempt, rerunLimitMessage, type EffectInput } from './effects.js';

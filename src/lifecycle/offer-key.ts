@@ -24,5 +24,9 @@ export const offerKey = (t: NodeTraits, ancestors: AncestorCondition, state: Sta
   `${t.container ? 1 : 0}${t.root ? 1 : 0}${t.errorIgnorable ? 1 : 0}|${ancestors}|${state}`;
 
 /** The operations offered for a node now, in OFFERED_OPERATIONS order. */
-export const offeredOperations = (table: OffersTable, t: NodeTraits, ancestors: AncestorCondition, state: State): readonly OfferedOperation[] =>
-  table[offerKey(t, ancestors, state)] ?? [];
+export const offeredOperations = (
+  table: OffersTable,
+  t: NodeTraits,
+  ancestors: AncestorCondition,
+  state: State,
+): readonly OfferedOperation[] => table[offerKey(t, ancestors, state)] ?? [];

@@ -15,10 +15,12 @@ export function offersTable(): OffersTable {
   const table: Record<string, OfferedOperation[]> = {};
   for (let ctx = 0; ctx <= (CONTEXT_CONTAINER | CONTEXT_ROOT | CONTEXT_ERROR_IGNORABLE); ctx++) {
     const c = contextOf(ctx);
-    ANCESTOR_CONDITIONS.forEach((ancestors, anc) => STATES.forEach((state, s) => {
-      table[offerKey({ container: c.container, root: c.root, errorIgnorable: c.errorIgnorable }, ancestors, state)] =
-        OFFERED_OPERATIONS.filter((op) => nextStateCode(ctx, anc, 0, s, MACHINE_OPERATIONS.indexOf(op)) >= 0);
-    }));
+    for (const [anc, ancestors] of ANCESTOR_CONDITIONS.entries()) {
+      for (const [s, state] of STATES.entries()) {
+        table[offerKey({ container: c.container, root: c.root, errorIgnorable: c.errorIgnorable }, ancestors, state)] =
+          OFFERED_OPERATIONS.filter((op) => nextStateCode(ctx, anc, 0, s, MACHINE_OPERATIONS.indexOf(op)) >= 0);
+      }
+    }
   }
   return table;
 }

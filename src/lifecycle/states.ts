@@ -15,8 +15,17 @@ export const ACTIVE: ReadonlySet<State> = new Set<State>(['RUNNING', 'READY', 'S
  * the descendant's move is checked like any other.
  */
 export const OPERATIONS = [
-  'start', 'finish', 'fail', 'forced_fail', 'pause', 'resume',
-  'retry', 'skip', 'reenter', 'revoke', 'callback',
+  'start',
+  'finish',
+  'fail',
+  'forced_fail',
+  'pause',
+  'resume',
+  'retry',
+  'skip',
+  'reenter',
+  'revoke',
+  'callback',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 

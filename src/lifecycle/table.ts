@@ -20,8 +20,10 @@ export const CONTEXT_AT_RERUN_LIMIT = 8;
 const N_CONTEXTS = 16;
 
 export const contextCode = (c: LifecycleContext): number =>
-  (c.container ? CONTEXT_CONTAINER : 0) | (c.root ? CONTEXT_ROOT : 0)
-  | (c.errorIgnorable ? CONTEXT_ERROR_IGNORABLE : 0) | (c.atRerunLimit ? CONTEXT_AT_RERUN_LIMIT : 0);
+  (c.container ? CONTEXT_CONTAINER : 0) |
+  (c.root ? CONTEXT_ROOT : 0) |
+  (c.errorIgnorable ? CONTEXT_ERROR_IGNORABLE : 0) |
+  (c.atRerunLimit ? CONTEXT_AT_RERUN_LIMIT : 0);
 
 export const contextOf = (code: number): LifecycleContext => ({
   container: (code & CONTEXT_CONTAINER) !== 0,
@@ -31,11 +33,15 @@ export const contextOf = (code: number): LifecycleContext => ({
 });
 
 const slot = (ctx: number, anc: number, busy: number, state: number, op: number): number =>
-  ((((ctx * N_ANCESTORS + anc) * 2 + busy) * N_STATES + state) * N_OPS + op);
+  (((ctx * N_ANCESTORS + anc) * 2 + busy) * N_STATES + state) * N_OPS + op;
 
 /** What xstate says: the next state, or null when the machine does not take the event. */
 export function machineNext(
-  ctx: LifecycleContext, ancestors: AncestorCondition, descendantsActive: boolean, state: State, op: MachineOperation,
+  ctx: LifecycleContext,
+  ancestors: AncestorCondition,
+  descendantsActive: boolean,
+  state: State,
+  op: MachineOperation,
 ): State | null {
   const snapshot = lifecycleMachine.resolveState({ value: state, context: ctx });
   const enabled = lifecycleMachine.getTransitionData(snapshot, { type: op, ancestors, descendantsActive });

@@ -6,7 +6,12 @@
  * shares it.
  */
 import {
-  CONTAINER_KINDS, CONTEXT_CONTAINER, CONTEXT_ERROR_IGNORABLE, CONTEXT_ROOT, NODE_KINDS, type NodeKind,
+  CONTAINER_KINDS,
+  CONTEXT_CONTAINER,
+  CONTEXT_ERROR_IGNORABLE,
+  CONTEXT_ROOT,
+  NODE_KINDS,
+  type NodeKind,
 } from '../lifecycle/index.js';
 import { invalid, withArticle } from './errors.js';
 import { readPolicy, type NodePolicy } from './policy.js';
@@ -85,7 +90,12 @@ interface Pending {
 function pathOf(pending: Pending, parents: readonly number[], positions: readonly number[]): string {
   const steps = [pending.position];
   for (let p = pending.parent; p > 0; p = parents[p]) steps.push(positions[p]);
-  return pending.parent < 0 ? 'pipeline' : `pipeline${steps.reverse().map((c) => `.children[${c}]`).join('')}`;
+  return pending.parent < 0
+    ? 'pipeline'
+    : `pipeline${steps
+        .reverse()
+        .map((c) => `.children[${c}]`)
+        .join('')}`;
 }
 
 /** The wording of every definition problem, here and in precompiled.ts. */
@@ -166,13 +176,17 @@ export function compileNodes(root: unknown, limits: DefinitionLimits): PipelineD
     const policy = readPolicy(n, !CONTAINER_KINDS.has(kind), kind, (field, reason) => fail(pending, id, field, reason));
 
     const i = ids.length;
-    if (policy !== undefined) (policies ??= new Map()).set(i, policy);
+    if (policy !== undefined) {
+      policies ??= new Map();
+      policies.set(i, policy);
+    }
     index.set(id as string, i);
     ids.push(id as string);
     names.push(name as string);
     kinds.push(NODE_KINDS.indexOf(kind));
-    traits.push((CONTAINER_KINDS.has(kind) ? TRAIT_CONTAINER : 0) | (parent === -1 ? TRAIT_ROOT : 0)
-      | (ignorable ? TRAIT_ERROR_IGNORABLE : 0));
+    traits.push(
+      (CONTAINER_KINDS.has(kind) ? TRAIT_CONTAINER : 0) | (parent === -1 ? TRAIT_ROOT : 0) | (ignorable ? TRAIT_ERROR_IGNORABLE : 0),
+    );
     parents.push(parent);
     positions.push(pending.position);
     for (let c = children.length - 1; c >= 0; c--) {
@@ -252,5 +266,8 @@ function withinLimits(def: PipelineDefinition, stats: DefinitionStats, limits: D
 function compiledPath(def: PipelineDefinition, i: number): string {
   const steps: number[] = [];
   for (let n = i; def.parent[n] >= 0; n = def.parent[n]) steps.push(childrenOf(def, def.parent[n]).indexOf(n));
-  return `pipeline${steps.reverse().map((c) => `.children[${c}]`).join('')}`;
+  return `pipeline${steps
+    .reverse()
+    .map((c) => `.children[${c}]`)
+    .join('')}`;
 }

@@ -20,7 +20,11 @@ export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
 
 export class PipestateError extends Error {
   override readonly name = 'PipestateError';
-  constructor(readonly code: ErrorCode, message: string, readonly field?: string) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
   }
 }
@@ -34,22 +38,22 @@ export const invalid = (field: string, reason: string): PipestateError =>
 export const notFound = (message: string): PipestateError => new PipestateError(ERROR_CODES.notFound, message);
 
 /** `cannot retry node n2 of task 10: state is RUNNING, retry needs FAILED` */
-export const refused = (
-  op: MachineOperation, taskId: string, nodeId: string, state: State, why: string,
-): PipestateError =>
+export const refused = (op: MachineOperation, taskId: string, nodeId: string, state: State, why: string): PipestateError =>
   new PipestateError(ERROR_CODES.refused, `cannot ${op} node ${nodeId} of task ${taskId}: state is ${state}, ${why}`);
 
 /** `cannot delete task 10: its root r is RUNNING, delete needs CREATED, FINISHED or REVOKED` */
 export const undeletable = (taskId: string, rootId: string, state: State): PipestateError =>
-  new PipestateError(ERROR_CODES.refused, `cannot delete task ${taskId}: its root ${rootId} is ${state}, delete needs CREATED, FINISHED or REVOKED`);
+  new PipestateError(
+    ERROR_CODES.refused,
+    `cannot delete task ${taskId}: its root ${rootId} is ${state}, delete needs CREATED, FINISHED or REVOKED`,
+  );
 
 /** The task vector is full: only reached after 2^31 - 1 registrations in one process. */
 export const registrationsExhausted = (max: number): PipestateError =>
   new PipestateError(ERROR_CODES.refused, `cannot register a task: this engine has registered its maximum of ${max} tasks`);
 
 export const unknownTask = (taskId: string): PipestateError => notFound(`task ${taskId} does not exist`);
-export const unknownNode = (taskId: string, nodeId: string): PipestateError =>
-  notFound(`node ${nodeId} does not exist in task ${taskId}`);
+export const unknownNode = (taskId: string, nodeId: string): PipestateError => notFound(`node ${nodeId} does not exist in task ${taskId}`);
 export const unknownProject = (projectId: string): PipestateError => notFound(`project ${projectId} does not exist`);
 export const unboundBusiness = (bizId: string): PipestateError => notFound(`no project is bound to business ${bizId}`);
 /**
@@ -57,8 +61,10 @@ export const unboundBusiness = (bizId: string): PipestateError => notFound(`no p
  * the quota, the project, the limit, what is in use and what the refused change would add.
  */
 export const quotaExceeded = (quota: string, projectId: string, limit: number, inUse: number, adding: string): PipestateError =>
-  new PipestateError(ERROR_CODES.quotaExceeded,
-    `quota ${quota} of project ${projectId} would be exceeded: ${inUse} of ${limit} in use, ${adding}; delete archived tasks or raise the quota`);
+  new PipestateError(
+    ERROR_CODES.quotaExceeded,
+    `quota ${quota} of project ${projectId} would be exceeded: ${inUse} of ${limit} in use, ${adding}; delete archived tasks or raise the quota`,
+  );
 
 /** The caller is authenticated but its app may not see this project. */
 export const hiddenProject = (scope: 'project' | 'cmdb_biz', id: string): PipestateError =>

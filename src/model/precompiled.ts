@@ -42,11 +42,20 @@ export function packDefinition(def: PipelineDefinition): { packed: PackedDefinit
   const names = joined(def.names);
   // Copies: the definition's own arrays stay usable on this side.
   const packed: PackedDefinition = {
-    size: def.size, ids: ids.text, idEnds: ids.ends, names: names.text, nameEnds: names.ends,
-    kinds: def.kinds.slice(), traits: def.traits.slice(), parent: def.parent.slice(), end: def.end.slice(),
+    size: def.size,
+    ids: ids.text,
+    idEnds: ids.ends,
+    names: names.text,
+    nameEnds: names.ends,
+    kinds: def.kinds.slice(),
+    traits: def.traits.slice(),
+    parent: def.parent.slice(),
+    end: def.end.slice(),
     policies: new Map(def.policies),
   };
-  const transfer = [packed.idEnds, packed.nameEnds, packed.kinds, packed.traits, packed.parent, packed.end].map((a) => a.buffer as ArrayBuffer);
+  const transfer = [packed.idEnds, packed.nameEnds, packed.kinds, packed.traits, packed.parent, packed.end].map(
+    (a) => a.buffer as ArrayBuffer,
+  );
   return { packed, transfer };
 }
 
@@ -57,7 +66,8 @@ const UNPACK_PER_SLICE = NODES_PER_SLICE * 8;
 export function* unpackDefinition(p: PackedDefinition): Slices<PipelineDefinition> {
   const { size } = p;
   const lengths = [p.idEnds.length, p.nameEnds.length, p.kinds.length, p.traits.length, p.parent.length, p.end.length];
-  if (!Number.isSafeInteger(size) || size < 1 || lengths.some((n) => n !== size)) throw new TypeError('a packed definition whose arrays disagree on its size');
+  if (!Number.isSafeInteger(size) || size < 1 || lengths.some((n) => n !== size))
+    throw new TypeError('a packed definition whose arrays disagree on its size');
   const ids = new Array<string>(size);
   const names = new Array<string>(size);
   const index = new Map<string, number>();
@@ -66,8 +76,10 @@ export function* unpackDefinition(p: PackedDefinition): Slices<PipelineDefinitio
   let longestName = 0;
   for (let i = 0, idFrom = 0, nameFrom = 0; i < size; i++) {
     if (i % UNPACK_PER_SLICE === UNPACK_PER_SLICE - 1) yield;
-    ids[i] = p.ids.slice(idFrom, (idFrom = p.idEnds[i]));
-    names[i] = p.names.slice(nameFrom, (nameFrom = p.nameEnds[i]));
+    ids[i] = p.ids.slice(idFrom, p.idEnds[i]);
+    idFrom = p.idEnds[i];
+    names[i] = p.names.slice(nameFrom, p.nameEnds[i]);
+    nameFrom = p.nameEnds[i];
     index.set(ids[i], i);
     if (i > 0) {
       depth[i] = depth[p.parent[i]] + 1;
@@ -76,7 +88,13 @@ export function* unpackDefinition(p: PackedDefinition): Slices<PipelineDefinitio
     if (names[i].length > longestName) longestName = names[i].length;
   }
   const def: PipelineDefinition = Object.freeze({
-    size, ids, names, kinds: p.kinds, traits: p.traits, parent: p.parent, end: p.end,
+    size,
+    ids,
+    names,
+    kinds: p.kinds,
+    traits: p.traits,
+    parent: p.parent,
+    end: p.end,
     policies: new Map([...p.policies].map(([i, policy]) => [i, Object.freeze({ ...policy })])),
     indexOf: (id: string) => index.get(id) ?? -1,
   });

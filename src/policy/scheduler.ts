@@ -158,7 +158,9 @@ export class PolicyScheduler {
       return;
     }
     const timeout = policy.timeout!;
-    const failed = this.attempt(() => this.store.apply(taskId, nodeId, 'forced_fail', { version: job.version, ex_data: timeoutMessage(timeout) }));
+    const failed = this.attempt(() =>
+      this.store.apply(taskId, nodeId, 'forced_fail', { version: job.version, ex_data: timeoutMessage(timeout) }),
+    );
     if (failed !== undefined && timeout.action === 'forced_fail_and_skip') {
       this.attempt(() => this.store.apply(taskId, nodeId, 'skip', { version: failed[0].record.version }));
     }
@@ -170,7 +172,11 @@ export class PolicyScheduler {
       return run();
     } catch (error) {
       if (!(error instanceof PipestateError)) {
-        try { this.onError(error); } catch { /* a failing reporter must not stop the timers */ }
+        try {
+          this.onError(error);
+        } catch {
+          /* a failing reporter must not stop the timers */
+        }
       }
       return undefined;
     }

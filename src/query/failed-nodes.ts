@@ -29,9 +29,10 @@ export function failedNodeInfo(task: TaskView, failedIds: readonly string[]): Id
   for (const id of failedIds) {
     const i = def.indexOf(id);
     const retry = def.policies.get(i)?.autoRetry;
-    info[id] = retry === undefined
-      ? {}
-      : { node_id: id, auto_retry_times: recordAt(task, i).auto_retry_times, max_auto_retry_times: retry.max_times };
+    info[id] =
+      retry === undefined
+        ? {}
+        : { node_id: id, auto_retry_times: recordAt(task, i).auto_retry_times, max_auto_retry_times: retry.max_times };
   }
   return info;
 }

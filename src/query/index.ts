@@ -9,5 +9,13 @@ export { roundHalfEven, elapsedSeconds } from './elapsed.js';
 export { ZonedTimeFormat } from './zoned-format.js';
 export { isoUtcText } from './time-text.js';
 export type {
-  ShownState, IdKeyed, NodeStatus, NodeStatusSummary, TaskStatusEntry, HistoryEntry, NodeDetail, FailedNodeInfo, AutoRetryStatus,
+  ShownState,
+  IdKeyed,
+  NodeStatus,
+  NodeStatusSummary,
+  TaskStatusEntry,
+  HistoryEntry,
+  NodeDetail,
+  FailedNodeInfo,
+  AutoRetryStatus,
 } from './types.js';

@@ -35,7 +35,6 @@ export function numericId(id: string): number | string {
   return Number.isSafeInteger(n) && String(n) === id ? n : id;
 }
 
-
 /**
  * What the root shows. Only a RUNNING root shows anything but its own state, and only when some
  * node below is FAILED or SUSPENDED: the roll-up says so at once, and only then is the tree read.
@@ -97,19 +96,41 @@ export function taskNodesPage(task: TaskView, offset: number, limits: PageLimits
     attempts += history.attempts.length;
     exDataChars += chars;
     nodes.push({
-      id: def.ids[i], name: def.names[i], kind: kindOf(def, i), parent: def.parent[i],
+      id: def.ids[i],
+      name: def.names[i],
+      kind: kindOf(def, i),
+      parent: def.parent[i],
       error_ignorable: (def.traits[i] & TRAIT_ERROR_IGNORABLE) !== 0,
-      state: r.state, version: r.version, loop: r.loop, retry: r.retry, skip: r.skip, error_ignored: r.error_ignored,
-      started_at: iso(r.started_at), finished_at: iso(r.finished_at), ex_data: r.ex_data ?? null,
+      state: r.state,
+      version: r.version,
+      loop: r.loop,
+      retry: r.retry,
+      skip: r.skip,
+      error_ignored: r.error_ignored,
+      started_at: iso(r.started_at),
+      finished_at: iso(r.finished_at),
+      ex_data: r.ex_data ?? null,
       attempts: history.attempts.map((a) => ({
-        state: a.state, loop: a.loop, retry: a.retry, skip: a.skip, error_ignored: a.error_ignored,
-        started_at: iso(a.started_at), finished_at: iso(a.finished_at),
+        state: a.state,
+        loop: a.loop,
+        retry: a.retry,
+        skip: a.skip,
+        error_ignored: a.error_ignored,
+        started_at: iso(a.started_at),
+        finished_at: iso(a.finished_at),
       })),
       attempts_ended: history.total + history.dropped,
     });
   }
   return {
-    task_id: task.task.id, name: task.task.name, created_at: isoUtcText(task.task.created_at), now: isoUtcText(now), cursor,
-    total: def.size, offset, next_offset: i < def.size ? i : null, nodes,
+    task_id: task.task.id,
+    name: task.task.name,
+    created_at: isoUtcText(task.task.created_at),
+    now: isoUtcText(now),
+    cursor,
+    total: def.size,
+    offset,
+    next_offset: i < def.size ? i : null,
+    nodes,
   };
 }

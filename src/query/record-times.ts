@@ -35,7 +35,10 @@ export interface RecordTimes {
 export class TaskTimes {
   private readonly slots: (RecordTimes | undefined)[];
 
-  constructor(private readonly format: ZonedTimeFormat, size: number) {
+  constructor(
+    private readonly format: ZonedTimeFormat,
+    size: number,
+  ) {
     this.slots = new Array<RecordTimes | undefined>(size);
   }
 

@@ -73,7 +73,7 @@ class StatusPass {
   *run(): Slices<NodeStatus> {
     const { def, root } = this;
     let visited = 0;
-    for (let i = root, stop = def.end[root]; i < stop;) {
+    for (let i = root, stop = def.end[root]; i < stop; ) {
       if (++visited === NODES_PER_SLICE) {
         visited = 0;
         yield;

@@ -37,9 +37,18 @@ export function* taskStatusEntrySlices(task: TaskView, now: number, withChildren
 /** The same answer minus `children`, keys still in §3.2 order. */
 function withoutChildren(s: NodeStatus): NodeStatusSummary {
   return {
-    id: s.id, state: s.state, name: s.name, retry: s.retry, loop: s.loop, skip: s.skip,
-    error_ignorable: s.error_ignorable, version: s.version, state_refresh_at: s.state_refresh_at,
-    elapsed_time: s.elapsed_time, start_time: s.start_time, finish_time: s.finish_time,
+    id: s.id,
+    state: s.state,
+    name: s.name,
+    retry: s.retry,
+    loop: s.loop,
+    skip: s.skip,
+    error_ignorable: s.error_ignorable,
+    version: s.version,
+    state_refresh_at: s.state_refresh_at,
+    elapsed_time: s.elapsed_time,
+    start_time: s.start_time,
+    finish_time: s.finish_time,
   };
 }
 
@@ -74,8 +83,15 @@ export function* nodeDetailSlices(task: TaskView, i: number, now: number, withEx
 function historyEntry(r: NodeRecord, times: TaskTimes, now: number): HistoryEntry {
   const t = times.ofAttempt(r);
   return {
-    state: r.state, version: r.version, loop: r.loop, retry: r.retry, skip: r.skip,
-    error_ignorable: r.error_ignored, start_time: t.start_time, finish_time: t.finish_time,
-    elapsed_time: elapsedAt(t, now), ex_data: r.ex_data ?? null,
+    state: r.state,
+    version: r.version,
+    loop: r.loop,
+    retry: r.retry,
+    skip: r.skip,
+    error_ignorable: r.error_ignored,
+    start_time: t.start_time,
+    finish_time: t.finish_time,
+    elapsed_time: elapsedAt(t, now),
+    ex_data: r.ex_data ?? null,
   };
 }

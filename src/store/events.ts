@@ -114,7 +114,11 @@ export class ChangeFeed {
         try {
           this(...args);
         } catch (error) {
-          try { onError(error, event); } catch { /* a failing reporter must not break the feed either */ }
+          try {
+            onError(error, event);
+          } catch {
+            /* a failing reporter must not break the feed either */
+          }
         }
       };
       this.wrappers.set(event, w);

@@ -29,8 +29,13 @@ export interface History {
   readonly oldest: History | undefined;
 }
 
-const cell = (attempt: NodeRecord, next: History | undefined, count: number, dropped: number, oldest: History | undefined): History =>
-  ({ attempt, next, count, dropped, oldest });
+const cell = (attempt: NodeRecord, next: History | undefined, count: number, dropped: number, oldest: History | undefined): History => ({
+  attempt,
+  next,
+  count,
+  dropped,
+  oldest,
+});
 
 /** The chain from `h` reversed: oldest first. */
 function reversed(h: History): History {
@@ -90,6 +95,7 @@ export const allAttempts = (h: History | undefined): NodeRecord[] => historyPage
  */
 export function historyOf(attempts: readonly NodeRecord[], dropped: number): History | undefined {
   let h: History | undefined;
-  for (const attempt of attempts) h = h === undefined ? cell(attempt, undefined, 1, dropped, undefined) : cell(attempt, h, h.count + 1, h.dropped, h.oldest);
+  for (const attempt of attempts)
+    h = h === undefined ? cell(attempt, undefined, 1, dropped, undefined) : cell(attempt, h, h.count + 1, h.dropped, h.oldest);
   return h;
 }

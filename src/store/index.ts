@@ -8,5 +8,13 @@ export { ALL_STATES, maskOf, type ProjectTaskList, type StateMask } from './task
 export { DEFAULT_STORE_LIMITS, HISTORY_ENTRY_TEXT_BYTES, HISTORIES_ANSWER_BUDGET, type StoreLimits } from './limits.js';
 export { DEFAULT_QUOTA, quotasOf, type Quota, type QuotaTable, type Usage } from './quota.js';
 export { forEachInRange } from './trie.js';
-export type { NodeChange, TaskCreated, TaskDeleted, EngineEvents, EngineEventName, EngineListener, ListenerErrorHandler } from './events.js';
+export type {
+  NodeChange,
+  TaskCreated,
+  TaskDeleted,
+  EngineEvents,
+  EngineEventName,
+  EngineListener,
+  ListenerErrorHandler,
+} from './events.js';
 export { randomVersion, VERSION_PATTERN } from './version.js';

@@ -48,7 +48,8 @@ const positive = (v: number, field: string): number => {
 export function storeLimits(partial: Partial<StoreLimits> = {}): StoreLimits {
   if (typeof partial !== 'object' || partial === null) throw invalid('limits', 'must be an object');
   for (const key of Object.keys(partial)) {
-    if (!Object.hasOwn(DEFAULT_STORE_LIMITS, key)) throw invalid(`limits.${key}`, `is not a limit (limits are ${Object.keys(DEFAULT_STORE_LIMITS).join(', ')})`);
+    if (!Object.hasOwn(DEFAULT_STORE_LIMITS, key))
+      throw invalid(`limits.${key}`, `is not a limit (limits are ${Object.keys(DEFAULT_STORE_LIMITS).join(', ')})`);
   }
   const limits: StoreLimits = { ...DEFAULT_STORE_LIMITS, ...partial };
   for (const key of Object.keys(DEFAULT_STORE_LIMITS) as (keyof StoreLimits)[]) positive(limits[key], `limits.${key}`);
@@ -57,8 +58,11 @@ export function storeLimits(partial: Partial<StoreLimits> = {}): StoreLimits {
   }
   const page = limits.historiesMaxLimit * (limits.maxNodeExDataBytes + HISTORY_ENTRY_TEXT_BYTES);
   if (page > HISTORIES_ANSWER_BUDGET) {
-    throw invalid('limits.historiesMaxLimit', `a page of ${limits.historiesMaxLimit} histories of up to ${limits.maxNodeExDataBytes} bytes of ex_data `
-      + `could be ${page} bytes, over the ${HISTORIES_ANSWER_BUDGET} one answer may hold: lower it or limits.maxNodeExDataBytes`);
+    throw invalid(
+      'limits.historiesMaxLimit',
+      `a page of ${limits.historiesMaxLimit} histories of up to ${limits.maxNodeExDataBytes} bytes of ex_data ` +
+        `could be ${page} bytes, over the ${HISTORIES_ANSWER_BUDGET} one answer may hold: lower it or limits.maxNodeExDataBytes`,
+    );
   }
   return Object.freeze(limits);
 }

@@ -98,23 +98,39 @@ export class ProjectUsage implements Usage {
   exDataBytes = 0;
   histories = 0;
 
-  constructor(readonly projectId: string, readonly quota: Quota) {}
+  constructor(
+    readonly projectId: string,
+    readonly quota: Quota,
+  ) {}
 
   /** Refuses a new task of `nodes` nodes unless both the task and node quotas have room. */
   checkTask(taskId: string, nodes: number): void {
     const q = this.quota;
     if (this.tasks + 1 > q.maxTasks) throw quotaExceeded('maxTasks', this.projectId, q.maxTasks, this.tasks, `task ${taskId} adds 1`);
-    if (this.nodes + nodes > q.maxNodes) throw quotaExceeded('maxNodes', this.projectId, q.maxNodes, this.nodes, `task ${taskId} adds ${nodes}`);
+    if (this.nodes + nodes > q.maxNodes)
+      throw quotaExceeded('maxNodes', this.projectId, q.maxNodes, this.nodes, `task ${taskId} adds ${nodes}`);
   }
 
   /** Refuses an operation that would end `histories` attempts more and hold `bytes` more ex_data. */
   checkCharge(op: string, taskId: string, nodeId: string, histories: number, bytes: number): void {
     const q = this.quota;
     if (histories > 0 && this.histories + histories > q.maxHistories) {
-      throw quotaExceeded('maxHistories', this.projectId, q.maxHistories, this.histories, `${doing(op, taskId, nodeId)} ends ${histories} more attempt(s)`);
+      throw quotaExceeded(
+        'maxHistories',
+        this.projectId,
+        q.maxHistories,
+        this.histories,
+        `${doing(op, taskId, nodeId)} ends ${histories} more attempt(s)`,
+      );
     }
     if (bytes > 0 && this.exDataBytes + bytes > q.maxExDataBytes) {
-      throw quotaExceeded('maxExDataBytes', this.projectId, q.maxExDataBytes, this.exDataBytes, `${doing(op, taskId, nodeId)} adds ${bytes} bytes`);
+      throw quotaExceeded(
+        'maxExDataBytes',
+        this.projectId,
+        q.maxExDataBytes,
+        this.exDataBytes,
+        `${doing(op, taskId, nodeId)} adds ${bytes} bytes`,
+      );
     }
   }
 }

@@ -23,7 +23,9 @@ export interface RefusalSite {
 }
 
 export function refusal(
-  site: RefusalSite, op: MachineOperation, codes: { ctx: number; anc: number; busy: number; state: number; op: number },
+  site: RefusalSite,
+  op: MachineOperation,
+  codes: { ctx: number; anc: number; busy: number; state: number; op: number },
 ): PipestateError {
   const r = diagnose(codes.ctx, codes.anc, codes.busy, codes.state, codes.op);
   const why = ((): string => {

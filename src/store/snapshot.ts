@@ -113,7 +113,9 @@ export class Snapshot {
   /** Every task this snapshot sees, in registration order. O(tasks), whatever was deleted before. */
   *tasksInOrder(): IterableIterator<TaskView> {
     const slots: TaskSlot[] = [];
-    visitClasses(this.tasks, 0, this.registered, LIVE, always, (slot) => { slots.push(slot); });
+    visitClasses(this.tasks, 0, this.registered, LIVE, always, (slot) => {
+      slots.push(slot);
+    });
     yield* slots;
   }
 

@@ -5,16 +5,48 @@
  * Events go out after the commit.
  */
 import {
-  CONTEXT_AT_RERUN_LIMIT, EFFECTS, MACHINE_OPERATIONS, STATES, endsAttempt, initialRecord, nextStateCode,
-  type EngineOperation, type Json, type MachineOperation, type NodeRecord, type Operation, type State,
+  CONTEXT_AT_RERUN_LIMIT,
+  EFFECTS,
+  MACHINE_OPERATIONS,
+  STATES,
+  endsAttempt,
+  initialRecord,
+  nextStateCode,
+  type EngineOperation,
+  type Json,
+  type MachineOperation,
+  type NodeRecord,
+  type Operation,
+  type State,
 } from '../lifecycle/index.js';
 import {
-  DIGITS_PATTERN, MAX_TASK_ID, compileDefinition, invalid, isTaskId, jsonTextBytes, kindOf, refused, registrationsExhausted,
-  toFrozenJson, undeletable, unknownNode, unknownProject, unknownTask, type PipelineDefinition, type Project, type ProjectInput, type Task,
+  DIGITS_PATTERN,
+  MAX_TASK_ID,
+  compileDefinition,
+  invalid,
+  isTaskId,
+  jsonTextBytes,
+  kindOf,
+  refused,
+  registrationsExhausted,
+  toFrozenJson,
+  undeletable,
+  unknownNode,
+  unknownProject,
+  unknownTask,
+  type PipelineDefinition,
+  type Project,
+  type ProjectInput,
+  type Task,
   type TaskInput,
 } from '../model/index.js';
 import {
-  ChangeFeed, reportToStderr, type EngineEventName, type EngineListener, type ListenerErrorHandler, type NodeChange,
+  ChangeFeed,
+  reportToStderr,
+  type EngineEventName,
+  type EngineListener,
+  type ListenerErrorHandler,
+  type NodeChange,
   type TaskDeleted,
 } from './events.js';
 import { droppedByPush, pushAttempt, type History } from './history.js';
@@ -66,8 +98,18 @@ export type AppliedOperation = Operation | EngineOperation;
 
 /** Which arguments each operation takes besides `version`. */
 const EXTRA_ARGS: Readonly<Record<AppliedOperation, readonly ('ex_data' | 'data')[]>> = {
-  start: [], finish: [], fail: ['ex_data'], forced_fail: ['ex_data'], pause: [], resume: [],
-  retry: [], skip: [], reenter: [], revoke: [], callback: ['data'], auto_retry: [],
+  start: [],
+  finish: [],
+  fail: ['ex_data'],
+  forced_fail: ['ex_data'],
+  pause: [],
+  resume: [],
+  retry: [],
+  skip: [],
+  reenter: [],
+  revoke: [],
+  callback: ['data'],
+  auto_retry: [],
 };
 
 /** The method names (SPEC §5) and the operation names (SPEC §2) both name an operation. */
@@ -167,7 +209,13 @@ export class Store {
   snapshot(): Snapshot {
     if (!this.lastSnapshot) {
       this.lastSnapshot = new Snapshot(
-        this.registry, this.tasks, this.taskCount, this.registered, this.registry.projects.length, this.removals, this.seq,
+        this.registry,
+        this.tasks,
+        this.taskCount,
+        this.registered,
+        this.registry.projects.length,
+        this.removals,
+        this.seq,
       );
       // From here on, nodes the snapshot holds are copied before they change, and a task id
       // removed from the index is recorded where the snapshot will look for it.
@@ -225,8 +273,10 @@ export class Store {
   createProject(input: ProjectInput): Project {
     if (typeof input !== 'object' || input === null) throw invalid('project', 'must be an object');
     const id = requireString(input.id, 'project.id', DIGITS_PATTERN, 'a string of 1..32 digits');
-    const bizId = input.bk_biz_id === undefined ? null
-      : requireString(input.bk_biz_id, 'project.bk_biz_id', DIGITS_PATTERN, 'a string of 1..32 digits');
+    const bizId =
+      input.bk_biz_id === undefined
+        ? null
+        : requireString(input.bk_biz_id, 'project.bk_biz_id', DIGITS_PATTERN, 'a string of 1..32 digits');
     const name = requireString(input.name, 'project.name');
     const timeZone = requireString(input.time_zone ?? 'Asia/Shanghai', 'project.time_zone');
     if (!validTimeZone(timeZone)) throw invalid('project.time_zone', `${JSON.stringify(timeZone)} is not an IANA time zone`);
@@ -289,10 +339,19 @@ export class Store {
   private register(task: Task, definition: PipelineDefinition): TaskSlot {
     const p = this.registry.projectIndex.get(task.project_id)!;
     const usage = this.usage.get(task.project_id)!;
-    const slot = slotUnder({
-      task, project: this.registry.projects[p], definition, initial: initialRecord(task.created_at),
-      records: emptyTrie(definition.size, ROLLUP_CLASSES), histories: emptyTrie(definition.size), usage: new TaskUsage(usage), edit: this.edit,
-    }, this.edit);
+    const slot = slotUnder(
+      {
+        task,
+        project: this.registry.projects[p],
+        definition,
+        initial: initialRecord(task.created_at),
+        records: emptyTrie(definition.size, ROLLUP_CLASSES),
+        histories: emptyTrie(definition.size),
+        usage: new TaskUsage(usage),
+        edit: this.edit,
+      },
+      this.edit,
+    );
     const number = this.registered++;
     this.registry.taskIndex.set(task.id, number);
     this.taskLists.registered(task.id, task.project_id, task.name);
@@ -365,14 +424,30 @@ export class Store {
     const store = this;
     const internals: StoreInternals = {
       registry: this.registry,
-      get tasks() { return store.tasks; },
-      get registered() { return store.registered; },
-      get seq() { return store.seq; },
-      set seq(n) { store.seq = n; },
-      get highestTaskId() { return store.topTaskId; },
-      set highestTaskId(n) { store.topTaskId = Math.max(store.topTaskId, n); },
-      get edit() { return store.edit; },
-      connect: (sink) => { store.sink = sink; },
+      get tasks() {
+        return store.tasks;
+      },
+      get registered() {
+        return store.registered;
+      },
+      get seq() {
+        return store.seq;
+      },
+      set seq(n) {
+        store.seq = n;
+      },
+      get highestTaskId() {
+        return store.topTaskId;
+      },
+      set highestTaskId(n) {
+        store.topTaskId = Math.max(store.topTaskId, n);
+      },
+      get edit() {
+        return store.edit;
+      },
+      connect: (sink) => {
+        store.sink = sink;
+      },
       snapshot: () => store.snapshot(),
       addProject: (project) => {
         const { projects, projectIndex, bizIndex } = store.registry;
@@ -387,8 +462,12 @@ export class Store {
       fillHistory: (number, index, history) => store.fillHistory(number, index, history),
       remove: (number) => store.remove(number, get(store.tasks, number)!),
       mark: () => ({
-        tasks: store.tasks, registered: store.registered, taskCount: store.taskCount, seq: store.seq,
-        projectCount: store.registry.projects.length, highestTaskId: store.topTaskId,
+        tasks: store.tasks,
+        registered: store.registered,
+        taskCount: store.taskCount,
+        seq: store.seq,
+        projectCount: store.registry.projects.length,
+        highestTaskId: store.topTaskId,
       }),
       restore: (mark) => store.restore(mark),
       publish: (event, payload) => store.feed.publish(event, payload),
@@ -416,8 +495,10 @@ export class Store {
     const target = slot.edit === this.edit ? slot : slotUnder(slot, this.edit);
     const before = get(target.histories, index);
     let bytes = 0;
-    for (let h: History | undefined = history; h !== undefined; h = h.next) if (h.attempt.ex_data !== undefined) bytes += jsonTextBytes(h.attempt.ex_data);
-    for (let h: History | undefined = history.oldest; h !== undefined; h = h.next) if (h.attempt.ex_data !== undefined) bytes += jsonTextBytes(h.attempt.ex_data);
+    for (let h: History | undefined = history; h !== undefined; h = h.next)
+      if (h.attempt.ex_data !== undefined) bytes += jsonTextBytes(h.attempt.ex_data);
+    for (let h: History | undefined = history.oldest; h !== undefined; h = h.next)
+      if (h.attempt.ex_data !== undefined) bytes += jsonTextBytes(h.attempt.ex_data);
     if (before !== undefined) throw new Error(`node ${index} of task ${slot.task.id} has a history already`);
     target.histories = set(target.histories, index, history, this.edit);
     slot.usage.charge(history.count, bytes);
@@ -448,42 +529,75 @@ export class Store {
     registry.taskIndex.clear();
     this.taskLists.clear();
     for (const u of this.usage.values()) u.tasks = u.nodes = u.histories = u.exDataBytes = 0;
-    visitClasses(this.tasks, 0, this.registered, [LIVE], () => true, (slot, number) => {
-      const { task, definition } = slot;
-      registry.taskIndex.set(task.id, number);
-      this.taskLists.registered(task.id, task.project_id, task.name);
-      const root = recordAt(slot, 0).state;
-      if (root !== 'CREATED') this.taskLists.rootMoved(task.id, root);
-      const project = slot.usage.project;
-      project.tasks++;
-      project.nodes += definition.size;
-      let histories = 0;
-      let bytes = 0;
-      forEachInRange(slot.records, 0, definition.size, (r) => { if (r?.ex_data !== undefined) bytes += jsonTextBytes(r.ex_data); });
-      forEachInRange(slot.histories, 0, definition.size, (h) => {
-        if (h === undefined) return;
-        histories += h.count;
-        for (let c: History | undefined = h; c !== undefined; c = c.next) if (c.attempt.ex_data !== undefined) bytes += jsonTextBytes(c.attempt.ex_data);
-        for (let c: History | undefined = h.oldest; c !== undefined; c = c.next) if (c.attempt.ex_data !== undefined) bytes += jsonTextBytes(c.attempt.ex_data);
-      });
-      slot.usage.histories = 0;
-      slot.usage.exDataBytes = 0;
-      slot.usage.charge(histories, bytes);
-    });
+    visitClasses(
+      this.tasks,
+      0,
+      this.registered,
+      [LIVE],
+      () => true,
+      (slot, number) => {
+        const { task, definition } = slot;
+        registry.taskIndex.set(task.id, number);
+        this.taskLists.registered(task.id, task.project_id, task.name);
+        const root = recordAt(slot, 0).state;
+        if (root !== 'CREATED') this.taskLists.rootMoved(task.id, root);
+        const project = slot.usage.project;
+        project.tasks++;
+        project.nodes += definition.size;
+        let histories = 0;
+        let bytes = 0;
+        forEachInRange(slot.records, 0, definition.size, (r) => {
+          if (r?.ex_data !== undefined) bytes += jsonTextBytes(r.ex_data);
+        });
+        forEachInRange(slot.histories, 0, definition.size, (h) => {
+          if (h === undefined) return;
+          histories += h.count;
+          for (let c: History | undefined = h; c !== undefined; c = c.next)
+            if (c.attempt.ex_data !== undefined) bytes += jsonTextBytes(c.attempt.ex_data);
+          for (let c: History | undefined = h.oldest; c !== undefined; c = c.next)
+            if (c.attempt.ex_data !== undefined) bytes += jsonTextBytes(c.attempt.ex_data);
+        });
+        slot.usage.histories = 0;
+        slot.usage.exDataBytes = 0;
+        slot.usage.charge(histories, bytes);
+      },
+    );
     this.lastSnapshot = undefined;
   }
 
-  start(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] { return this.apply(taskId, nodeId, 'start', args); }
-  finish(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] { return this.apply(taskId, nodeId, 'finish', args); }
-  fail(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] { return this.apply(taskId, nodeId, 'fail', args); }
-  forcedFail(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] { return this.apply(taskId, nodeId, 'forced_fail', args); }
-  pause(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] { return this.apply(taskId, nodeId, 'pause', args); }
-  resume(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] { return this.apply(taskId, nodeId, 'resume', args); }
-  retry(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] { return this.apply(taskId, nodeId, 'retry', args); }
-  skip(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] { return this.apply(taskId, nodeId, 'skip', args); }
-  reenter(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] { return this.apply(taskId, nodeId, 'reenter', args); }
-  revoke(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] { return this.apply(taskId, nodeId, 'revoke', args); }
-  callback(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] { return this.apply(taskId, nodeId, 'callback', args); }
+  start(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] {
+    return this.apply(taskId, nodeId, 'start', args);
+  }
+  finish(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] {
+    return this.apply(taskId, nodeId, 'finish', args);
+  }
+  fail(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] {
+    return this.apply(taskId, nodeId, 'fail', args);
+  }
+  forcedFail(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] {
+    return this.apply(taskId, nodeId, 'forced_fail', args);
+  }
+  pause(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] {
+    return this.apply(taskId, nodeId, 'pause', args);
+  }
+  resume(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] {
+    return this.apply(taskId, nodeId, 'resume', args);
+  }
+  retry(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] {
+    return this.apply(taskId, nodeId, 'retry', args);
+  }
+  skip(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] {
+    return this.apply(taskId, nodeId, 'skip', args);
+  }
+  reenter(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] {
+    return this.apply(taskId, nodeId, 'reenter', args);
+  }
+  revoke(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] {
+    return this.apply(taskId, nodeId, 'revoke', args);
+  }
+  callback(taskId: string, nodeId: string, args?: OperationArgs): NodeChange[] {
+    return this.apply(taskId, nodeId, 'callback', args);
+  }
 
   /**
    * Applies an operation by name. Returns one change per node it changed (a revoke also changes
@@ -541,8 +655,13 @@ export class Store {
    * refusal.
    */
   private move(
-    slot: TaskSlot, i: number, op: MachineOperation, asked: AppliedOperation, now: number,
-    exData: Json | undefined, version: string | undefined,
+    slot: TaskSlot,
+    i: number,
+    op: MachineOperation,
+    asked: AppliedOperation,
+    now: number,
+    exData: Json | undefined,
+    version: string | undefined,
   ): Move {
     const def = slot.definition;
     const from = recordAt(slot, i);
@@ -563,14 +682,27 @@ export class Store {
     if (next < 0) {
       const codes = { ctx, anc, busy: busy >= 0 ? 1 : 0, state, op: opCode };
       const at = (j: number) => ({ id: def.ids[j], state: recordAt(slot, j).state });
-      throw refusal({
-        taskId: slot.task.id, nodeId: def.ids[i], kind: kindOf(def, i), state: from.state,
-        blocker: blocker >= 0 ? at(blocker) : undefined, activeDescendant: busy >= 0 ? at(busy) : undefined,
-      }, asked === 'revoke' ? 'revoke' : op, codes);
+      throw refusal(
+        {
+          taskId: slot.task.id,
+          nodeId: def.ids[i],
+          kind: kindOf(def, i),
+          state: from.state,
+          blocker: blocker >= 0 ? at(blocker) : undefined,
+          activeDescendant: busy >= 0 ? at(busy) : undefined,
+        },
+        asked === 'revoke' ? 'revoke' : op,
+        codes,
+      );
     }
     if (version !== undefined && version !== from.version) {
-      throw refused(op, slot.task.id, def.ids[i], from.state,
-        `version ${JSON.stringify(version)} is not the node's version ${JSON.stringify(from.version)}`);
+      throw refused(
+        op,
+        slot.task.id,
+        def.ids[i],
+        from.state,
+        `version ${JSON.stringify(version)} is not the node's version ${JSON.stringify(from.version)}`,
+      );
     }
     const toState = STATES[next];
     const to = EFFECTS[op](from, { to: toState, now, newVersion: this.newVersion, rerunLimit: this.rerunLimit, exData });
@@ -578,13 +710,27 @@ export class Store {
   }
 
   /** Writes the moves, and the usage they add: `bytes` of ex_data (admitted already) and the attempts they end. */
-  private commit(number: number, slot: TaskSlot, moves: Move[], op: AppliedOperation, now: number, data: Json | undefined, bytes: number): NodeChange[] {
+  private commit(
+    number: number,
+    slot: TaskSlot,
+    moves: Move[],
+    op: AppliedOperation,
+    now: number,
+    data: Json | undefined,
+    bytes: number,
+  ): NodeChange[] {
     this.write(number, slot, moves, bytes);
     const changes: NodeChange[] = [];
     for (const m of moves) {
       const change: NodeChange = {
-        seq: ++this.seq, taskId: slot.task.id, nodeId: slot.definition.ids[m.index], operation: op,
-        from: m.from.state, to: m.to.state, at: now, record: m.to,
+        seq: ++this.seq,
+        taskId: slot.task.id,
+        nodeId: slot.definition.ids[m.index],
+        operation: op,
+        from: m.from.state,
+        to: m.to.state,
+        at: now,
+        record: m.to,
       };
       // Two literal shapes, not a conditional spread (which sends V8 down its slow clone path).
       changes.push(Object.freeze(data === undefined ? change : { ...change, data }));
@@ -634,10 +780,12 @@ export class Store {
     const exDataBytes = exData === undefined ? 0 : jsonTextBytes(exData);
     const max = this.limits.maxNodeExDataBytes;
     if (exDataBytes > max) {
-      throw invalid('ex_data', `${exDataBytes === Number.POSITIVE_INFINITY ? 'is too large to serialize' : `is ${exDataBytes} bytes of JSON`}, `
-        + `over the limit of ${max} bytes (limits.maxNodeExDataBytes)`);
+      throw invalid(
+        'ex_data',
+        `${exDataBytes === Number.POSITIVE_INFINITY ? 'is too large to serialize' : `is ${exDataBytes} bytes of JSON`}, ` +
+          `over the limit of ${max} bytes (limits.maxNodeExDataBytes)`,
+      );
     }
     return { version, exData, data, exDataBytes };
   }
 }
-

@@ -33,8 +33,14 @@ export interface TaskSlot {
  * every slot shares one hidden class and the copy stays a handful of stores.
  */
 export const slotUnder = (s: TaskSlot, edit: Edit): TaskSlot => ({
-  task: s.task, project: s.project, definition: s.definition, initial: s.initial,
-  records: s.records, histories: s.histories, usage: s.usage, edit,
+  task: s.task,
+  project: s.project,
+  definition: s.definition,
+  initial: s.initial,
+  records: s.records,
+  histories: s.histories,
+  usage: s.usage,
+  edit,
 });
 
 /** A task as a reader sees it: nothing in it changes. */

@@ -84,7 +84,16 @@ export function get<T>(t: Trie<T>, i: number): T | undefined {
   return node === undefined ? undefined : (node[i & MASK] as T | undefined);
 }
 
-function setIn(node: Node | undefined, shift: number, i: number, value: unknown, edit: Edit, classes: number, from: number, to: number): Node {
+function setIn(
+  node: Node | undefined,
+  shift: number,
+  i: number,
+  value: unknown,
+  edit: Edit,
+  classes: number,
+  from: number,
+  to: number,
+): Node {
   const n = editable(node, edit, classes);
   if (from !== to) {
     if (from >= 0) n[COUNTS + from] = (n[COUNTS + from] as number) - 1;
@@ -147,7 +156,11 @@ function weight(node: Node, classes: readonly number[]): number {
  * such a value from the others in a leaf (it must agree with the classes the writes said).
  */
 export function visitClasses<T>(
-  t: Trie<T>, lo: number, hi: number, classes: readonly number[], has: (v: T, i: number) => boolean,
+  t: Trie<T>,
+  lo: number,
+  hi: number,
+  classes: readonly number[],
+  has: (v: T, i: number) => boolean,
   visit: (v: T, i: number) => boolean | void,
 ): void {
   const walk = (node: Node | undefined, shift: number, base: number): boolean => {
@@ -204,7 +217,7 @@ export function countClasses<T>(t: Trie<T>, lo: number, hi: number, classOf: (v:
  * slices with it (checkpoints, the archive).
  */
 export function forEachInRange<T>(t: Trie<T>, lo: number, hi: number, visit: (v: T | undefined, i: number) => void): void {
-  for (let i = lo; i < hi;) {
+  for (let i = lo; i < hi; ) {
     let node = t.root;
     for (let s = t.shift; s > 0 && node !== undefined; s -= BITS) node = node[(i >>> s) & MASK] as Node | undefined;
     const leafEnd = Math.min(hi, (i | MASK) + 1);

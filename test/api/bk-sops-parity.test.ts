@@ -9,22 +9,44 @@ import { createEngine, ManualClock, type NodeDefinition } from '../../src/index.
 import { CTX, T0, clockedEngine, leaf, pipe, sub, version, withProjects } from './helpers.js';
 
 const T = '2020-08-17 20:13:53 +0800';
-const retrying = (id: string, max_times: number): NodeDefinition => ({ id, name: id, kind: 'activity', auto_retry: { max_times, interval_seconds: 5 } });
+const retrying = (id: string, max_times: number): NodeDefinition => ({
+  id,
+  name: id,
+  kind: 'activity',
+  auto_retry: { max_times, interval_seconds: 5 },
+});
 
 describe('get_tasks_status entries', () => {
-  it('carry bk-sops\' keys in bk-sops\' order, the id a JSON number', () => {
-    const c = withProjects(clockedEngine(T0, { taskUrl: 'https://sops.example.com/taskflow/execute/{project_id}/?instance_id={task_id}&biz={bk_biz_id}' }));
+  it("carry bk-sops' keys in bk-sops' order, the id a JSON number", () => {
+    const c = withProjects(
+      clockedEngine(T0, { taskUrl: 'https://sops.example.com/taskflow/execute/{project_id}/?instance_id={task_id}&biz={bk_biz_id}' }),
+    );
     c.engine.createTask({ id: '10', project_id: '1', name: 'ten', pipeline: pipe('r', leaf('a')) });
     c.tick(2000);
     c.engine.start('10', 'r');
     const [entry] = c.engine.getTasksStatus({ bk_biz_id: '2', task_id_list: [10] }, CTX).data!;
     expect(Object.keys(entry)).toEqual([
-      'id', 'name', 'status', 'flow_type', 'current_flow', 'is_deleted', 'create_time', 'start_time', 'finish_time', 'url',
+      'id',
+      'name',
+      'status',
+      'flow_type',
+      'current_flow',
+      'is_deleted',
+      'create_time',
+      'start_time',
+      'finish_time',
+      'url',
     ]);
     const { status: _status, ...fields } = entry;
     expect(fields).toStrictEqual({
-      id: 10, name: 'ten', flow_type: 'common', current_flow: 'execute_task', is_deleted: false,
-      create_time: T, start_time: '2020-08-17 20:13:55 +0800', finish_time: '',
+      id: 10,
+      name: 'ten',
+      flow_type: 'common',
+      current_flow: 'execute_task',
+      is_deleted: false,
+      create_time: T,
+      start_time: '2020-08-17 20:13:55 +0800',
+      finish_time: '',
       url: 'https://sops.example.com/taskflow/execute/1/?instance_id=10&biz=2',
     });
     expect(JSON.stringify(entry)).toContain('{"id":10,');
@@ -50,7 +72,9 @@ describe('get_tasks_status entries', () => {
   });
 
   it('refuse a taskUrl template with an unknown placeholder when the engine is made', () => {
-    expect(() => createEngine({ taskUrl: 'https://x/{task}' })).toThrow('invalid taskUrl: {task} is not a placeholder (known: {task_id}, {project_id}, {bk_biz_id})');
+    expect(() => createEngine({ taskUrl: 'https://x/{task}' })).toThrow(
+      'invalid taskUrl: {task} is not a placeholder (known: {task_id}, {project_id}, {bk_biz_id})',
+    );
   });
 });
 
@@ -58,35 +82,57 @@ describe('get_task_status with_failed_node_info and with_auto_retry_status', () 
   /** r ⊃ a (retry policy 2), s ⊃ (s1 plain, s2 retry policy 1): a, s1 and s2 fail; s fails itself too. */
   function failedTask() {
     const time = new ManualClock(T0);
-    const e = createEngine({ clock: time.now, timers: time, newVersion: (() => { let n = 0; return () => version(++n); })() });
+    const e = createEngine({
+      clock: time.now,
+      timers: time,
+      newVersion: (() => {
+        let n = 0;
+        return () => version(++n);
+      })(),
+    });
     e.createProject({ id: '1', bk_biz_id: '2', name: 'one' });
-    e.createTask({ id: '10', project_id: '1', name: 'ten', pipeline: pipe('r', retrying('a', 2), sub('s', leaf('s1'), retrying('s2', 1)), leaf('b')) });
+    e.createTask({
+      id: '10',
+      project_id: '1',
+      name: 'ten',
+      pipeline: pipe('r', retrying('a', 2), sub('s', leaf('s1'), retrying('s2', 1)), leaf('b')),
+    });
     for (const n of ['r', 'a', 's', 's1', 's2', 'b']) e.start('10', n);
     for (const n of ['a', 's1', 's2']) e.fail('10', n, { ex_data: `${n} broke` });
     e.finish('10', 'b');
     return { e, time };
   }
 
-  it('answers bk-sops\' failed_node_info and auto_retry_status after ex_data, in that order', () => {
+  it("answers bk-sops' failed_node_info and auto_retry_status after ex_data, in that order", () => {
     const { e } = failedTask();
-    const data = e.getTaskStatus({ bk_biz_id: '2', task_id: '10', with_ex_data: 'True', with_failed_node_info: 'True', with_auto_retry_status: 'True' }).data!;
+    const data = e.getTaskStatus({
+      bk_biz_id: '2',
+      task_id: '10',
+      with_ex_data: 'True',
+      with_failed_node_info: 'True',
+      with_auto_retry_status: 'True',
+    }).data!;
     expect(Object.keys(data).slice(-4)).toEqual(['finish_time', 'ex_data', 'failed_node_info', 'auto_retry_status']);
-    expect(JSON.stringify(data.failed_node_info)).toBe(JSON.stringify({
-      a: { node_id: 'a', auto_retry_times: 0, max_auto_retry_times: 2 },
-      s: {},
-      s1: {},
-      s2: { node_id: 's2', auto_retry_times: 0, max_auto_retry_times: 1 },
-    }));
+    expect(JSON.stringify(data.failed_node_info)).toBe(
+      JSON.stringify({
+        a: { node_id: 'a', auto_retry_times: 0, max_auto_retry_times: 2 },
+        s: {},
+        s1: {},
+        s2: { node_id: 's2', auto_retry_times: 0, max_auto_retry_times: 1 },
+      }),
+    );
     expect(data.auto_retry_status).toStrictEqual({ exist_auto_retry_nodes: true, auto_retry_nodes: ['a', 's2'] });
   });
 
-  it('counts the engine\'s retries, and lists a node no more once its retries are used up', () => {
+  it("counts the engine's retries, and lists a node no more once its retries are used up", () => {
     const { e, time } = failedTask();
     time.advance(5_000); // both retries fall due
     e.start('10', 's2');
     e.fail('10', 's2', { ex_data: 'again' });
     const data = e.getTaskStatus({ bk_biz_id: '2', task_id: '10', with_failed_node_info: 1, with_auto_retry_status: 1 }).data!;
-    expect(JSON.stringify(data.failed_node_info)).toBe(JSON.stringify({ s: {}, s1: {}, s2: { node_id: 's2', auto_retry_times: 1, max_auto_retry_times: 1 } }));
+    expect(JSON.stringify(data.failed_node_info)).toBe(
+      JSON.stringify({ s: {}, s1: {}, s2: { node_id: 's2', auto_retry_times: 1, max_auto_retry_times: 1 } }),
+    );
     expect(data.auto_retry_status).toStrictEqual({ exist_auto_retry_nodes: false, auto_retry_nodes: [] });
     expect(e.snapshot().getNode('10', 'a')).toMatchObject({ state: 'READY', retry: 1, auto_retry_times: 1 });
   });

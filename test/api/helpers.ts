@@ -29,10 +29,22 @@ export function clockedEngine(start = T0, options: EngineOptions = {}): Clocked 
   const engine = createEngine({
     clock: () => t,
     newVersion: () => version(++n),
-    onUnexpectedError: (e) => { unexpected.push(e); },
+    onUnexpectedError: (e) => {
+      unexpected.push(e);
+    },
     ...options,
   });
-  return { engine, at: (ms) => { t = ms; }, tick: (ms) => { t += ms; }, now: () => t, unexpected };
+  return {
+    engine,
+    at: (ms) => {
+      t = ms;
+    },
+    tick: (ms) => {
+      t += ms;
+    },
+    now: () => t,
+    unexpected,
+  };
 }
 
 /** Project 1 bound to business 2 in Asia/Shanghai, project 3 bound to 4 in UTC. */
@@ -43,12 +55,9 @@ export function withProjects(c: Clocked, zone = 'Asia/Shanghai'): Clocked {
 }
 
 /** A definition from a compact description: `leaf(id)`, `sub(id, ...children)`, `pipe(id, ...)`. */
-export const leaf = (id: string, name = id, error_ignorable = false): NodeDefinition =>
-  ({ id, name, kind: 'activity', error_ignorable });
-export const sub = (id: string, ...children: NodeDefinition[]): NodeDefinition =>
-  ({ id, name: id, kind: 'subprocess', children });
-export const pipe = (id: string, ...children: NodeDefinition[]): NodeDefinition =>
-  ({ id, name: id, kind: 'pipeline', children });
+export const leaf = (id: string, name = id, error_ignorable = false): NodeDefinition => ({ id, name, kind: 'activity', error_ignorable });
+export const sub = (id: string, ...children: NodeDefinition[]): NodeDefinition => ({ id, name: id, kind: 'subprocess', children });
+export const pipe = (id: string, ...children: NodeDefinition[]): NodeDefinition => ({ id, name: id, kind: 'pipeline', children });
 
 /** getTaskStatus of task `taskId` in business 2 at the engine's clock; throws unless it succeeded. */
 /**

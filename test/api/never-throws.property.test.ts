@@ -10,29 +10,46 @@ const KEYS = ['result', 'data', 'code', 'message', 'request_id', 'trace_id'];
 const METHODS = ['getTaskStatus', 'getTasksStatus', 'getTaskNodeDetail', 'operateTask', 'operateNode'] as const;
 
 const hostile = fc.anything({
-  withBoxedValues: true, withMap: true, withSet: true, withObjectString: true, withNullPrototype: true,
-  withTypedArray: true, withSparseArray: true, withDate: true, withBigInt: true, maxDepth: 3,
+  withBoxedValues: true,
+  withMap: true,
+  withSet: true,
+  withObjectString: true,
+  withNullPrototype: true,
+  withTypedArray: true,
+  withSparseArray: true,
+  withDate: true,
+  withBigInt: true,
+  maxDepth: 3,
 });
 /** Each field is plausible, or a plausible-looking wrong type, or anything at all. */
-const field = (...good: unknown[]) => fc.oneof(fc.constantFrom(...good), fc.constantFrom(undefined, null, '', 0, -1, 'x', true, [], {}), hostile);
-const shaped = fc.record({
-  bk_biz_id: field('2', 2, '1', '4', '99'),
-  task_id: field('10', 10, '30', '11'),
-  subprocess_id: field(undefined, 's', 'a', 's1', '__proto__'),
-  node_id: field('a', 's', 's1', 'r', 'constructor'),
-  with_ex_data: field(true, 'false', '1'),
-  include_children_status: field(true, '0'),
-  task_id_list: field(['10', 30], '10,11', []),
-  scope: field(undefined, 'project', 'cmdb_biz'),
-  action: field('pause', 'resume', 'revoke', 'retry', 'skip', 'forced_fail', 'callback'),
-  version: field(undefined, '0'.repeat(32)),
-  ex_data: field(undefined, 'x', { a: 1 }),
-  data: field(undefined, 1, [1]),
-}, { requiredKeys: [] });
+const field = (...good: unknown[]) =>
+  fc.oneof(fc.constantFrom(...good), fc.constantFrom(undefined, null, '', 0, -1, 'x', true, [], {}), hostile);
+const shaped = fc.record(
+  {
+    bk_biz_id: field('2', 2, '1', '4', '99'),
+    task_id: field('10', 10, '30', '11'),
+    subprocess_id: field(undefined, 's', 'a', 's1', '__proto__'),
+    node_id: field('a', 's', 's1', 'r', 'constructor'),
+    with_ex_data: field(true, 'false', '1'),
+    include_children_status: field(true, '0'),
+    task_id_list: field(['10', 30], '10,11', []),
+    scope: field(undefined, 'project', 'cmdb_biz'),
+    action: field('pause', 'resume', 'revoke', 'retry', 'skip', 'forced_fail', 'callback'),
+    version: field(undefined, '0'.repeat(32)),
+    ex_data: field(undefined, 'x', { a: 1 }),
+    data: field(undefined, 1, [1]),
+  },
+  { requiredKeys: [] },
+);
 
 function engine() {
   const c = withProjects(clockedEngine());
-  c.engine.createTask({ id: '10', project_id: '1', name: 'ten', pipeline: pipe('r', leaf('a'), sub('s', leaf('s1')), leaf('constructor')) });
+  c.engine.createTask({
+    id: '10',
+    project_id: '1',
+    name: 'ten',
+    pipeline: pipe('r', leaf('a'), sub('s', leaf('s1')), leaf('constructor')),
+  });
   c.engine.createTask({ id: '30', project_id: '3', name: 'thirty', pipeline: pipe('r', leaf('a')) });
   c.engine.start('10', 'r');
   return c;
@@ -50,25 +67,55 @@ const NODES = ['r', 'a', 's', 's1', 'constructor'];
 const flagArb = fc.constantFrom(undefined, true, false, 'true', 'false', '1', '0', '');
 /** Task 10 is in project 1, bound to business 2; it is reachable by either scope. */
 const whereArb = fc.constantFrom(
-  { bk_biz_id: '2' }, { bk_biz_id: 2 }, { bk_biz_id: '2', scope: 'cmdb_biz' }, { bk_biz_id: '1', scope: 'project' },
+  { bk_biz_id: '2' },
+  { bk_biz_id: 2 },
+  { bk_biz_id: '2', scope: 'cmdb_biz' },
+  { bk_biz_id: '1', scope: 'project' },
 );
 const validRequest = fc.oneof(
-  fc.record({ method: fc.constant('getTaskStatus' as const), where: whereArb, fields: fc.record({
-    task_id: fc.constantFrom('10', 10), subprocess_id: fc.constantFrom(undefined, ...NODES), with_ex_data: flagArb,
-  }) }),
-  fc.record({ method: fc.constant('getTasksStatus' as const), where: whereArb, fields: fc.record({
-    task_id_list: fc.constantFrom(['10'], [10, '10'], '10', '10,30,99', []), include_children_status: flagArb,
-  }) }),
-  fc.record({ method: fc.constant('getTaskNodeDetail' as const), where: whereArb, fields: fc.record({
-    task_id: fc.constantFrom('10', 10), node_id: fc.constantFrom(...NODES), with_ex_data: flagArb,
-  }) }),
-  fc.record({ method: fc.constant('operateTask' as const), where: whereArb, fields: fc.record({
-    task_id: fc.constantFrom('10', 10), action: fc.constantFrom('pause', 'resume', 'revoke'),
-  }) }),
-  fc.record({ method: fc.constant('operateNode' as const), where: whereArb, fields: fc.record({
-    task_id: fc.constantFrom('10', 10), node_id: fc.constantFrom(...NODES),
-    action: fc.constantFrom('retry', 'skip', 'pause', 'resume', 'forced_fail', 'callback'),
-  }) }),
+  fc.record({
+    method: fc.constant('getTaskStatus' as const),
+    where: whereArb,
+    fields: fc.record({
+      task_id: fc.constantFrom('10', 10),
+      subprocess_id: fc.constantFrom(undefined, ...NODES),
+      with_ex_data: flagArb,
+    }),
+  }),
+  fc.record({
+    method: fc.constant('getTasksStatus' as const),
+    where: whereArb,
+    fields: fc.record({
+      task_id_list: fc.constantFrom(['10'], [10, '10'], '10', '10,30,99', []),
+      include_children_status: flagArb,
+    }),
+  }),
+  fc.record({
+    method: fc.constant('getTaskNodeDetail' as const),
+    where: whereArb,
+    fields: fc.record({
+      task_id: fc.constantFrom('10', 10),
+      node_id: fc.constantFrom(...NODES),
+      with_ex_data: flagArb,
+    }),
+  }),
+  fc.record({
+    method: fc.constant('operateTask' as const),
+    where: whereArb,
+    fields: fc.record({
+      task_id: fc.constantFrom('10', 10),
+      action: fc.constantFrom('pause', 'resume', 'revoke'),
+    }),
+  }),
+  fc.record({
+    method: fc.constant('operateNode' as const),
+    where: whereArb,
+    fields: fc.record({
+      task_id: fc.constantFrom('10', 10),
+      node_id: fc.constantFrom(...NODES),
+      action: fc.constantFrom('retry', 'skip', 'pause', 'resume', 'forced_fail', 'callback'),
+    }),
+  }),
 );
 const isOperation = (method: (typeof METHODS)[number]): boolean => method === 'operateTask' || method === 'operateNode';
 
@@ -76,37 +123,46 @@ describe('any request', () => {
   it('is answered with an envelope, never a throw, never 3599999', () => {
     const c = engine();
     const codes = new Map<number, number>();
-    fc.assert(fc.property(fc.constantFrom(...METHODS), fc.oneof(hostile, shaped), (method, request) => {
-      c.tick(777);
-      let env: Envelope<unknown> | undefined;
-      expect(() => { env = c.engine[method](request); }).not.toThrow();
-      checkEnvelope(env!);
-      codes.set(env!.code, (codes.get(env!.code) ?? 0) + 1);
-      if (env!.code === 0) expect(() => JSON.stringify(env)).not.toThrow();
-    }), { numRuns: runs('apiNeverThrows') });
+    fc.assert(
+      fc.property(fc.constantFrom(...METHODS), fc.oneof(hostile, shaped), (method, request) => {
+        c.tick(777);
+        let env: Envelope<unknown> | undefined;
+        expect(() => {
+          env = c.engine[method](request);
+        }).not.toThrow();
+        checkEnvelope(env!);
+        codes.set(env!.code, (codes.get(env!.code) ?? 0) + 1);
+        if (env!.code === 0) expect(() => JSON.stringify(env)).not.toThrow();
+      }),
+      { numRuns: runs('apiNeverThrows') },
+    );
     expect(c.unexpected).toEqual([]);
     // the shaped requests reach past the checks: some are answered, some refused for each reason
-    for (const code of [0, 3540000, 3540400]) expect(codes.get(code) ?? 0, `code ${code}: ${JSON.stringify([...codes])}`).toBeGreaterThan(0);
+    for (const code of [0, 3540000, 3540400])
+      expect(codes.get(code) ?? 0, `code ${code}: ${JSON.stringify([...codes])}`).toBeGreaterThan(0);
   });
 
   it('a well-formed request is answered: queries always succeed; commands succeed or the lifecycle refuses them', () => {
     const succeeded = new Map<string, number>();
-    fc.assert(fc.property(fc.array(validRequest, { minLength: 1, maxLength: 8 }), (requests) => {
-      const c = engine();
-      for (const { method, where, fields } of requests) {
-        c.tick(777);
-        const env = c.engine[method]({ ...where, ...fields });
-        checkEnvelope(env);
-        if (isOperation(method)) {
-          expect([0, 3545000], `${method} ${JSON.stringify(fields)}: ${env.message}`).toContain(env.code);
-          if (env.code === 3545000) expect(env.message).toMatch(/^cannot [a-z_]+ node [a-z0-9]+ of task 10: state is [A-Z]+, /);
-        } else {
-          expect(env.code, `${method} ${JSON.stringify(fields)}: ${env.message}`).toBe(0);
+    fc.assert(
+      fc.property(fc.array(validRequest, { minLength: 1, maxLength: 8 }), (requests) => {
+        const c = engine();
+        for (const { method, where, fields } of requests) {
+          c.tick(777);
+          const env = c.engine[method]({ ...where, ...fields });
+          checkEnvelope(env);
+          if (isOperation(method)) {
+            expect([0, 3545000], `${method} ${JSON.stringify(fields)}: ${env.message}`).toContain(env.code);
+            if (env.code === 3545000) expect(env.message).toMatch(/^cannot [a-z_]+ node [a-z0-9]+ of task 10: state is [A-Z]+, /);
+          } else {
+            expect(env.code, `${method} ${JSON.stringify(fields)}: ${env.message}`).toBe(0);
+          }
+          if (env.code === 0) succeeded.set(method, (succeeded.get(method) ?? 0) + 1);
         }
-        if (env.code === 0) succeeded.set(method, (succeeded.get(method) ?? 0) + 1);
-      }
-      expect(c.unexpected).toEqual([]);
-    }), { numRuns: runs('apiWellFormed') });
+        expect(c.unexpected).toEqual([]);
+      }),
+      { numRuns: runs('apiWellFormed') },
+    );
     for (const method of METHODS) expect(succeeded.get(method) ?? 0, method).toBeGreaterThan(0);
   });
 
@@ -115,8 +171,11 @@ describe('any request', () => {
     const HEX32 = /^[0-9a-f]{32}$/;
     for (const bad of [5, null, { id: 'x' }, ['t'], true]) {
       for (const method of METHODS) {
-        const env = c.engine[method]({ bk_biz_id: '2', task_id: '10', node_id: 'a', action: 'pause', task_id_list: ['10'] },
-          { request_id: bad, trace_id: bad, canSee: bad } as never);
+        const env = c.engine[method]({ bk_biz_id: '2', task_id: '10', node_id: 'a', action: 'pause', task_id_list: ['10'] }, {
+          request_id: bad,
+          trace_id: bad,
+          canSee: bad,
+        } as never);
         checkEnvelope(env);
         expect(env.request_id, `${method} ${JSON.stringify(bad)}`).toMatch(HEX32);
         expect(env.trace_id, `${method} ${JSON.stringify(bad)}`).toMatch(HEX32);

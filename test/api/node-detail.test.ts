@@ -53,14 +53,24 @@ describe('get_task_node_detail histories', () => {
     expect([page.data!.histories[0].ex_data, page.data!.histories[99].ex_data]).toEqual(['attempt 51', 'attempt 150']);
     expect(page.data!.histories_total).toBe(150);
     expect(detail(e, { histories_limit: 1_000 }).data!.histories).toHaveLength(150);
-    expect(detail(e, { histories_limit: 1_001 })).toMatchObject({ result: false, code: 3540000, message: 'invalid histories_limit: must be at most 1000' });
+    expect(detail(e, { histories_limit: 1_001 })).toMatchObject({
+      result: false,
+      code: 3540000,
+      message: 'invalid histories_limit: must be at most 1000',
+    });
   });
 
   it('refuses counts that are not non-negative integers, naming the field', () => {
     const e = retried(1, () => 'x');
     for (const bad of [-1, 1.5, '-1', 'x', '1e3', true, [1]]) {
-      expect(detail(e, { histories_limit: bad })).toMatchObject({ code: 3540000, message: 'invalid histories_limit: must be a non-negative integer' });
-      expect(detail(e, { histories_offset: bad })).toMatchObject({ code: 3540000, message: 'invalid histories_offset: must be a non-negative integer' });
+      expect(detail(e, { histories_limit: bad })).toMatchObject({
+        code: 3540000,
+        message: 'invalid histories_limit: must be a non-negative integer',
+      });
+      expect(detail(e, { histories_offset: bad })).toMatchObject({
+        code: 3540000,
+        message: 'invalid histories_offset: must be a non-negative integer',
+      });
     }
   });
 
@@ -77,7 +87,10 @@ describe('get_task_node_detail histories', () => {
     const env = detail(e, { histories_limit: 1_000, with_ex_data: true });
     const d = env.data!;
     expect([d.histories.length, d.histories_total, d.histories_dropped]).toEqual([1_000, 1_000, 50]);
-    expect([(d.histories[0].ex_data as string).slice(0, 6), (d.histories[999].ex_data as string).slice(0, 6)]).toEqual(['000051', '001050']);
+    expect([(d.histories[0].ex_data as string).slice(0, 6), (d.histories[999].ex_data as string).slice(0, 6)]).toEqual([
+      '000051',
+      '001050',
+    ]);
     // the histories stay within the bound computed from the limits, far below what a string may hold
     const text = JSON.stringify(env);
     const historiesText = JSON.stringify(d.histories);
@@ -92,10 +105,25 @@ describe('get_task_node_detail histories', () => {
     const entry = detail(e).data!.histories[0];
     const widest = 9_007_199_254_740_991;
     // every field at its widest: the longest state, a version, 16-digit counters, 25-character times
-    const worst = Object.fromEntries(Object.keys(entry).map((k) => [k, ({
-      state: 'SUSPENDED', version: 'f'.repeat(32), loop: widest, retry: widest, skip: false, error_ignorable: false,
-      start_time: '2020-08-17 20:13:54 +0545', finish_time: '2020-08-17 20:13:54 +0545', elapsed_time: widest, ex_data: '',
-    } as Record<string, unknown>)[k]]));
+    const worst = Object.fromEntries(
+      Object.keys(entry).map((k) => [
+        k,
+        (
+          {
+            state: 'SUSPENDED',
+            version: 'f'.repeat(32),
+            loop: widest,
+            retry: widest,
+            skip: false,
+            error_ignorable: false,
+            start_time: '2020-08-17 20:13:54 +0545',
+            finish_time: '2020-08-17 20:13:54 +0545',
+            elapsed_time: widest,
+            ex_data: '',
+          } as Record<string, unknown>
+        )[k],
+      ]),
+    );
     expect(Object.keys(worst)).toEqual(Object.keys(entry));
     // the entry, its comma in the array, minus the empty ex_data's two quotes
     expect(JSON.stringify(worst).length + 1 - 2).toBeLessThanOrEqual(HISTORY_ENTRY_TEXT_BYTES);

@@ -10,7 +10,9 @@ function setup() {
   const c = withProjects(clockedEngine());
   const e = c.engine;
   e.createTask({
-    id: '10', project_id: '1', name: 'ten',
+    id: '10',
+    project_id: '1',
+    name: 'ten',
     pipeline: pipe('__proto__', leaf('constructor'), sub('hasOwnProperty', leaf('toString')), leaf('b'), leaf('10'), leaf('2')),
   });
   for (const id of ['__proto__', 'constructor', 'hasOwnProperty', 'toString', 'b', '10', '2']) e.start('10', id);

@@ -16,9 +16,17 @@ describe('operate_task', () => {
     const { e } = setup();
     const env = e.operateTask({ bk_biz_id: '2', task_id: '10', action: 'pause' }, CTX);
     expect(env).toEqual({
-      result: true, code: 0, message: '', request_id: 'req', trace_id: 'trace',
-      data: { task_id: '10', node_id: 'r', action: 'pause',
-        changes: [{ id: 'r', from: 'RUNNING', state: 'SUSPENDED', version: version(1), state_refresh_at: at }] },
+      result: true,
+      code: 0,
+      message: '',
+      request_id: 'req',
+      trace_id: 'trace',
+      data: {
+        task_id: '10',
+        node_id: 'r',
+        action: 'pause',
+        changes: [{ id: 'r', from: 'RUNNING', state: 'SUSPENDED', version: version(1), state_refresh_at: at }],
+      },
     });
     expect(e.operateTask({ bk_biz_id: 2, task_id: 10, action: 'resume' }).data!.changes[0].state).toBe('RUNNING');
   });
@@ -26,7 +34,10 @@ describe('operate_task', () => {
   it('revokes the root and its active descendants', () => {
     const { e } = setup();
     const env = e.operateTask({ bk_biz_id: '2', task_id: '10', action: 'revoke' });
-    expect(env.data!.changes.map((ch) => [ch.id, ch.from, ch.state])).toEqual([['r', 'RUNNING', 'REVOKED'], ['a', 'RUNNING', 'REVOKED']]);
+    expect(env.data!.changes.map((ch) => [ch.id, ch.from, ch.state])).toEqual([
+      ['r', 'RUNNING', 'REVOKED'],
+      ['a', 'RUNNING', 'REVOKED'],
+    ]);
   });
 
   it('refuses what the lifecycle refuses with 3545000 and the reason, changing nothing', () => {
@@ -39,7 +50,9 @@ describe('operate_task', () => {
 
   it('refuses unknown actions, and tasks of other projects as missing', () => {
     const { e } = setup();
-    expect(e.operateTask({ bk_biz_id: '2', task_id: '10', action: 'retry' }).message).toBe('invalid action: must be one of pause, resume, revoke');
+    expect(e.operateTask({ bk_biz_id: '2', task_id: '10', action: 'retry' }).message).toBe(
+      'invalid action: must be one of pause, resume, revoke',
+    );
     expect(e.operateTask({ bk_biz_id: '2', task_id: '30', action: 'pause' }).message).toBe('task 30 does not exist');
     expect(e.snapshot().getNode('30', 'r')!.state).toBe('CREATED');
   });
@@ -64,7 +77,14 @@ describe('operate_node', () => {
     e.forcedFail('10', 'a', { ex_data: 'first' });
     const seen: NodeChange[] = [];
     e.on('node', (ch) => seen.push(ch));
-    const env = e.operateNode({ bk_biz_id: '2', task_id: '10', node_id: 'a', action: 'retry', data: { stray: true }, ex_data: 'stray too' });
+    const env = e.operateNode({
+      bk_biz_id: '2',
+      task_id: '10',
+      node_id: 'a',
+      action: 'retry',
+      data: { stray: true },
+      ex_data: 'stray too',
+    });
     expect([env.code, env.message]).toEqual([0, '']);
     expect(env.data!.changes).toEqual([{ id: 'a', from: 'FAILED', state: 'READY', version: version(4), state_refresh_at: at }]);
     expect(seen).toHaveLength(1);
@@ -73,7 +93,11 @@ describe('operate_node', () => {
     e.start('10', 's');
     const paused = e.operateNode({ bk_biz_id: '2', task_id: '10', node_id: 's1', action: 'pause', data: [1], ex_data: { no: 1 } });
     expect(paused.code).toBe(0);
-    expect(seen.map((ch) => [ch.nodeId, ch.to, 'data' in ch])).toEqual([['a', 'READY', false], ['s', 'RUNNING', false], ['s1', 'SUSPENDED', false]]);
+    expect(seen.map((ch) => [ch.nodeId, ch.to, 'data' in ch])).toEqual([
+      ['a', 'READY', false],
+      ['s', 'RUNNING', false],
+      ['s1', 'SUSPENDED', false],
+    ]);
   });
 
   it('checks the version the caller last saw', () => {
@@ -97,12 +121,14 @@ describe('operate_node', () => {
     expect(JSON.stringify(e.getTaskStatus({ bk_biz_id: '2', task_id: '10', with_ex_data: true }).data!.ex_data)).toBe('{"a":""}');
   });
 
-  it('an empty version is a version (a never-started node\'s), not a missing one', () => {
+  it("an empty version is a version (a never-started node's), not a missing one", () => {
     const { e } = setup();
     const before = e.snapshot();
     const stale = e.operateNode({ bk_biz_id: '2', task_id: '10', node_id: 'a', action: 'forced_fail', version: '' });
-    expect([stale.code, stale.message]).toEqual([3545000,
-      `cannot forced_fail node a of task 10: state is RUNNING, version "" is not the node's version "${version(2)}"`]);
+    expect([stale.code, stale.message]).toEqual([
+      3545000,
+      `cannot forced_fail node a of task 10: state is RUNNING, version "" is not the node's version "${version(2)}"`,
+    ]);
     expect(e.snapshot()).toBe(before);
   });
 
@@ -139,6 +165,8 @@ describe('operate_node', () => {
 
   it('an unknown node is 3540400', () => {
     const { e } = setup();
-    expect(e.operateNode({ bk_biz_id: '2', task_id: '10', node_id: 'zz', action: 'retry' }).message).toBe('node zz does not exist in task 10');
+    expect(e.operateNode({ bk_biz_id: '2', task_id: '10', node_id: 'zz', action: 'retry' }).message).toBe(
+      'node zz does not exist in task 10',
+    );
   });
 });

@@ -18,7 +18,10 @@ function setup() {
 
 const T = '2020-08-17 20:13:53 +0800';
 const base = {
-  retry: 0, loop: 1, skip: false, error_ignorable: false,
+  retry: 0,
+  loop: 1,
+  skip: false,
+  error_ignorable: false,
 };
 
 describe('get_tasks_status', () => {
@@ -26,23 +29,64 @@ describe('get_tasks_status', () => {
     const { c, e } = setup();
     c.tick(10_000);
     const env = e.getTasksStatus({ bk_biz_id: '2', task_id_list: ['11', 10, '30', '99', '10'] }, CTX);
-    expect(JSON.stringify(env)).toBe(JSON.stringify({
-      result: true,
-      data: [
-        { id: 11, name: 'eleven', status: {
-          id: 'q', state: 'CREATED', name: 'eleven', retry: 0, loop: 0, skip: false, error_ignorable: false, version: '',
-          state_refresh_at: '2020-08-17T12:13:53.200Z', elapsed_time: 0, start_time: '', finish_time: '' },
-          flow_type: 'common', current_flow: 'execute_task', is_deleted: false, create_time: T, start_time: '', finish_time: '', url: '' },
-        { id: 10, name: 'ten', status: {
-          id: 'r', state: 'FAILED', name: 'ten', ...base, version: version(1),
-          state_refresh_at: '2020-08-17T12:13:53.200Z', elapsed_time: 13, start_time: T, finish_time: '' },
-          flow_type: 'common', current_flow: 'execute_task', is_deleted: false, create_time: T, start_time: T, finish_time: '', url: '' },
-      ],
-      code: 0,
-      message: 'tasks 30, 99 do not exist',
-      request_id: 'req',
-      trace_id: 'trace',
-    }));
+    expect(JSON.stringify(env)).toBe(
+      JSON.stringify({
+        result: true,
+        data: [
+          {
+            id: 11,
+            name: 'eleven',
+            status: {
+              id: 'q',
+              state: 'CREATED',
+              name: 'eleven',
+              retry: 0,
+              loop: 0,
+              skip: false,
+              error_ignorable: false,
+              version: '',
+              state_refresh_at: '2020-08-17T12:13:53.200Z',
+              elapsed_time: 0,
+              start_time: '',
+              finish_time: '',
+            },
+            flow_type: 'common',
+            current_flow: 'execute_task',
+            is_deleted: false,
+            create_time: T,
+            start_time: '',
+            finish_time: '',
+            url: '',
+          },
+          {
+            id: 10,
+            name: 'ten',
+            status: {
+              id: 'r',
+              state: 'FAILED',
+              name: 'ten',
+              ...base,
+              version: version(1),
+              state_refresh_at: '2020-08-17T12:13:53.200Z',
+              elapsed_time: 13,
+              start_time: T,
+              finish_time: '',
+            },
+            flow_type: 'common',
+            current_flow: 'execute_task',
+            is_deleted: false,
+            create_time: T,
+            start_time: T,
+            finish_time: '',
+            url: '',
+          },
+        ],
+        code: 0,
+        message: 'tasks 30, 99 do not exist',
+        request_id: 'req',
+        trace_id: 'trace',
+      }),
+    );
   });
 
   it('includes the children when asked', () => {
@@ -71,9 +115,13 @@ describe('get_tasks_status', () => {
 
   it('refuses a bad list naming the element', () => {
     const { e } = setup();
-    expect(e.getTasksStatus({ bk_biz_id: '2', task_id_list: ['10', 'x'] }).message).toBe('invalid task_id_list[1]: must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits');
+    expect(e.getTasksStatus({ bk_biz_id: '2', task_id_list: ['10', 'x'] }).message).toBe(
+      'invalid task_id_list[1]: must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits',
+    );
     expect(e.getTasksStatus({ bk_biz_id: '2' }).message).toBe('invalid task_id_list: is required');
-    expect(e.getTasksStatus({ bk_biz_id: '2', task_id_list: { 0: '10' } }).message).toBe('invalid task_id_list: must be a list of task ids');
+    expect(e.getTasksStatus({ bk_biz_id: '2', task_id_list: { 0: '10' } }).message).toBe(
+      'invalid task_id_list: must be a list of task ids',
+    );
   });
 });
 
@@ -90,19 +138,51 @@ describe('get_task_node_detail', () => {
     e.reenter('10', 'a'); // ends attempt 2 (FINISHED)
     c.tick(4000);
     const env = e.getTaskNodeDetail({ bk_biz_id: '2', task_id: '10', node_id: 'a' }, CTX);
-    expect(JSON.stringify(env.data)).toBe(JSON.stringify({
-      id: 'a', state: 'RUNNING', name: 'a', retry: 1, loop: 2, skip: false, error_ignorable: false, version: version(4),
-      state_refresh_at: '2020-08-17T12:14:00.700Z', elapsed_time: 4, children: {},
-      start_time: '2020-08-17 20:14:00 +0800', finish_time: '',
-      histories: [
-        { state: 'FAILED', version: version(2), loop: 1, retry: 0, skip: false, error_ignorable: false,
-          start_time: '2020-08-17 20:13:54 +0800', finish_time: '2020-08-17 20:13:56 +0800', elapsed_time: 2, ex_data: 'a broke' },
-        { state: 'FINISHED', version: version(3), loop: 1, retry: 1, skip: false, error_ignorable: false,
-          start_time: '2020-08-17 20:13:58 +0800', finish_time: '2020-08-17 20:13:59 +0800', elapsed_time: 2, ex_data: null },
-      ],
-      histories_total: 2,
-      histories_dropped: 0,
-    }));
+    expect(JSON.stringify(env.data)).toBe(
+      JSON.stringify({
+        id: 'a',
+        state: 'RUNNING',
+        name: 'a',
+        retry: 1,
+        loop: 2,
+        skip: false,
+        error_ignorable: false,
+        version: version(4),
+        state_refresh_at: '2020-08-17T12:14:00.700Z',
+        elapsed_time: 4,
+        children: {},
+        start_time: '2020-08-17 20:14:00 +0800',
+        finish_time: '',
+        histories: [
+          {
+            state: 'FAILED',
+            version: version(2),
+            loop: 1,
+            retry: 0,
+            skip: false,
+            error_ignorable: false,
+            start_time: '2020-08-17 20:13:54 +0800',
+            finish_time: '2020-08-17 20:13:56 +0800',
+            elapsed_time: 2,
+            ex_data: 'a broke',
+          },
+          {
+            state: 'FINISHED',
+            version: version(3),
+            loop: 1,
+            retry: 1,
+            skip: false,
+            error_ignorable: false,
+            start_time: '2020-08-17 20:13:58 +0800',
+            finish_time: '2020-08-17 20:13:59 +0800',
+            elapsed_time: 2,
+            ex_data: null,
+          },
+        ],
+        histories_total: 2,
+        histories_dropped: 0,
+      }),
+    );
   });
 
   it('answers a subprocess with its children, and a node that never ran with no histories', () => {
@@ -111,16 +191,44 @@ describe('get_task_node_detail', () => {
     expect([s.state, s.histories, Object.keys(s.children)]).toEqual(['CREATED', [], []]);
     const root = e.getTaskNodeDetail({ bk_biz_id: '2', task_id: '10', node_id: 'r', with_ex_data: true }).data!;
     expect(Object.keys(root)).toEqual([
-      'id', 'state', 'name', 'retry', 'loop', 'skip', 'error_ignorable', 'version', 'state_refresh_at',
-      'elapsed_time', 'children', 'start_time', 'finish_time', 'ex_data', 'histories', 'histories_total', 'histories_dropped',
+      'id',
+      'state',
+      'name',
+      'retry',
+      'loop',
+      'skip',
+      'error_ignorable',
+      'version',
+      'state_refresh_at',
+      'elapsed_time',
+      'children',
+      'start_time',
+      'finish_time',
+      'ex_data',
+      'histories',
+      'histories_total',
+      'histories_dropped',
     ]);
     expect([root.name, JSON.stringify(root.ex_data)]).toEqual(['ten', '{"a":"a broke"}']);
   });
 
   it('a FAILED node carries ex_data only when asked', () => {
     const { e } = setup();
-    const keys = ['id', 'state', 'name', 'retry', 'loop', 'skip', 'error_ignorable', 'version', 'state_refresh_at',
-      'elapsed_time', 'children', 'start_time', 'finish_time'];
+    const keys = [
+      'id',
+      'state',
+      'name',
+      'retry',
+      'loop',
+      'skip',
+      'error_ignorable',
+      'version',
+      'state_refresh_at',
+      'elapsed_time',
+      'children',
+      'start_time',
+      'finish_time',
+    ];
     for (const flag of [{}, { with_ex_data: false }, { with_ex_data: '0' }, { with_ex_data: '' }]) {
       const detail = e.getTaskNodeDetail({ bk_biz_id: '2', task_id: '10', node_id: 'a', ...flag }).data!;
       expect(detail.state, JSON.stringify(flag)).toBe('FAILED');

@@ -27,21 +27,57 @@ describe('get_task_status request fields', () => {
     [{ bk_biz_id: true, task_id: '10' }, 'invalid bk_biz_id: must be a string of 1..32 digits'],
     [{ bk_biz_id: ['2'], task_id: '10' }, 'invalid bk_biz_id: must be a string of 1..32 digits'],
     [{ bk_biz_id: '2' }, 'invalid task_id: is required'],
-    [{ bk_biz_id: '2', task_id: '1'.repeat(33) }, 'invalid task_id: must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits'],
-    [{ bk_biz_id: '2', task_id: '9007199254740992' }, 'invalid task_id: must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits'],
-    [{ bk_biz_id: '2', task_id: 2 ** 53 }, 'invalid task_id: must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits'],
-    [{ bk_biz_id: '2', task_id: 0 }, 'invalid task_id: must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits'],
-    [{ bk_biz_id: '2', task_id: '0' }, 'invalid task_id: must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits'],
-    [{ bk_biz_id: '2', task_id: 10.5 }, 'invalid task_id: must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits'],
-    [{ bk_biz_id: '2', task_id: '1e3' }, 'invalid task_id: must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits'],
-    [{ bk_biz_id: '2', task_id: '10', subprocess_id: 'no spaces' }, 'invalid subprocess_id: must be a node id: 1..64 characters of [A-Za-z0-9_-]'],
-    [{ bk_biz_id: '2', task_id: '10', subprocess_id: 'x'.repeat(65) }, 'invalid subprocess_id: must be a node id: 1..64 characters of [A-Za-z0-9_-]'],
+    [
+      { bk_biz_id: '2', task_id: '1'.repeat(33) },
+      'invalid task_id: must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits',
+    ],
+    [
+      { bk_biz_id: '2', task_id: '9007199254740992' },
+      'invalid task_id: must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits',
+    ],
+    [
+      { bk_biz_id: '2', task_id: 2 ** 53 },
+      'invalid task_id: must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits',
+    ],
+    [
+      { bk_biz_id: '2', task_id: 0 },
+      'invalid task_id: must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits',
+    ],
+    [
+      { bk_biz_id: '2', task_id: '0' },
+      'invalid task_id: must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits',
+    ],
+    [
+      { bk_biz_id: '2', task_id: 10.5 },
+      'invalid task_id: must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits',
+    ],
+    [
+      { bk_biz_id: '2', task_id: '1e3' },
+      'invalid task_id: must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits',
+    ],
+    [
+      { bk_biz_id: '2', task_id: '10', subprocess_id: 'no spaces' },
+      'invalid subprocess_id: must be a node id: 1..64 characters of [A-Za-z0-9_-]',
+    ],
+    [
+      { bk_biz_id: '2', task_id: '10', subprocess_id: 'x'.repeat(65) },
+      'invalid subprocess_id: must be a node id: 1..64 characters of [A-Za-z0-9_-]',
+    ],
     [{ bk_biz_id: '2', task_id: '10', subprocess_id: 7 }, 'invalid subprocess_id: must be a node id: 1..64 characters of [A-Za-z0-9_-]'],
     [{ bk_biz_id: '2', task_id: '10', with_ex_data: 'yes' }, 'invalid with_ex_data: must be true or false (or 1 or 0), in any letter case'],
     [{ bk_biz_id: '2', task_id: '10', with_ex_data: 2 }, 'invalid with_ex_data: must be true or false (or 1 or 0), in any letter case'],
-    [{ bk_biz_id: '2', task_id: '10', with_ex_data: ' true' }, 'invalid with_ex_data: must be true or false (or 1 or 0), in any letter case'],
-    [{ bk_biz_id: '2', task_id: '10', with_failed_node_info: 'on' }, 'invalid with_failed_node_info: must be true or false (or 1 or 0), in any letter case'],
-    [{ bk_biz_id: '2', task_id: '10', with_auto_retry_status: [] }, 'invalid with_auto_retry_status: must be true or false (or 1 or 0), in any letter case'],
+    [
+      { bk_biz_id: '2', task_id: '10', with_ex_data: ' true' },
+      'invalid with_ex_data: must be true or false (or 1 or 0), in any letter case',
+    ],
+    [
+      { bk_biz_id: '2', task_id: '10', with_failed_node_info: 'on' },
+      'invalid with_failed_node_info: must be true or false (or 1 or 0), in any letter case',
+    ],
+    [
+      { bk_biz_id: '2', task_id: '10', with_auto_retry_status: [] },
+      'invalid with_auto_retry_status: must be true or false (or 1 or 0), in any letter case',
+    ],
     [{ bk_biz_id: '2', task_id: '10', scope: 'biz' }, 'invalid scope: must be one of cmdb_biz, project'],
     [{ bk_biz_id: '2', task_id: '10', scope: 'PROJECT' }, 'invalid scope: must be one of cmdb_biz, project'],
     [null, 'invalid request: must be an object'],
@@ -73,7 +109,8 @@ describe('get_task_status request fields', () => {
     for (const yes of [true, 1, 'true', 'True', 'TRUE', 'tRuE', '1']) expect(shown(yes), String(yes)).toBe(true);
     for (const no of [false, 0, 'false', 'False', 'FALSE', '0', '', null, undefined]) expect(shown(no), String(no)).toBe(false);
     for (const field of ['include_children_status']) {
-      const kids = (flag: unknown) => 'children' in e.getTasksStatus({ bk_biz_id: '2', task_id_list: ['10'], [field]: flag }).data![0].status;
+      const kids = (flag: unknown) =>
+        'children' in e.getTasksStatus({ bk_biz_id: '2', task_id_list: ['10'], [field]: flag }).data![0].status;
       expect([kids('True'), kids('False'), kids(1), kids('0')]).toEqual([true, false, true, false]);
     }
     for (const field of ['with_failed_node_info', 'with_auto_retry_status']) {
@@ -83,7 +120,8 @@ describe('get_task_status request fields', () => {
   });
 
   it('reads a task id as a positive integer up to 2^53-1, given as a number or digits, leading zeros ignored', () => {
-    for (const taskId of [10, '10', '010', '0000000000000010']) expect(ask({ bk_biz_id: '2', task_id: taskId }).data?.id, String(taskId)).toBe('r');
+    for (const taskId of [10, '10', '010', '0000000000000010'])
+      expect(ask({ bk_biz_id: '2', task_id: taskId }).data?.id, String(taskId)).toBe('r');
   });
 
   it('a task id of 0, negative, fractional, unsafe or not plain digits is refused, naming the rule', () => {
@@ -114,15 +152,28 @@ describe('resolution: 3540400 and 3540100', () => {
   it('a task of another project is answered exactly as a missing task', () => {
     const other = e.getTaskStatus({ bk_biz_id: '2', task_id: '30' }, CTX);
     const missing = e.getTaskStatus({ bk_biz_id: '2', task_id: '31' }, CTX);
-    expect(other).toEqual({ result: false, data: null, code: 3540400, message: 'task 30 does not exist', request_id: 'req', trace_id: 'trace' });
+    expect(other).toEqual({
+      result: false,
+      data: null,
+      code: 3540400,
+      message: 'task 30 does not exist',
+      request_id: 'req',
+      trace_id: 'trace',
+    });
     expect({ ...missing, message: missing.message.replace('31', '30') }).toEqual(other);
     // …and the same task is there for its own project
     expect(e.getTaskStatus({ bk_biz_id: '4', task_id: '30' }).code).toBe(0);
   });
 
   it('an unknown node is 3540400, for get_task_status and get_task_node_detail', () => {
-    expect(refusal(e.getTaskStatus({ bk_biz_id: '2', task_id: '10', subprocess_id: 'zz' }))).toEqual([3540400, 'node zz does not exist in task 10']);
-    expect(refusal(e.getTaskNodeDetail({ bk_biz_id: '2', task_id: '10', node_id: 'zz' }))).toEqual([3540400, 'node zz does not exist in task 10']);
+    expect(refusal(e.getTaskStatus({ bk_biz_id: '2', task_id: '10', subprocess_id: 'zz' }))).toEqual([
+      3540400,
+      'node zz does not exist in task 10',
+    ]);
+    expect(refusal(e.getTaskNodeDetail({ bk_biz_id: '2', task_id: '10', node_id: 'zz' }))).toEqual([
+      3540400,
+      'node zz does not exist in task 10',
+    ]);
     // a node of another task of the same definition does not leak through either
     expect(refusal(e.getTaskStatus({ bk_biz_id: '2', task_id: '30', subprocess_id: 'a' }))).toEqual([3540400, 'task 30 does not exist']);
   });
@@ -131,15 +182,18 @@ describe('resolution: 3540400 and 3540100', () => {
     const ctx = { ...CTX, canSee: (p: { id: string }) => p.id === '3' };
     const scoped = { bk_biz_id: '2', task_id: '10' };
     const answers = [
-      e.getTaskStatus(scoped, ctx), e.getTasksStatus({ bk_biz_id: '2', task_id_list: ['10'] }, ctx),
-      e.getTaskNodeDetail({ ...scoped, node_id: 'a' }, ctx), e.operateTask({ ...scoped, action: 'pause' }, ctx),
+      e.getTaskStatus(scoped, ctx),
+      e.getTasksStatus({ bk_biz_id: '2', task_id_list: ['10'] }, ctx),
+      e.getTaskNodeDetail({ ...scoped, node_id: 'a' }, ctx),
+      e.operateTask({ ...scoped, action: 'pause' }, ctx),
       e.operateNode({ ...scoped, node_id: 'a', action: 'pause' }, ctx),
     ];
     for (const env of answers) expect(refusal(env)).toEqual([3540100, 'you may not see the project of business 2']);
     expect(e.snapshot().getNode('10', 'r')!.state).toBe('RUNNING');
     expect(e.getTaskStatus({ bk_biz_id: '4', task_id: '30' }, ctx).code).toBe(0);
-    expect(e.getTaskStatus({ bk_biz_id: '3', task_id: '30', scope: 'project' }, { canSee: () => false }).message)
-      .toBe('you may not see the project of id 3');
+    expect(e.getTaskStatus({ bk_biz_id: '3', task_id: '30', scope: 'project' }, { canSee: () => false }).message).toBe(
+      'you may not see the project of id 3',
+    );
   });
 
   it('canSee must answer true: any other answer hides the project', () => {
@@ -169,8 +223,12 @@ describe('the envelope (SPEC §3.5)', () => {
     expect(a.request_id).not.toBe(b.request_id);
     expect(Object.keys(b)).toEqual(['result', 'data', 'code', 'message', 'request_id', 'trace_id']);
     expect(e.getTaskStatus({ bk_biz_id: '2', task_id: 'x' }, CTX)).toEqual({
-      result: false, data: null, code: 3540000, message: 'invalid task_id: must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits',
-      request_id: 'req', trace_id: 'trace',
+      result: false,
+      data: null,
+      code: 3540000,
+      message: 'invalid task_id: must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits',
+      request_id: 'req',
+      trace_id: 'trace',
     });
   });
 
@@ -178,7 +236,9 @@ describe('the envelope (SPEC §3.5)', () => {
     const reported: unknown[] = [];
     const c = withProjects(clockedEngine(undefined, { onUnexpectedError: (err) => reported.push(err) }));
     c.engine.createTask({ id: '10', project_id: '1', name: 'ten', pipeline: pipe('r') });
-    const boom = () => { throw new Error('secret internals'); };
+    const boom = () => {
+      throw new Error('secret internals');
+    };
     const env = c.engine.getTaskStatus({ bk_biz_id: '2', task_id: '10' }, { canSee: boom });
     expect(refusal(env)).toEqual([3599999, 'unexpected error']);
     expect(reported).toHaveLength(1);
@@ -191,20 +251,41 @@ describe('the envelope (SPEC §3.5)', () => {
     const boom = new Error('secret internals');
     const request = { bk_biz_id: '2', task_id: '10', task_id_list: ['10'], node_id: 'r', action: 'pause' };
     for (const method of ['getTaskStatus', 'getTasksStatus', 'getTaskNodeDetail', 'operateTask', 'operateNode'] as const) {
-      const env = c.engine[method](request, { ...CTX, canSee: () => { throw boom; } });
-      expect(env, method).toEqual({ result: false, data: null, code: 3599999, message: 'unexpected error', request_id: 'req', trace_id: 'trace' });
+      const env = c.engine[method](request, {
+        ...CTX,
+        canSee: () => {
+          throw boom;
+        },
+      });
+      expect(env, method).toEqual({
+        result: false,
+        data: null,
+        code: 3599999,
+        message: 'unexpected error',
+        request_id: 'req',
+        trace_id: 'trace',
+      });
     }
     expect(reported).toEqual([boom, boom, boom, boom, boom]);
   });
 
   it('without onUnexpectedError, an unexpected error is written to stderr', () => {
     const written: unknown[][] = [];
-    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => { written.push(args); });
+    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+      written.push(args);
+    });
     try {
       const engine = createEngine({ clock: () => 0 });
       engine.createProject({ id: '1', bk_biz_id: '2', name: 'one' });
       const boom = new Error('x');
-      const env = engine.getTaskStatus({ bk_biz_id: '2', task_id: '10' }, { canSee: () => { throw boom; } });
+      const env = engine.getTaskStatus(
+        { bk_biz_id: '2', task_id: '10' },
+        {
+          canSee: () => {
+            throw boom;
+          },
+        },
+      );
       expect(env.code).toBe(3599999);
       expect(written).toEqual([['pipestate: unexpected error answering a request', boom]]);
     } finally {
@@ -213,8 +294,22 @@ describe('the envelope (SPEC §3.5)', () => {
   });
 
   it('never throws even when onUnexpectedError throws', () => {
-    const c = withProjects(clockedEngine(undefined, { onUnexpectedError: () => { throw new Error('reporter down'); } }));
-    const env = c.engine.getTaskStatus({ bk_biz_id: '2', task_id: '10' }, { ...CTX, canSee: () => { throw new Error('x'); } });
+    const c = withProjects(
+      clockedEngine(undefined, {
+        onUnexpectedError: () => {
+          throw new Error('reporter down');
+        },
+      }),
+    );
+    const env = c.engine.getTaskStatus(
+      { bk_biz_id: '2', task_id: '10' },
+      {
+        ...CTX,
+        canSee: () => {
+          throw new Error('x');
+        },
+      },
+    );
     expect(env).toEqual({ result: false, data: null, code: 3599999, message: 'unexpected error', request_id: 'req', trace_id: 'trace' });
   });
 });

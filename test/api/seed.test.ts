@@ -21,11 +21,14 @@ function seedEngine() {
   const versions = [version(1), '22daf98a558737e39a5ae8d3876fac7d', 'e74df19258f535509cb104ad1ca94f00'];
   const c = withProjects(clockedEngine(T0, { newVersion: () => versions.shift() ?? version(99) }));
   c.engine.createTask({
-    id: '10', project_id: '1',
+    id: '10',
+    project_id: '1',
     // The answered root is named after its task (SPEC §3.2): give the task the seed root's name.
     name: "<class 'pipeline.core.pipeline.Pipeline'>",
     pipeline: {
-      id: ROOT, kind: 'pipeline', children: [
+      id: ROOT,
+      kind: 'pipeline',
+      children: [
         { id: START_EVENT, kind: 'event', name: "<class 'pipeline.core.flow.event.EmptyStartEvent'>" },
         { id: TIMER, kind: 'activity', name: '定时' },
       ],
@@ -33,10 +36,14 @@ function seedEngine() {
   });
   const e = c.engine;
   e.start('10', ROOT);
-  c.at(T0 + 50); e.start('10', START_EVENT);
-  c.at(T0 + 54); e.finish('10', START_EVENT);
-  c.at(T0 + 70); e.start('10', TIMER);
-  c.at(T0 + 79); e.fail('10', TIMER, { ex_data: '定时时间需晚于当前时间' });
+  c.at(T0 + 50);
+  e.start('10', START_EVENT);
+  c.at(T0 + 54);
+  e.finish('10', START_EVENT);
+  c.at(T0 + 70);
+  e.start('10', TIMER);
+  c.at(T0 + 79);
+  e.fail('10', TIMER, { ex_data: '定时时间需晚于当前时间' });
   return c;
 }
 
@@ -45,8 +52,18 @@ describe('the seed example rebuilt', () => {
     const c = seedEngine();
     c.at(T0 + 55_035_000);
     const env = c.engine.getTaskStatus(
-      { bk_app_code: 'esb_test', bk_app_secret: 'xxx', bk_token: 'xxx', bk_username: 'xxx', bk_biz_id: '2',
-        task_id: '10', with_ex_data: true, scope: 'cmdb_biz' }, CTX);
+      {
+        bk_app_code: 'esb_test',
+        bk_app_secret: 'xxx',
+        bk_token: 'xxx',
+        bk_username: 'xxx',
+        bk_biz_id: '2',
+        task_id: '10',
+        with_ex_data: true,
+        scope: 'cmdb_biz',
+      },
+      CTX,
+    );
     const expected = structuredClone(seed.data);
     expected.version = version(1);
     expected.state_refresh_at = '2020-08-17T12:13:53.200Z';

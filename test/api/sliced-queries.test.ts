@@ -60,10 +60,13 @@ describe('queries in slices', () => {
   it('get_tasks_status with children and get_task_node_detail answer as in one go', () => {
     const c = bigTask(10, 60);
     const batch = { bk_biz_id: '2', task_id_list: ['10', '11', '10'], include_children_status: true };
-    expect(JSON.stringify(drive(c.engine.getTasksStatusSliced(batch, CTX)).value)).toBe(JSON.stringify(c.engine.getTasksStatus(batch, CTX)));
+    expect(JSON.stringify(drive(c.engine.getTasksStatusSliced(batch, CTX)).value)).toBe(
+      JSON.stringify(c.engine.getTasksStatus(batch, CTX)),
+    );
     const detail = { bk_biz_id: '2', task_id: '10', node_id: 's3' };
-    expect(JSON.stringify(drive(c.engine.getTaskNodeDetailSliced(detail, CTX)).value))
-      .toBe(JSON.stringify(c.engine.getTaskNodeDetail(detail, CTX)));
+    expect(JSON.stringify(drive(c.engine.getTaskNodeDetailSliced(detail, CTX)).value)).toBe(
+      JSON.stringify(c.engine.getTaskNodeDetail(detail, CTX)),
+    );
   });
 
   it('a refusal is an envelope too, before any checkpoint', () => {

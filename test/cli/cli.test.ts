@@ -15,7 +15,9 @@ import { main } from '../../src/cli/main.js';
 import { ESB, send } from '../http/helpers.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const CLEAN_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PIPESTATE_') && k !== 'NO_COLOR' && k !== 'FORCE_COLOR'));
+const CLEAN_ENV = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !k.startsWith('PIPESTATE_') && k !== 'NO_COLOR' && k !== 'FORCE_COLOR'),
+);
 
 interface Run {
   readonly code: number | null;
@@ -31,8 +33,12 @@ function run(args: readonly string[], env: Record<string, string> = {}): Promise
   const child = start(args, env);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d; });
-  child.stderr.on('data', (d: Buffer) => { stderr += d; });
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d;
+  });
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
@@ -40,7 +46,16 @@ function run(args: readonly string[], env: Record<string, string> = {}): Promise
 async function inProcess(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
   let stdout = '';
   let stderr = '';
-  const code = await main(args, { out: (t) => { stdout += t; }, err: (t) => { stderr += t; }, env: { ...CLEAN_ENV, ...env }, stdoutIsTTY: false });
+  const code = await main(args, {
+    out: (t) => {
+      stdout += t;
+    },
+    err: (t) => {
+      stderr += t;
+    },
+    env: { ...CLEAN_ENV, ...env },
+    stdoutIsTTY: false,
+  });
   return { code, stdout, stderr };
 }
 
@@ -63,14 +78,23 @@ function waitFor(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<RegExp
 
 const dir = mkdtempSync(join(tmpdir(), 'pipestate-cli-'));
 const configPath = join(dir, 'config.json');
-writeFileSync(configPath, JSON.stringify({
-  projects: [{ id: '1', bk_biz_id: '2', name: 'one' }, { id: '3', bk_biz_id: '4', name: 'three' }],
-  apps: [{ bk_app_code: 'cli', bk_app_secret: 'cli-secret', projects: ['1'] }],
-}));
+writeFileSync(
+  configPath,
+  JSON.stringify({
+    projects: [
+      { id: '1', bk_biz_id: '2', name: 'one' },
+      { id: '3', bk_biz_id: '4', name: 'three' },
+    ],
+    apps: [{ bk_app_code: 'cli', bk_app_secret: 'cli-secret', projects: ['1'] }],
+  }),
+);
 const APP = { bk_app_code: 'cli', bk_app_secret: 'cli-secret', bk_username: 'tester' };
 const AUTH = ['--app-code', 'cli', '--app-secret', 'cli-secret', '--username', 'tester'];
 const PIPELINE = {
-  id: 'root', kind: 'pipeline', name: 'Build', children: [
+  id: 'root',
+  kind: 'pipeline',
+  name: 'Build',
+  children: [
     { id: 'compile', kind: 'activity', name: 'Compile' },
     { id: 'sub', kind: 'subprocess', name: 'Publish', children: [{ id: 'upload', kind: 'activity', name: 'Upload' }] },
   ],
@@ -110,7 +134,14 @@ describe('pipestate serve + status', () => {
     const answer = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(Object.keys(answer)).toEqual(['result', 'data', 'code', 'message', 'request_id', 'trace_id']);
     expect(answer).toMatchObject({ result: true, data: { id: 'root', state: 'FAILED', name: 'Build 77' } });
-    const direct = await send(url, 'GET', `/get_task_status/${taskId}/2/`, { query: new URLSearchParams({ ...APP, with_ex_data: 'true', with_failed_node_info: 'true', with_auto_retry_status: 'true' }).toString() });
+    const direct = await send(url, 'GET', `/get_task_status/${taskId}/2/`, {
+      query: new URLSearchParams({
+        ...APP,
+        with_ex_data: 'true',
+        with_failed_node_info: 'true',
+        with_auto_retry_status: 'true',
+      }).toString(),
+    });
     expect({ ...(answer.data as object), elapsed_time: 0 }).toEqual({ ...(direct.json!.data as object), elapsed_time: 0 });
   });
 
@@ -119,7 +150,12 @@ describe('pipestate serve + status', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(/\x1b\[/);
     const lines = r.stdout.split('\n');
-    expect(lines.slice(0, 4)).toEqual(['Name:       Build 77', 'ID:         root', `Task:       ${taskId} (business 2)`, 'Status:     ✖ FAILED']);
+    expect(lines.slice(0, 4)).toEqual([
+      'Name:       Build 77',
+      'ID:         root',
+      `Task:       ${taskId} (business 2)`,
+      'Status:     ✖ FAILED',
+    ]);
     expect(lines.slice(8, 12).map((l) => l.replace(/\s+\d+s\b/, ' Ns').replace(/\s+$/, ''))).toEqual([
       ' STEP         ID       DURATION  RETRY  LOOP  MESSAGE',
       ' ✖ Build 77   root Ns',
@@ -135,7 +171,20 @@ describe('pipestate serve + status', () => {
   });
 
   it('a refusal prints the message and exits 1; an unreachable server exits 3; bad usage exits 2', async () => {
-    const wrong = await inProcess(['status', taskId, '--biz', '2', '--url', url, '--app-code', 'cli', '--app-secret', 'nope', '--username', 'x']);
+    const wrong = await inProcess([
+      'status',
+      taskId,
+      '--biz',
+      '2',
+      '--url',
+      url,
+      '--app-code',
+      'cli',
+      '--app-secret',
+      'nope',
+      '--username',
+      'x',
+    ]);
     const hidden = await inProcess(['status', taskId, '--biz', '4', '--url', url, ...AUTH]);
     const down = await inProcess(['status', taskId, '--biz', '2', '--url', 'http://127.0.0.1:1', ...AUTH]);
     const usage = await inProcess(['status', taskId, '--url', url]);
@@ -237,7 +286,9 @@ describe('pipestate demo and the bin script', () => {
     expect(existsSync(join(checkout, 'dist'))).toBe(false);
     const child = spawn(process.execPath, ['bin/pipestate.js', '--help'], { cwd: checkout, env: CLEAN_ENV });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d; });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+    });
     const code = await new Promise((resolve) => child.on('close', resolve));
     for (const entry of ['src', 'node_modules', 'package.json']) unlinkSync(join(checkout, entry));
     rmSync(checkout, { recursive: true });

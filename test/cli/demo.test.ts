@@ -27,7 +27,15 @@ describe('the demo', () => {
     expect(snap.getNode(DEMO_TASK_ID, 'health')).toMatchObject({ state: 'FINISHED', loop: 2 });
 
     const ops = DEMO_STEPS.flatMap((s) => s.ops.map(([op, node]) => `${op} ${node}`));
-    for (const expected of ['fail migrate', 'retry migrate', 'pause fleet', 'resume fleet', 'reenter health', 'fail notify', 'skip notify']) {
+    for (const expected of [
+      'fail migrate',
+      'retry migrate',
+      'pause fleet',
+      'resume fleet',
+      'reenter health',
+      'fail notify',
+      'skip notify',
+    ]) {
       expect(ops).toContain(expected);
     }
     // parallel activities: two activities started in one step

@@ -8,15 +8,34 @@ import { renderStatus } from '../../src/cli/render.js';
 import { displayWidth, escapeControls, truncate } from '../../src/cli/text-width.js';
 
 const node = (id: string, state: string, name: string, extra: Record<string, unknown> = {}, children: Record<string, unknown> = {}) => ({
-  id, state, name, retry: 0, loop: 1, skip: false, error_ignorable: false, version: 'v', state_refresh_at: '2024-01-01T00:00:00.000Z',
-  elapsed_time: 3, children, start_time: '2024-01-01 12:00:00 +0800', finish_time: '2024-01-01 12:00:03 +0800', ...extra,
+  id,
+  state,
+  name,
+  retry: 0,
+  loop: 1,
+  skip: false,
+  error_ignorable: false,
+  version: 'v',
+  state_refresh_at: '2024-01-01T00:00:00.000Z',
+  elapsed_time: 3,
+  children,
+  start_time: '2024-01-01 12:00:00 +0800',
+  finish_time: '2024-01-01 12:00:03 +0800',
+  ...extra,
 });
 
 describe('display width', () => {
   it('counts emoji and East Asian wide characters as two cells, combining marks and ZWJ sequences as one character', () => {
     expect([
-      displayWidth('🚀'), displayWidth('🚀 launch'), displayWidth('部署'), displayWidth('👨‍👩‍👧'), displayWidth('🇨🇳'),
-      displayWidth('e\u0301'), displayWidth('☔'), displayWidth('✔'), displayWidth('\x1b[31m✖\x1b[0m'),
+      displayWidth('🚀'),
+      displayWidth('🚀 launch'),
+      displayWidth('部署'),
+      displayWidth('👨‍👩‍👧'),
+      displayWidth('🇨🇳'),
+      displayWidth('e\u0301'),
+      displayWidth('☔'),
+      displayWidth('✔'),
+      displayWidth('\x1b[31m✖\x1b[0m'),
     ]).toEqual([2, 9, 4, 2, 2, 1, 2, 1, 1]);
   });
 
@@ -34,12 +53,11 @@ describe('display width', () => {
 
 describe('renderStatus in a terminal', () => {
   it('lines up the columns of a row with an emoji name', () => {
-    const lines = renderStatus(node('r', 'FINISHED', 'Release', {}, { a: node('a', 'FINISHED', '🚀 Launch'), b: node('b', 'FINISHED', 'Land') }), { color: false });
-    expect(lines.slice(-3)).toEqual([
-      ' ✔ Release      r   3s',
-      ' ├─✔ 🚀 Launch  a   3s',
-      ' └─✔ Land       b   3s',
-    ]);
+    const lines = renderStatus(
+      node('r', 'FINISHED', 'Release', {}, { a: node('a', 'FINISHED', '🚀 Launch'), b: node('b', 'FINISHED', 'Land') }),
+      { color: false },
+    );
+    expect(lines.slice(-3)).toEqual([' ✔ Release      r   3s', ' ├─✔ 🚀 Launch  a   3s', ' └─✔ Land       b   3s']);
     // the cells before the duration are as wide on every row
     expect(lines.slice(-3).map((l) => displayWidth(l.slice(0, l.lastIndexOf('3s'))))).toEqual([20, 20, 20]);
   });
@@ -54,11 +72,14 @@ describe('renderStatus in a terminal', () => {
   it('cuts long names with an ellipsis so every row fits the terminal, keeping the other columns', () => {
     const long = 'Deploy the whole fleet to every region one availability zone at a time';
     const lines = renderStatus(node('r', 'RUNNING', 'Release', { finish_time: '' }, { a: node('a', 'FAILED', long) }), {
-      color: false, width: 60, taskId: '10', bizId: '2',
+      color: false,
+      width: 60,
+      taskId: '10',
+      bizId: '2',
     });
     for (const l of lines) expect(displayWidth(l), l).toBeLessThanOrEqual(60);
     const row = lines.find((l) => l.includes('Deploy'))!;
-    expect(row).toMatch(/^ └─✖ Deploy the whole f…  a   3s$/);
+    expect(row).toMatch(/^ └─✖ Deploy the whole f… {2}a {3}3s$/);
   });
 
   it('says project in the header when bk_biz_id is read as a project id', () => {
@@ -68,10 +89,16 @@ describe('renderStatus in a terminal', () => {
   });
 
   it('adds the seconds since the fetch to the durations of nodes still under way, and only to them', () => {
-    const answer = node('r', 'RUNNING', 'Release', { elapsed_time: 282, finish_time: '' }, {
-      done: node('done', 'FINISHED', 'Done'),
-      run: node('run', 'RUNNING', 'Run', { elapsed_time: 59, finish_time: '' }),
-    });
+    const answer = node(
+      'r',
+      'RUNNING',
+      'Release',
+      { elapsed_time: 282, finish_time: '' },
+      {
+        done: node('done', 'FINISHED', 'Done'),
+        run: node('run', 'RUNNING', 'Run', { elapsed_time: 59, finish_time: '' }),
+      },
+    );
     const lines = renderStatus(answer, { color: false, extraSeconds: 6 });
     expect(lines[5]).toBe('Duration:   4m48s');
     expect(lines.find((l) => l.includes('Done'))).toMatch(/ 3s$/);
@@ -82,10 +109,22 @@ describe('renderStatus in a terminal', () => {
 describe('renderStatus with the automatic retries of failed nodes', () => {
   it('says how many automatic retries a failed node had, and whether one is pending', () => {
     const answer = {
-      ...node('r', 'RUNNING', 'Release', { finish_time: '' }, {
-        a: node('a', 'FAILED', 'Alpha'), b: node('b', 'FAILED', 'Beta'), c: node('c', 'FAILED', 'Gamma'),
-      }),
-      failed_node_info: { a: { node_id: 'a', auto_retry_times: 1, max_auto_retry_times: 3 }, b: { node_id: 'b', auto_retry_times: 2, max_auto_retry_times: 2 }, c: {} },
+      ...node(
+        'r',
+        'RUNNING',
+        'Release',
+        { finish_time: '' },
+        {
+          a: node('a', 'FAILED', 'Alpha'),
+          b: node('b', 'FAILED', 'Beta'),
+          c: node('c', 'FAILED', 'Gamma'),
+        },
+      ),
+      failed_node_info: {
+        a: { node_id: 'a', auto_retry_times: 1, max_auto_retry_times: 3 },
+        b: { node_id: 'b', auto_retry_times: 2, max_auto_retry_times: 2 },
+        c: {},
+      },
       auto_retry_status: { exist_auto_retry_nodes: true, auto_retry_nodes: ['a'] },
     };
     const lines = renderStatus(answer, { color: false });

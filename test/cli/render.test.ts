@@ -5,20 +5,44 @@ import { formatDuration, renderStatus } from '../../src/cli/render.js';
 import { runs } from '../fc-runs.js';
 
 const node = (id: string, state: string, name: string, extra: Record<string, unknown> = {}, children: Record<string, unknown> = {}) => ({
-  id, state, name, retry: 0, loop: 1, skip: false, error_ignorable: false, version: 'v', state_refresh_at: '2024-01-01T00:00:00.000Z',
-  elapsed_time: 3, children, start_time: '2024-01-01 12:00:00 +0800', finish_time: '', ...extra,
+  id,
+  state,
+  name,
+  retry: 0,
+  loop: 1,
+  skip: false,
+  error_ignorable: false,
+  version: 'v',
+  state_refresh_at: '2024-01-01T00:00:00.000Z',
+  elapsed_time: 3,
+  children,
+  start_time: '2024-01-01 12:00:00 +0800',
+  finish_time: '',
+  ...extra,
 });
 
 const answer = {
-  ...node('root', 'FAILED', 'Release', { elapsed_time: 75 }, {
-    start: node('start', 'FINISHED', 'Start', { finish_time: '2024-01-01 12:00:03 +0800' }),
-    deploy: node('deploy', 'FAILED', '部署到集群', {}, {
-      db: node('db', 'FAILED', 'Migrate database', { retry: 1 }),
-      rollout: node('rollout', 'RUNNING', 'Rolling update', {}, { health: node('health', 'NODE_SUSPENDED', '', { loop: 3 }) }),
-    }),
-    notify: node('notify', 'FINISHED', 'Notify', { skip: true, retry: 1 }),
-    opt: node('opt', 'FINISHED', 'Optional', { error_ignorable: true }),
-  }),
+  ...node(
+    'root',
+    'FAILED',
+    'Release',
+    { elapsed_time: 75 },
+    {
+      start: node('start', 'FINISHED', 'Start', { finish_time: '2024-01-01 12:00:03 +0800' }),
+      deploy: node(
+        'deploy',
+        'FAILED',
+        '部署到集群',
+        {},
+        {
+          db: node('db', 'FAILED', 'Migrate database', { retry: 1 }),
+          rollout: node('rollout', 'RUNNING', 'Rolling update', {}, { health: node('health', 'NODE_SUSPENDED', '', { loop: 3 }) }),
+        },
+      ),
+      notify: node('notify', 'FINISHED', 'Notify', { skip: true, retry: 1 }),
+      opt: node('opt', 'FINISHED', 'Optional', { error_ignorable: true }),
+    },
+  ),
   ex_data: { db: 'migration 0042 timed out\nsecond line' },
 };
 
@@ -60,8 +84,15 @@ describe('renderStatus', () => {
 
   it('has a distinct symbol and colour for every state a node can be shown in (a paused one and a node paused inside share one)', () => {
     const expected: [string, string, number][] = [
-      ['CREATED', '◌', 90], ['READY', '◷', 33], ['RUNNING', '●', 36], ['SUSPENDED', '‖', 33], ['NODE_SUSPENDED', '‖', 33],
-      ['FINISHED', '✔', 32], ['FAILED', '✖', 31], ['REVOKED', '⊘', 35], ['SOMETHING_NEW', '?', 37],
+      ['CREATED', '◌', 90],
+      ['READY', '◷', 33],
+      ['RUNNING', '●', 36],
+      ['SUSPENDED', '‖', 33],
+      ['NODE_SUSPENDED', '‖', 33],
+      ['FINISHED', '✔', 32],
+      ['FAILED', '✖', 31],
+      ['REVOKED', '⊘', 35],
+      ['SOMETHING_NEW', '?', 37],
     ];
     for (const [state, symbol, colour] of expected) {
       expect(renderStatus(node('r', state, 'x'), { color: false })).toContain(`Status:     ${symbol} ${state}`);
@@ -74,16 +105,23 @@ describe('renderStatus', () => {
     // in a line (printable ASCII, é, ✓, box drawing, state symbols) one.
     const WIDE = new Set(['部', '署', '😀']);
     const displayWidth = (text: string): number => [...text].reduce((w, ch) => w + (WIDE.has(ch) ? 2 : 1), 0);
-    const name = fc.string({ maxLength: 12, unit: fc.oneof(fc.constantFrom('a', 'Z', ' ', '部', '署', 'é', '✓', '😀'), fc.string({ minLength: 1, maxLength: 1 })) })
+    const name = fc
+      .string({
+        maxLength: 12,
+        unit: fc.oneof(fc.constantFrom('a', 'Z', ' ', '部', '署', 'é', '✓', '😀'), fc.string({ minLength: 1, maxLength: 1 })),
+      })
       .map((n) => n.replace(/[\x00-\x1f\x7f-\x9f]|Ω/g, ''));
-    fc.assert(fc.property(fc.array(fc.tuple(name, fc.constantFrom('RUNNING', 'FAILED', 'FINISHED')), { minLength: 1, maxLength: 6 }), (kids) => {
-      // ids start with Ω, which no name contains: the ID column starts at the last Ω (an unnamed node shows its id as its name too)
-      const children = Object.fromEntries(kids.map(([n, state], i) => [`Ω${i}`, node(`Ω${i}`, state, n)]));
-      const lines = renderStatus(node('Ωroot', 'RUNNING', 'root', {}, children), { color: false });
-      const table = lines.slice(lines.indexOf('') + 1);
-      const column = displayWidth(table[0].slice(0, table[0].indexOf('ID')));
-      for (const line of table.slice(1)) expect(displayWidth(line.slice(0, line.lastIndexOf('Ω'))), line).toBe(column);
-    }), { numRuns: runs('cliRender') });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(name, fc.constantFrom('RUNNING', 'FAILED', 'FINISHED')), { minLength: 1, maxLength: 6 }), (kids) => {
+        // ids start with Ω, which no name contains: the ID column starts at the last Ω (an unnamed node shows its id as its name too)
+        const children = Object.fromEntries(kids.map(([n, state], i) => [`Ω${i}`, node(`Ω${i}`, state, n)]));
+        const lines = renderStatus(node('Ωroot', 'RUNNING', 'root', {}, children), { color: false });
+        const table = lines.slice(lines.indexOf('') + 1);
+        const column = displayWidth(table[0].slice(0, table[0].indexOf('ID')));
+        for (const line of table.slice(1)) expect(displayWidth(line.slice(0, line.lastIndexOf('Ω'))), line).toBe(column);
+      }),
+      { numRuns: runs('cliRender') },
+    );
   });
 
   it('long and many-lined error data is cut, and says where to find all of it', () => {
@@ -101,35 +139,57 @@ describe('renderStatus', () => {
     expect(renderStatus({ ...node('r', 'FAILED', 'x'), ex_data: { r: null } }, { color: false }).at(-1)).toBe(' ✖ x   r   3s');
   });
 
-  it('a malformed answer: no status unless it names a node id; with one, a header and the node\'s row', () => {
+  it("a malformed answer: no status unless it names a node id; with one, a header and the node's row", () => {
     const NO_STATUS = ['(the answer holds no status)'];
-    fc.assert(fc.property(fc.jsonValue(), (v) => {
-      const lines = renderStatus(v, { color: false });
-      const id = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>).id : undefined;
-      if (typeof id !== 'string') {
-        expect(lines).toEqual(NO_STATUS);
-        return;
-      }
-      expect(lines[1]).toBe(`ID:         ${id}`);
-      expect(lines[6]).toBe('');
-      expect(lines[7]).toMatch(/^ STEP +ID +DURATION +RETRY +LOOP +MESSAGE$/);
-      expect(lines[8]).toMatch(/^ [◌◷●‖✔✖⊘?] /);
-      for (const line of lines) expect(typeof line).toBe('string');
-    }));
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        const lines = renderStatus(v, { color: false });
+        const id = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>).id : undefined;
+        if (typeof id !== 'string') {
+          expect(lines).toEqual(NO_STATUS);
+          return;
+        }
+        expect(lines[1]).toBe(`ID:         ${id}`);
+        expect(lines[6]).toBe('');
+        expect(lines[7]).toMatch(/^ STEP +ID +DURATION +RETRY +LOOP +MESSAGE$/);
+        expect(lines[8]).toMatch(/^ [◌◷●‖✔✖⊘?] /);
+        for (const line of lines) expect(typeof line).toBe('string');
+      }),
+    );
     // the same for answers that are shaped like one but wrong in every field
-    fc.assert(fc.property(fc.string(), fc.dictionary(fc.string(), fc.jsonValue()), (id, junk) => {
-      const lines = renderStatus({ ...junk, id, children: junk }, { color: false });
-      expect(lines[1]).toBe(`ID:         ${id}`);
-      expect(lines[7]).toMatch(/^ STEP +ID +DURATION +RETRY +LOOP +MESSAGE$/);
-    }));
-    for (const v of [null, 5, 'root', [], [{ id: 'r' }], { id: 5 }, { name: 'x' }]) expect(renderStatus(v, { color: false })).toEqual(NO_STATUS);
+    fc.assert(
+      fc.property(fc.string(), fc.dictionary(fc.string(), fc.jsonValue()), (id, junk) => {
+        const lines = renderStatus({ ...junk, id, children: junk }, { color: false });
+        expect(lines[1]).toBe(`ID:         ${id}`);
+        expect(lines[7]).toMatch(/^ STEP +ID +DURATION +RETRY +LOOP +MESSAGE$/);
+      }),
+    );
+    for (const v of [null, 5, 'root', [], [{ id: 'r' }], { id: 5 }, { name: 'x' }])
+      expect(renderStatus(v, { color: false })).toEqual(NO_STATUS);
     expect(renderStatus({ id: 'r' }, { color: false })).toEqual([
-      'Name:       r', 'ID:         r', 'Status:     ? ', 'Started:    -', 'Finished:   -', 'Duration:   -', '',
-      ' STEP  ID  DURATION  RETRY  LOOP  MESSAGE', ' ? r   r',
+      'Name:       r',
+      'ID:         r',
+      'Status:     ? ',
+      'Started:    -',
+      'Finished:   -',
+      'Duration:   -',
+      '',
+      ' STEP  ID  DURATION  RETRY  LOOP  MESSAGE',
+      ' ? r   r',
     ]);
   });
 
   it('formats durations compactly', () => {
-    expect([0, 5, 59, 60, 75, 3599, 3600, 3723, -1].map(formatDuration)).toEqual(['0s', '5s', '59s', '1m0s', '1m15s', '59m59s', '1h0m0s', '1h2m3s', '0s']);
+    expect([0, 5, 59, 60, 75, 3599, 3600, 3723, -1].map(formatDuration)).toEqual([
+      '0s',
+      '5s',
+      '59s',
+      '1m0s',
+      '1m15s',
+      '59m59s',
+      '1h0m0s',
+      '1h2m3s',
+      '0s',
+    ]);
   });
 });

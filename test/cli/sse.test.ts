@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SseParser } from '../../src/cli/sse.js';
 
-const stream = 'retry: 2000\n\n: keep-alive\n\nid: 0\nevent: status\ndata: {"a":1}\n\nid: 7\nevent: change\ndata: line one\ndata: line two\n\nevent: reset\ndata: x\n\ndata:no space\n\n';
+const stream =
+  'retry: 2000\n\n: keep-alive\n\nid: 0\nevent: status\ndata: {"a":1}\n\nid: 7\nevent: change\ndata: line one\ndata: line two\n\nevent: reset\ndata: x\n\ndata:no space\n\n';
 const expected = [
   { event: 'status', data: '{"a":1}', id: '0' },
   { event: 'change', data: 'line one\nline two', id: '7' },
@@ -20,20 +21,22 @@ describe('SseParser', () => {
   });
 
   it('gives the same events however the stream is cut into chunks, with LF, CRLF or CR line ends', () => {
-    fc.assert(fc.property(fc.array(fc.nat(stream.length), { maxLength: 12 }), fc.constantFrom('\n', '\r\n', '\r'), (cuts, eol) => {
-      const text = stream.replace(/\n/g, eol);
-      const points = [...new Set(cuts.map((c) => Math.min(c, text.length)))].sort((a, b) => a - b);
-      const p = new SseParser();
-      const got = [];
-      let from = 0;
-      for (const at of [...points, text.length]) {
-        got.push(...p.feed(text.slice(from, at)));
-        from = at;
-      }
-      // a final lone CR may still be the first half of CRLF: the last event needs one more byte to end
-      got.push(...p.feed(eol === '\r' ? '\n' : ''));
-      expect(got).toEqual(expected);
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.nat(stream.length), { maxLength: 12 }), fc.constantFrom('\n', '\r\n', '\r'), (cuts, eol) => {
+        const text = stream.replace(/\n/g, eol);
+        const points = [...new Set(cuts.map((c) => Math.min(c, text.length)))].sort((a, b) => a - b);
+        const p = new SseParser();
+        const got = [];
+        let from = 0;
+        for (const at of [...points, text.length]) {
+          got.push(...p.feed(text.slice(from, at)));
+          from = at;
+        }
+        // a final lone CR may still be the first half of CRLF: the last event needs one more byte to end
+        got.push(...p.feed(eol === '\r' ? '\n' : ''));
+        expect(got).toEqual(expected);
+      }),
+    );
   });
 });
 
@@ -44,6 +47,9 @@ describe('SseParser on large events', () => {
     const p = new SseParser();
     const got = [];
     for (let at = 0; at < text.length; at += 65_535) got.push(...p.feed(text.slice(at, at + 65_535)));
-    expect(got).toEqual([{ event: 'status', data: json, id: '5' }, { event: 'change', data: '{}', id: '6' }]);
+    expect(got).toEqual([
+      { event: 'status', data: json, id: '5' },
+      { event: 'change', data: '{}', id: '6' },
+    ]);
   });
 });

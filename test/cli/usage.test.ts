@@ -14,7 +14,16 @@ const DEMO = new URL('../../config/demo.json', import.meta.url).pathname;
 async function cli(args: readonly string[], env: Record<string, string> = {}) {
   let stdout = '';
   let stderr = '';
-  const io: Io = { out: (t) => { stdout += t; }, err: (t) => { stderr += t; }, env, stdoutIsTTY: false };
+  const io: Io = {
+    out: (t) => {
+      stdout += t;
+    },
+    err: (t) => {
+      stderr += t;
+    },
+    env,
+    stdoutIsTTY: false,
+  };
   const code = await main(args, io);
   return { code, stdout, stderr };
 }
@@ -40,15 +49,30 @@ describe('help', () => {
 
 describe('status arguments', () => {
   it.each([
-    [['status', 'abc', '--biz', '2'], 'pipestate status: <task_id> must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits; got "abc"'],
-    [['status', '0', '--biz', '2'], 'pipestate status: <task_id> must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits; got "0"'],
-    [['status', '1001', '--biz', 'abc'], 'pipestate status: --biz must be a business (or, with --scope project, a project) id: 1 to 32 digits; got "abc"'],
+    [
+      ['status', 'abc', '--biz', '2'],
+      'pipestate status: <task_id> must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits; got "abc"',
+    ],
+    [
+      ['status', '0', '--biz', '2'],
+      'pipestate status: <task_id> must be a task id: a positive integer up to 9007199254740991, as a number or a string of digits; got "0"',
+    ],
+    [
+      ['status', '1001', '--biz', 'abc'],
+      'pipestate status: --biz must be a business (or, with --scope project, a project) id: 1 to 32 digits; got "abc"',
+    ],
     [['status', '1001', '--biz', '2', '--scope', 'bogus'], 'pipestate status: --scope must be cmdb_biz or project; got "bogus"'],
-    [['status', '1001', '--biz', '2', '--subprocess', 'a b'], 'pipestate status: --subprocess must be a node id: 1 to 64 characters of A-Z a-z 0-9 _ -; got "a b"'],
+    [
+      ['status', '1001', '--biz', '2', '--subprocess', 'a b'],
+      'pipestate status: --subprocess must be a node id: 1 to 64 characters of A-Z a-z 0-9 _ -; got "a b"',
+    ],
     [['status', '1001', '1002', '--biz', '2'], 'pipestate status: status takes one argument, <task_id>; got 2: 1001 1002'],
     [['status', '--biz', '2'], 'pipestate status: status needs <task_id>'],
     [['status', '1001', '--biz', '2', '--url', 'notaurl'], 'pipestate status: --url must be an http:// or https:// URL; got "notaurl"'],
-    [['status', '1001', '--biz', '2', '--url', 'ftp://host/'], 'pipestate status: --url must be an http:// or https:// URL; got "ftp://host/"'],
+    [
+      ['status', '1001', '--biz', '2', '--url', 'ftp://host/'],
+      'pipestate status: --url must be an http:// or https:// URL; got "ftp://host/"',
+    ],
     [['serve', 'extra'], 'pipestate serve: serve takes no arguments; got extra'],
   ])('%j is a usage error naming the argument', async (args, message) => {
     const r = await cli(args);
@@ -59,7 +83,10 @@ describe('status arguments', () => {
 
   it('a bad $PIPESTATE_URL is named as such', async () => {
     const r = await cli(['status', '1001', '--biz', '2'], { PIPESTATE_URL: 'localhost:7070' });
-    expect([r.code, oneLiner(r.stderr)]).toEqual([2, 'pipestate status: $PIPESTATE_URL must be an http:// or https:// URL; got "localhost:7070"']);
+    expect([r.code, oneLiner(r.stderr)]).toEqual([
+      2,
+      'pipestate status: $PIPESTATE_URL must be an http:// or https:// URL; got "localhost:7070"',
+    ]);
   });
 });
 
@@ -86,9 +113,19 @@ describe('status --watch', () => {
   beforeAll(async () => {
     service = await startService({ port: 0, host: '127.0.0.1', configPath: DEMO, noAuth: true, env: {}, log: () => {}, warn: () => {} });
     const e = service.engine;
-    e.createTask({ id: '5', project_id: '1', name: 'Five', pipeline: { id: 'r', kind: 'pipeline', children: [
-      { id: 'a', kind: 'activity', name: 'Alpha' }, { id: 'b', kind: 'activity', name: 'Beta' },
-    ] } });
+    e.createTask({
+      id: '5',
+      project_id: '1',
+      name: 'Five',
+      pipeline: {
+        id: 'r',
+        kind: 'pipeline',
+        children: [
+          { id: 'a', kind: 'activity', name: 'Alpha' },
+          { id: 'b', kind: 'activity', name: 'Beta' },
+        ],
+      },
+    });
     e.start('5', 'r');
     e.start('5', 'b');
     e.finish('5', 'b');
@@ -103,13 +140,24 @@ describe('status --watch', () => {
     const frames: string[] = [];
     const stop = new AbortController();
     const done = runStatus({
-      url: service.url, taskId: '5', bizId: '2', credentials: { username: 'me' }, json: false, watch: true,
-      color: false, redraw: true, out: (t) => frames.push(t), err: () => {}, signal: stop.signal,
+      url: service.url,
+      taskId: '5',
+      bizId: '2',
+      credentials: { username: 'me' },
+      json: false,
+      watch: true,
+      color: false,
+      redraw: true,
+      out: (t) => frames.push(t),
+      err: () => {},
+      signal: stop.signal,
       ticker: (ms, run) => {
         expect(ms).toBe(1000);
         ticking++;
         tick = run;
-        return () => { tick = undefined; };
+        return () => {
+          tick = undefined;
+        };
       },
       now: () => now,
     });

@@ -32,19 +32,34 @@ async function stallingProxy(port: number) {
     up.on('data', (d: Buffer) => {
       if (!client.write(d)) up.pause();
     });
-    client.on('drain', () => { if (!held) up.resume(); });
+    client.on('drain', () => {
+      if (!held) up.resume();
+    });
     if (held) up.pause();
-    const end = () => { up.destroy(); client.destroy(); upstreams.delete(up); };
+    const end = () => {
+      up.destroy();
+      client.destroy();
+      upstreams.delete(up);
+    };
     up.on('close', end).on('error', end);
     client.on('close', end).on('error', end);
   });
   proxy.listen(0, '127.0.0.1');
   await once(proxy, 'listening');
-  closers.push(() => { for (const u of upstreams) u.destroy(); proxy.close(); });
+  closers.push(() => {
+    for (const u of upstreams) u.destroy();
+    proxy.close();
+  });
   return {
     url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
-    hold: () => { held = true; for (const u of upstreams) u.pause(); },
-    release: () => { held = false; for (const u of upstreams) u.resume(); },
+    hold: () => {
+      held = true;
+      for (const u of upstreams) u.pause();
+    },
+    release: () => {
+      held = false;
+      for (const u of upstreams) u.resume();
+    },
   };
 }
 
@@ -52,7 +67,12 @@ describe('status --watch through a stalled connection', () => {
   it('paused through 16,000 changes, it catches up and exits 0 when the task finishes', { timeout: 60_000 }, async () => {
     const engine = createEngine({ rerunLimit: 10_000_000 });
     engine.createProject({ id: '1', bk_biz_id: '2', name: 'one' });
-    engine.createTask({ id: '10', project_id: '1', name: 't', pipeline: { id: 'root', kind: 'pipeline', children: [{ id: 'a', kind: 'activity', name: 'A' }] } });
+    engine.createTask({
+      id: '10',
+      project_id: '1',
+      name: 't',
+      pipeline: { id: 'root', kind: 'pipeline', children: [{ id: 'a', kind: 'activity', name: 'A' }] },
+    });
     engine.start('10', 'root');
     engine.start('10', 'a');
     // The log holds the whole stall, so what is tested is the pacing, not the reset path.
@@ -61,8 +81,20 @@ describe('status --watch through a stalled connection', () => {
     let out = '';
     let err = '';
     const exit = runStatus({
-      url: proxy.url, taskId: '10', bizId: '2', credentials: { appCode: 'alpha', appSecret: 'alpha-secret', username: 'alice' },
-      json: true, watch: true, color: false, redraw: false, out: (t) => { out += t; }, err: (t) => { err += t; },
+      url: proxy.url,
+      taskId: '10',
+      bizId: '2',
+      credentials: { appCode: 'alpha', appSecret: 'alpha-secret', username: 'alice' },
+      json: true,
+      watch: true,
+      color: false,
+      redraw: false,
+      out: (t) => {
+        out += t;
+      },
+      err: (t) => {
+        err += t;
+      },
     });
     while (!out.includes('\n')) await tick();
     proxy.hold();
@@ -77,7 +109,10 @@ describe('status --watch through a stalled connection', () => {
     proxy.release();
     expect(await exit).toBe(0);
     expect(err).toBe('');
-    const frames = out.trim().split('\n').map((l) => JSON.parse(l) as { data: { state: string } });
+    const frames = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { data: { state: string } });
     expect(frames.at(-1)!.data.state).toBe('FINISHED');
   });
 });

@@ -10,12 +10,24 @@ import { send } from '../http/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pipestate-webview-'));
 const configPath = join(dir, 'config.json');
-writeFileSync(configPath, JSON.stringify({ projects: [{ id: '1', bk_biz_id: '2', name: 'one' }], apps: [{ bk_app_code: 'a', bk_app_secret: 's' }] }));
+writeFileSync(
+  configPath,
+  JSON.stringify({ projects: [{ id: '1', bk_biz_id: '2', name: 'one' }], apps: [{ bk_app_code: 'a', bk_app_secret: 's' }] }),
+);
 afterAll(() => rmSync(dir, { recursive: true }));
 
 async function serve(noUi: boolean) {
   const lines: string[] = [];
-  const service = await startService({ port: 0, host: '127.0.0.1', configPath, noAuth: false, noUi, env: {}, log: (l) => lines.push(l), warn: (l) => lines.push(l) });
+  const service = await startService({
+    port: 0,
+    host: '127.0.0.1',
+    configPath,
+    noAuth: false,
+    noUi,
+    env: {},
+    log: (l) => lines.push(l),
+    warn: (l) => lines.push(l),
+  });
   return { service, lines };
 }
 
@@ -47,9 +59,17 @@ describe('the web view in pipestate serve', () => {
 
   it('is in the usage of serve, and the demo names the address with its credentials', async () => {
     let out = '';
-    await main(['serve', '--help'], { out: (t) => { out += t; }, err: () => {}, env: {}, stdoutIsTTY: false });
+    await main(['serve', '--help'], {
+      out: (t) => {
+        out += t;
+      },
+      err: () => {},
+      env: {},
+      stdoutIsTTY: false,
+    });
     expect(out).toContain('--no-ui');
-    expect(demoCommands('http://127.0.0.1:7070', 7070, 'http://127.0.0.1:7070/ui/')[0])
-      .toBe('In a browser: http://127.0.0.1:7070/ui/ (app code demo, secret demo-secret, any user name, business 2)');
+    expect(demoCommands('http://127.0.0.1:7070', 7070, 'http://127.0.0.1:7070/ui/')[0]).toBe(
+      'In a browser: http://127.0.0.1:7070/ui/ (app code demo, secret demo-secret, any user name, business 2)',
+    );
   });
 });

@@ -35,7 +35,10 @@ describe('authentication', () => {
       refusedAs(await send(h.base, 'GET', ESB('get_task_status'), { query: qs({ ...params, bk_biz_id: '2', task_id: '10' }) }), 3540100);
       refusedAs(await send(h.base, 'POST', '/operate_task/10/2/', { body: { ...params, action: 'pause' } }), 3540100);
       refusedAs(await send(h.base, 'POST', '/node_event/10/2/', { body: { ...params, node_id: 'root', event: 'start' } }), 3540100);
-      refusedAs(await send(h.base, 'POST', '/create_task/2/', { body: { ...params, name: 'x', pipeline: { id: 'p', kind: 'pipeline' } } }), 3540100);
+      refusedAs(
+        await send(h.base, 'POST', '/create_task/2/', { body: { ...params, name: 'x', pipeline: { id: 'p', kind: 'pipeline' } } }),
+        3540100,
+      );
       refusedAs(await send(h.base, 'POST', '/delete_task/10/2/', { body: params }), 3540100);
       refusedAs(await send(h.base, 'GET', '/watch_task_status/10/2/', { query: qs(params) }), 3540100);
       expect(h.engine.snapshot()).toBe(before);
@@ -44,8 +47,14 @@ describe('authentication', () => {
 
   it('the message says credentials are wrong without saying which part', async () => {
     h = await harness();
-    const unknownApp = refusedAs(await send(h.base, 'GET', '/get_task_status/10/2/', { query: qs({ ...ALPHA, bk_app_code: 'nobody' }) }), 3540100);
-    const wrongSecret = refusedAs(await send(h.base, 'GET', '/get_task_status/10/2/', { query: qs({ ...ALPHA, bk_app_secret: 'nope' }) }), 3540100);
+    const unknownApp = refusedAs(
+      await send(h.base, 'GET', '/get_task_status/10/2/', { query: qs({ ...ALPHA, bk_app_code: 'nobody' }) }),
+      3540100,
+    );
+    const wrongSecret = refusedAs(
+      await send(h.base, 'GET', '/get_task_status/10/2/', { query: qs({ ...ALPHA, bk_app_secret: 'nope' }) }),
+      3540100,
+    );
     expect(unknownApp).toBe(wrongSecret);
     expect(unknownApp).not.toMatch(/alpha|secret=/);
   });
@@ -71,7 +80,10 @@ describe('isolation between projects and apps', () => {
     refusedAs(await send(h.base, 'GET', '/get_task_status/30/4/', { query: qs(ALPHA) }), 3540100);
     refusedAs(await send(h.base, 'GET', '/get_task_status/10/2/', { query: qs(BETA) }), 3540100);
     expect((await send(h.base, 'GET', '/get_task_status/30/4/', { query: qs(BETA) })).json!.result).toBe(true);
-    refusedAs(await send(h.base, 'GET', ESB('get_task_status'), { query: qs({ ...ALPHA, bk_biz_id: '3', task_id: '30', scope: 'project' }) }), 3540100);
+    refusedAs(
+      await send(h.base, 'GET', ESB('get_task_status'), { query: qs({ ...ALPHA, bk_biz_id: '3', task_id: '30', scope: 'project' }) }),
+      3540100,
+    );
   });
 
   it('an app allowed everything sees every project', async () => {
@@ -86,8 +98,14 @@ describe('isolation between projects and apps', () => {
     const foreign = refusedAs(await send(h.base, 'GET', '/get_task_status/30/2/', { query: qs(ALPHA) }), 3540400);
     const missing = refusedAs(await send(h.base, 'GET', '/get_task_status/99/2/', { query: qs(ALPHA) }), 3540400);
     expect(foreign.replace('30', 'N')).toBe(missing.replace('99', 'N'));
-    const event = refusedAs(await send(h.base, 'POST', '/node_event/30/2/', { body: { ...ALPHA, node_id: 'root', event: 'start' } }), 3540400);
-    const eventMissing = refusedAs(await send(h.base, 'POST', '/node_event/99/2/', { body: { ...ALPHA, node_id: 'root', event: 'start' } }), 3540400);
+    const event = refusedAs(
+      await send(h.base, 'POST', '/node_event/30/2/', { body: { ...ALPHA, node_id: 'root', event: 'start' } }),
+      3540400,
+    );
+    const eventMissing = refusedAs(
+      await send(h.base, 'POST', '/node_event/99/2/', { body: { ...ALPHA, node_id: 'root', event: 'start' } }),
+      3540400,
+    );
     expect(event.replace('30', 'N')).toBe(eventMissing.replace('99', 'N'));
     refusedAs(await send(h.base, 'POST', '/operate_task/30/2/', { body: { ...ALPHA, action: 'pause' } }), 3540400);
     refusedAs(await send(h.base, 'POST', '/operate_node/2/30/', { body: { ...ALPHA, node_id: 'a', action: 'pause' } }), 3540400);
@@ -98,12 +116,15 @@ describe('isolation between projects and apps', () => {
   it('an app cannot register a task in a project it may not see', async () => {
     h = await harness();
     const before = h.engine.snapshot();
-    refusedAs(await send(h.base, 'POST', '/create_task/4/', { body: { ...ALPHA, name: 'x', pipeline: { id: 'p', kind: 'pipeline' } } }), 3540100);
+    refusedAs(
+      await send(h.base, 'POST', '/create_task/4/', { body: { ...ALPHA, name: 'x', pipeline: { id: 'p', kind: 'pipeline' } } }),
+      3540100,
+    );
     expect(h.engine.snapshot()).toBe(before);
   });
 });
 
-describe('create_task across projects (ids are the service\'s)', () => {
+describe("create_task across projects (ids are the service's)", () => {
   const pipeline = { id: 'p', kind: 'pipeline' };
   const createAs = (who: Record<string, string>, biz: string, extra: Record<string, unknown> = {}) =>
     send(h!.base, 'POST', `/create_task/${biz}/`, { body: { ...who, name: 'x', pipeline, ...extra } });

@@ -36,5 +36,11 @@ export function bigTask(subs: number, leaves: number, taskId = '10'): BigTask {
     engine.start(taskId, `s${s}`);
     for (let l = 0; l < leaves; l++) engine.start(taskId, `n${s}x${l}`);
   }
-  return { engine, leaves: ids, tick: (ms) => { now += ms; } };
+  return {
+    engine,
+    leaves: ids,
+    tick: (ms) => {
+      now += ms;
+    },
+  };
 }

@@ -6,8 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, appFromEnv, loadConfig, parseConfig, resolveConfig } from '../../src/api/http/config.js';
 
 const good = {
-  projects: [{ id: '1', bk_biz_id: '2', name: 'one' }, { id: '3', name: 'three' }],
-  apps: [{ bk_app_code: 'a', bk_app_secret: 's', projects: ['1'] }, { bk_app_code: 'b', bk_app_secret: 't' }],
+  projects: [
+    { id: '1', bk_biz_id: '2', name: 'one' },
+    { id: '3', name: 'three' },
+  ],
+  apps: [
+    { bk_app_code: 'a', bk_app_secret: 's', projects: ['1'] },
+    { bk_app_code: 'b', bk_app_secret: 't' },
+  ],
 };
 
 describe('parseConfig', () => {
@@ -32,13 +38,34 @@ describe('parseConfig', () => {
     ['projects not an array', { projects: {} }, /projects must be an array/],
     ['an unknown project key', { projects: [{ id: '1', name: 'x', timezone: 'UTC' }] }, /projects\[0\] has an unknown key "timezone"/],
     ['an app without a secret', { apps: [{ bk_app_code: 'a' }] }, /apps\[0\]\.bk_app_secret must be a non-empty string/],
-    ['an app naming a project that is not configured', { projects: good.projects, apps: [{ bk_app_code: 'a', bk_app_secret: 's', projects: ['9'] }] }, /project "9", which is not configured/],
-    ['an app configured twice', { apps: [{ bk_app_code: 'a', bk_app_secret: 's' }, { bk_app_code: 'a', bk_app_secret: 't' }] }, /configured twice/],
+    [
+      'an app naming a project that is not configured',
+      { projects: good.projects, apps: [{ bk_app_code: 'a', bk_app_secret: 's', projects: ['9'] }] },
+      /project "9", which is not configured/,
+    ],
+    [
+      'an app configured twice',
+      {
+        apps: [
+          { bk_app_code: 'a', bk_app_secret: 's' },
+          { bk_app_code: 'a', bk_app_secret: 't' },
+        ],
+      },
+      /configured twice/,
+    ],
     ['projects of an app not a list', { apps: [{ bk_app_code: 'a', bk_app_secret: 's', projects: 'all' }] }, /"\*" or an array/],
     ['an unknown quota', { ...good, quotas: { default: { maxTask: 5 } } }, /invalid quotas\.default\.maxTask: is not a quota/],
     ['an unknown key of quotas', { ...good, quotas: { project: {} } }, /invalid quotas\.project: is not known/],
-    ['a quota that is not a positive integer', { ...good, quotas: { projects: { 1: { maxNodes: 0 } } } }, /invalid quotas\.projects\.1\.maxNodes: must be a positive integer/],
-    ['quotas for a project that is not configured', { ...good, quotas: { projects: { 9: { maxNodes: 5 } } } }, /quotas\.projects names project "9", which is not configured/],
+    [
+      'a quota that is not a positive integer',
+      { ...good, quotas: { projects: { 1: { maxNodes: 0 } } } },
+      /invalid quotas\.projects\.1\.maxNodes: must be a positive integer/,
+    ],
+    [
+      'quotas for a project that is not configured',
+      { ...good, quotas: { projects: { 9: { maxNodes: 5 } } } },
+      /quotas\.projects names project "9", which is not configured/,
+    ],
     ['a body limit that is not a whole number', { max_body_bytes: '1MB' }, /max_body_bytes must be a whole number of at least 1/],
     ['a read concurrency of 0', { max_concurrent_reads: 0 }, /max_concurrent_reads must be a whole number of at least 1/],
     ['a negative read queue', { max_queued_reads: -1 }, /max_queued_reads must be a whole number of at least 0/],
@@ -83,13 +110,19 @@ describe('loadConfig and the environment', () => {
 
   it('an app from PIPESTATE_APP_CODE/SECRET/PROJECTS joins the file apps, replacing one of the same code', () => {
     expect(appFromEnv({})).toBeUndefined();
-    expect(appFromEnv({ PIPESTATE_APP_CODE: 'x', PIPESTATE_APP_SECRET: 'y' })).toEqual({ bk_app_code: 'x', bk_app_secret: 'y', projects: '*' });
+    expect(appFromEnv({ PIPESTATE_APP_CODE: 'x', PIPESTATE_APP_SECRET: 'y' })).toEqual({
+      bk_app_code: 'x',
+      bk_app_secret: 'y',
+      projects: '*',
+    });
     expect(() => appFromEnv({ PIPESTATE_APP_CODE: 'x' })).toThrow(/must be set together/);
     const c = resolveConfig(file, { PIPESTATE_APP_CODE: 'a', PIPESTATE_APP_SECRET: 'env-secret', PIPESTATE_APP_PROJECTS: '1, 3' });
     expect(c.apps).toEqual([
       { bk_app_code: 'b', bk_app_secret: 't', projects: '*' },
       { bk_app_code: 'a', bk_app_secret: 'env-secret', projects: ['1', '3'] },
     ]);
-    expect(() => resolveConfig(file, { PIPESTATE_APP_CODE: 'a', PIPESTATE_APP_SECRET: 's', PIPESTATE_APP_PROJECTS: '7' })).toThrow(/PIPESTATE_APP_PROJECTS names project "7"/);
+    expect(() => resolveConfig(file, { PIPESTATE_APP_CODE: 'a', PIPESTATE_APP_SECRET: 's', PIPESTATE_APP_PROJECTS: '7' })).toThrow(
+      /PIPESTATE_APP_PROJECTS names project "7"/,
+    );
   });
 });

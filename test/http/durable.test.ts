@@ -34,12 +34,20 @@ async function journaled() {
 /** Resolves with whether `p` has settled after the event loop has had every chance to run. */
 async function hasSettled(p: Promise<unknown>): Promise<boolean> {
   let done = false;
-  p.then(() => { done = true; }, () => { done = true; });
+  p.then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
   for (let i = 0; i < 20; i++) await settled();
   return done;
 }
 
-const nodeEvent = (base: string, event: string, node = 'root') => send(base, 'POST', ESB('node_event'), { body: { ...OPS, bk_biz_id: '2', task_id: '10', node_id: node, event } });
+const nodeEvent = (base: string, event: string, node = 'root') =>
+  send(base, 'POST', ESB('node_event'), { body: { ...OPS, bk_biz_id: '2', task_id: '10', node_id: node, event } });
 
 describe('commands over a journal', () => {
   it('answer only once their change is durable', async () => {
@@ -55,7 +63,9 @@ describe('commands over a journal', () => {
       const r = await reply;
       expect(r.json).toMatchObject({ result: true, code: 0, data: { state: 'RUNNING', cursor: 2 } });
       // A query does not wait for the journal.
-      const status = await send(h.base, 'GET', ESB('get_task_status'), { query: new URLSearchParams({ ...OPS, bk_biz_id: '2', task_id: '10' }).toString() });
+      const status = await send(h.base, 'GET', ESB('get_task_status'), {
+        query: new URLSearchParams({ ...OPS, bk_biz_id: '2', task_id: '10' }).toString(),
+      });
       expect(status.json).toMatchObject({ result: true, data: { state: 'RUNNING' } });
     } finally {
       await h.close();
@@ -113,7 +123,9 @@ describe('/healthz', () => {
 });
 
 const dirs: string[] = [];
-afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 describe('across a restart', () => {
   it('a watcher resumes from its cursor with no gap, and cursors continue', async () => {
@@ -134,7 +146,10 @@ describe('across a restart', () => {
     const h = await harness({}, withStoredAnswers(second) as unknown as Engine);
     try {
       const log = h.server.handler.changes;
-      expect(log.since(root.seq)!.map((c) => [c.seq, c.nodeId])).toEqual([[3, 'a'], [4, 'sub']]);
+      expect(log.since(root.seq)!.map((c) => [c.seq, c.nodeId])).toEqual([
+        [3, 'a'],
+        [4, 'sub'],
+      ]);
       const r = await nodeEvent(h.base, 'start', 'd');
       expect(r.json).toMatchObject({ result: true, data: { cursor: 5 } });
       expect(log.since(root.seq)!.map((c) => c.seq)).toEqual([3, 4, 5]);

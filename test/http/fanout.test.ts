@@ -10,7 +10,10 @@ import { watch } from './sse-client.js';
 const encoded = vi.hoisted(() => ({ count: 0 }));
 vi.mock('../../src/api/http/sse-events.js', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../src/api/http/sse-events.js')>();
-  return { ...original, changeFrame: (...args: Parameters<typeof original.changeFrame>) => (encoded.count++, original.changeFrame(...args)) };
+  return {
+    ...original,
+    changeFrame: (...args: Parameters<typeof original.changeFrame>) => (encoded.count++, original.changeFrame(...args)),
+  };
 });
 
 let h: Harness | undefined;

@@ -23,8 +23,15 @@ afterEach(async () => {
 });
 
 const READ_ONLY: ReadonlySet<string> = new Set([
-  'get_task_status', 'get_tasks_status', 'get_task_node_detail', 'get_task_summary', 'get_task_list', 'get_task_nodes',
-  'watch_task_status', 'healthz', 'metrics',
+  'get_task_status',
+  'get_tasks_status',
+  'get_task_node_detail',
+  'get_task_summary',
+  'get_task_list',
+  'get_task_nodes',
+  'watch_task_status',
+  'healthz',
+  'metrics',
 ]);
 /** get_task_list answers bk-sops' `count` beside `data` */
 const LIST_KEYS = [...ENVELOPE_KEYS.slice(0, 2), 'count', ...ENVELOPE_KEYS.slice(2)];
@@ -73,15 +80,75 @@ const routePath = fc.oneof(
 const method = fc.constantFrom('GET', 'POST', 'GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS');
 
 const fieldName = fc.constantFrom(
-  'bk_biz_id', 'task_id', 'node_id', 'subprocess_id', 'action', 'scope', 'with_ex_data', 'task_id_list',
-  'include_children_status', 'event', 'ex_data', 'version', 'pipeline', 'name', 'data', 'bk_username', 'bk_app_code',
-  'last_event_id', '__proto__', 'constructor', 'toString', 'keyword', 'is_started', 'is_finished', 'root_state', 'limit',
-  'offset', 'without_count', 'expected_timezone',
+  'bk_biz_id',
+  'task_id',
+  'node_id',
+  'subprocess_id',
+  'action',
+  'scope',
+  'with_ex_data',
+  'task_id_list',
+  'include_children_status',
+  'event',
+  'ex_data',
+  'version',
+  'pipeline',
+  'name',
+  'data',
+  'bk_username',
+  'bk_app_code',
+  'last_event_id',
+  '__proto__',
+  'constructor',
+  'toString',
+  'keyword',
+  'is_started',
+  'is_finished',
+  'root_state',
+  'limit',
+  'offset',
+  'without_count',
+  'expected_timezone',
 );
 const meaningful = fc.constantFrom(
-  '2', '4', '1', '3', '10', '30', '99', 'root', 'a', 'sub', 'sub2', 'c', 'd', 'nope', 'pause', 'resume', 'revoke', 'retry',
-  'skip', 'forced_fail', 'callback', 'start', 'finish', 'fail', 'reenter', 'project', 'cmdb_biz', 'true', 'false', '1', '0', '',
-  'RUNNING', 'FAILED,CREATED', 'UTC', 'Asia/Shanghai', '5000', '-1',
+  '2',
+  '4',
+  '1',
+  '3',
+  '10',
+  '30',
+  '99',
+  'root',
+  'a',
+  'sub',
+  'sub2',
+  'c',
+  'd',
+  'nope',
+  'pause',
+  'resume',
+  'revoke',
+  'retry',
+  'skip',
+  'forced_fail',
+  'callback',
+  'start',
+  'finish',
+  'fail',
+  'reenter',
+  'project',
+  'cmdb_biz',
+  'true',
+  'false',
+  '1',
+  '0',
+  '',
+  'RUNNING',
+  'FAILED,CREATED',
+  'UTC',
+  'Asia/Shanghai',
+  '5000',
+  '-1',
 );
 const jsonValue = fc.oneof(meaningful, fc.jsonValue({ maxDepth: 3 }), fc.constant(PIPELINE), fc.array(meaningful, { maxLength: 4 }));
 const credentials = fc.oneof(
@@ -92,11 +159,16 @@ const credentials = fc.oneof(
 );
 
 // Raw query text over the characters a URL may carry, with the tokens that trip parsers.
-const queryChar = fc.constantFrom(...'abcdefgz0129_-.~!$&\'()*+,;=:@/?%[]'.split(''));
-const rawQuery = fc.array(fc.oneof(
-  fc.string({ unit: queryChar, maxLength: 8 }),
-  fc.constantFrom('%', '%zz', '%E0%A4%A', '%00', '&&', '==', 'task_id_list=', 'task_id=10', 'bk_biz_id=2', '__proto__=1', '+'),
-), { maxLength: 10 }).map((parts) => parts.join(''));
+const queryChar = fc.constantFrom(..."abcdefgz0129_-.~!$&'()*+,;=:@/?%[]".split(''));
+const rawQuery = fc
+  .array(
+    fc.oneof(
+      fc.string({ unit: queryChar, maxLength: 8 }),
+      fc.constantFrom('%', '%zz', '%E0%A4%A', '%00', '&&', '==', 'task_id_list=', 'task_id=10', 'bk_biz_id=2', '__proto__=1', '+'),
+    ),
+    { maxLength: 10 },
+  )
+  .map((parts) => parts.join(''));
 
 function check(route: string, m: string, o: Outcome, before: unknown): void {
   expect(o.status, `${m} ${route}: ${o.text}`).toBeLessThan(500);
@@ -115,46 +187,82 @@ function check(route: string, m: string, o: Outcome, before: unknown): void {
       expect(h.engine.snapshot(), `refused ${m} ${route} changed the store: ${o.text}`).toBe(before);
     }
   }
-  const name = route.split('/').filter((s) => s !== '').at(-1) ?? '';
+  const name =
+    route
+      .split('/')
+      .filter((s) => s !== '')
+      .at(-1) ?? '';
   if (READ_ONLY.has(name) || READ_ONLY.has(route.split('/')[1] ?? '')) expect(h.engine.snapshot()).toBe(before);
   expect(h.logged).toEqual([]);
 }
 
 describe('fuzz: every route', () => {
   it('arbitrary structured parameters in the query string', async () => {
-    await fc.assert(fc.asyncProperty(routePath, method, credentials, fc.dictionary(fieldName, fc.oneof(meaningful, fc.string({ maxLength: 12 })), { maxKeys: 6 }),
-      async (route, m, creds, params) => {
-        const before = h.engine.snapshot();
-        const query = new URLSearchParams({ ...creds, ...params }).toString();
-        check(route, m, await exchange(m, `${route}?${query}`, undefined), before);
-      }), { numRuns: runs('httpFuzz') });
+    await fc.assert(
+      fc.asyncProperty(
+        routePath,
+        method,
+        credentials,
+        fc.dictionary(fieldName, fc.oneof(meaningful, fc.string({ maxLength: 12 })), { maxKeys: 6 }),
+        async (route, m, creds, params) => {
+          const before = h.engine.snapshot();
+          const query = new URLSearchParams({ ...creds, ...params }).toString();
+          check(route, m, await exchange(m, `${route}?${query}`, undefined), before);
+        },
+      ),
+      { numRuns: runs('httpFuzz') },
+    );
   });
 
   it('arbitrary raw query strings', async () => {
-    await fc.assert(fc.asyncProperty(routePath, method, rawQuery, async (route, m, query) => {
-      const before = h.engine.snapshot();
-      check(route, m, await exchange(m, `${route}?${new URLSearchParams(ALPHA).toString()}&${query}`, undefined), before);
-    }), { numRuns: runs('httpFuzz') });
+    await fc.assert(
+      fc.asyncProperty(routePath, method, rawQuery, async (route, m, query) => {
+        const before = h.engine.snapshot();
+        check(route, m, await exchange(m, `${route}?${new URLSearchParams(ALPHA).toString()}&${query}`, undefined), before);
+      }),
+      { numRuns: runs('httpFuzz') },
+    );
   });
 
   it('arbitrary JSON bodies, objects or not', async () => {
     const body = fc.oneof(
-      { weight: 4, arbitrary: fc.tuple(credentials, fc.dictionary(fieldName, jsonValue, { maxKeys: 7 })).map(([c, p]) => JSON.stringify({ ...c, ...p })) },
+      {
+        weight: 4,
+        arbitrary: fc
+          .tuple(credentials, fc.dictionary(fieldName, jsonValue, { maxKeys: 7 }))
+          .map(([c, p]) => JSON.stringify({ ...c, ...p })),
+      },
       { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)) },
     );
-    await fc.assert(fc.asyncProperty(routePath, fc.constantFrom('POST', 'POST', 'GET', 'PUT'), body, async (route, m, text) => {
-      const before = h.engine.snapshot();
-      check(route, m, await exchange(m, route, text, 'application/json'), before);
-    }), { numRuns: runs('httpFuzz') });
+    await fc.assert(
+      fc.asyncProperty(routePath, fc.constantFrom('POST', 'POST', 'GET', 'PUT'), body, async (route, m, text) => {
+        const before = h.engine.snapshot();
+        check(route, m, await exchange(m, route, text, 'application/json'), before);
+      }),
+      { numRuns: runs('httpFuzz') },
+    );
   });
 
   it('arbitrary body bytes and content types', async () => {
-    const bytes = fc.oneof(fc.string({ maxLength: 64 }), fc.string({ unit: 'binary', maxLength: 64 }), fc.constantFrom('{', '{"a":', '[]', 'null', '\u0000', '{"pad":"' + 'x'.repeat(20_000) + '"}'));
-    const type = fc.constantFrom(undefined, 'application/json', 'application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=x');
-    await fc.assert(fc.asyncProperty(routePath, bytes, type, async (route, text, contentType) => {
-      const before = h.engine.snapshot();
-      check(route, 'POST', await exchange('POST', `${route}?${new URLSearchParams(ALPHA).toString()}`, text, contentType), before);
-    }), { numRuns: runs('httpFuzzBytes') });
+    const bytes = fc.oneof(
+      fc.string({ maxLength: 64 }),
+      fc.string({ unit: 'binary', maxLength: 64 }),
+      fc.constantFrom('{', '{"a":', '[]', 'null', '\u0000', '{"pad":"' + 'x'.repeat(20_000) + '"}'),
+    );
+    const type = fc.constantFrom(
+      undefined,
+      'application/json',
+      'application/x-www-form-urlencoded',
+      'text/plain',
+      'multipart/form-data; boundary=x',
+    );
+    await fc.assert(
+      fc.asyncProperty(routePath, bytes, type, async (route, text, contentType) => {
+        const before = h.engine.snapshot();
+        check(route, 'POST', await exchange('POST', `${route}?${new URLSearchParams(ALPHA).toString()}`, text, contentType), before);
+      }),
+      { numRuns: runs('httpFuzzBytes') },
+    );
   });
 
   it('the server is still up and answering afterwards', async () => {

@@ -24,7 +24,8 @@ async function raw(base: string, chunks: readonly string[], keepOpen = true): Pr
   return Buffer.concat(got).toString('utf8');
 }
 
-const bodyOf = (response: string): Record<string, unknown> => JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+const bodyOf = (response: string): Record<string, unknown> =>
+  JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
 
 describe('malformed bodies', () => {
   const bodies: [string, string | Buffer, RegExp][] = [
@@ -54,7 +55,8 @@ describe('malformed bodies', () => {
     const empty = await send(h.base, 'POST', ESB('get_task_status'), { query: `${qs(ALPHA)}&bk_biz_id=2&task_id=10`, body: '' });
     expect(empty.json!.result).toBe(true);
     const form = await send(h.base, 'POST', '/operate_task/10/2/', {
-      body: `${qs(ALPHA)}&action=pause`, headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: `${qs(ALPHA)}&action=pause`,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     });
     expect(form.json!.result).toBe(true);
   });
@@ -62,7 +64,8 @@ describe('malformed bodies', () => {
   it('"__proto__" in a body or query is an ordinary key and pollutes nothing', async () => {
     h = await harness();
     const body = await send(h.base, 'POST', ESB('get_task_status'), {
-      body: `{"__proto__": {"polluted": 1, "bk_biz_id": "4", "task_id": "30"}, "bk_biz_id": "2", "task_id": "10"}`, query: qs(ALPHA),
+      body: `{"__proto__": {"polluted": 1, "bk_biz_id": "4", "task_id": "30"}, "bk_biz_id": "2", "task_id": "10"}`,
+      query: qs(ALPHA),
     });
     const query = await send(h.base, 'GET', ESB('get_task_status'), {
       query: `${qs(ALPHA)}&__proto__=x&constructor=y&bk_biz_id=2&task_id=10`,
@@ -81,7 +84,9 @@ describe('malformed bodies', () => {
     const engine = seededEngine();
     const seen: unknown[] = [];
     const original = engine.getTaskStatusSliced.bind(engine);
-    Object.assign(engine, { getTaskStatusSliced: (request: unknown, ctx?: Parameters<typeof original>[1]) => (seen.push(request), original(request, ctx)) });
+    Object.assign(engine, {
+      getTaskStatusSliced: (request: unknown, ctx?: Parameters<typeof original>[1]) => (seen.push(request), original(request, ctx)),
+    });
     h = await harness({}, engine);
     await send(h.base, 'GET', '/get_task_status/10/2/', { query: qs(ALPHA) });
     expect(seen).toHaveLength(1);
@@ -156,11 +161,17 @@ describe('trace context', () => {
     expect(traceIdOf(` ${valid} `)).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
     expect(traceIdOf(`01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra`)).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
     for (const bad of [
-      undefined, '', [valid, valid] as unknown as string, `${valid}-extra`, valid.toUpperCase(),
+      undefined,
+      '',
+      [valid, valid] as unknown as string,
+      `${valid}-extra`,
+      valid.toUpperCase(),
       'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
-      `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`, `00-4bf92f3577b34da6a3ce929d0e0e4736-${'0'.repeat(16)}-01`,
+      `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`,
+      `00-4bf92f3577b34da6a3ce929d0e0e4736-${'0'.repeat(16)}-01`,
       '00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01',
-    ]) expect(traceIdOf(bad), String(bad)).toBeUndefined();
+    ])
+      expect(traceIdOf(bad), String(bad)).toBeUndefined();
   });
 });
 

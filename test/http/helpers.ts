@@ -24,12 +24,20 @@ export const OPS = { bk_app_code: 'ops', bk_app_secret: 'ops-secret', bk_usernam
 
 /** Project 1 is bound to business 2; project 3 to business 4. */
 export const PIPELINE: NodeDefinition = {
-  id: 'root', kind: 'pipeline', name: 'pipeline', children: [
+  id: 'root',
+  kind: 'pipeline',
+  name: 'pipeline',
+  children: [
     { id: 'a', kind: 'activity', name: 'A' },
-    { id: 'sub', kind: 'subprocess', name: 'Sub', children: [
-      { id: 'b', kind: 'activity', name: 'B' },
-      { id: 'sub2', kind: 'subprocess', name: 'Sub 2', children: [{ id: 'c', kind: 'activity', name: 'C' }] },
-    ] },
+    {
+      id: 'sub',
+      kind: 'subprocess',
+      name: 'Sub',
+      children: [
+        { id: 'b', kind: 'activity', name: 'B' },
+        { id: 'sub2', kind: 'subprocess', name: 'Sub 2', children: [{ id: 'c', kind: 'activity', name: 'C' }] },
+      ],
+    },
     { id: 'd', kind: 'activity', name: 'D' },
   ],
 };
@@ -51,7 +59,10 @@ export async function harness(options: ServerOptions = {}, engine: Engine = seed
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   return {
-    engine, server, base: `http://127.0.0.1:${port}`, logged,
+    engine,
+    server,
+    base: `http://127.0.0.1:${port}`,
+    logged,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -86,24 +97,27 @@ export const qs = (params: Readonly<Record<string, string>>): string => new URLS
 
 export function send(base: string, method: string, path: string, s: Send = {}): Promise<Reply> {
   const url = `${base}${path}${s.query !== undefined ? `?${s.query}` : ''}`;
-  const body = s.body === undefined ? undefined
-    : typeof s.body === 'string' || Buffer.isBuffer(s.body) ? s.body : JSON.stringify(s.body);
+  const body = s.body === undefined ? undefined : typeof s.body === 'string' || Buffer.isBuffer(s.body) ? s.body : JSON.stringify(s.body);
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...s.headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: Record<string, unknown> | undefined;
-        try {
-          json = JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      url,
+      { method, headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...s.headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: Record<string, unknown> | undefined;
+          try {
+            json = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

@@ -32,9 +32,12 @@ describe('credentials before the body', () => {
   it('wrong credentials in X-Bkapi-Authorization are refused before a byte of the body is read', async () => {
     // A deadline the test would time out on: the answer must not wait for the body.
     h = await harness({ bodyTimeoutMs: 600_000 });
-    const response = await raw(h.base, 'POST /operate_task/10/2/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n'
-      + `X-Bkapi-Authorization: ${JSON.stringify({ bk_app_code: 'alpha', bk_app_secret: 'wrong', bk_username: 'x' })}\r\n`
-      + 'Content-Length: 1000000\r\n\r\n{"action": "pau');
+    const response = await raw(
+      h.base,
+      'POST /operate_task/10/2/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+        `X-Bkapi-Authorization: ${JSON.stringify({ bk_app_code: 'alpha', bk_app_secret: 'wrong', bk_username: 'x' })}\r\n` +
+        'Content-Length: 1000000\r\n\r\n{"action": "pau',
+    );
     expect(response).toMatch(/^HTTP\/1\.1 200 /);
     expect(response).toMatch(/\r\nConnection: close\r\n/i);
     expect(bodyOf(response)).toMatchObject({ result: false, code: 3540100 });
@@ -42,8 +45,11 @@ describe('credentials before the body', () => {
 
   it('so are wrong credentials in the query string', async () => {
     h = await harness({ bodyTimeoutMs: 600_000 });
-    const response = await raw(h.base, `POST /operate_task/10/2/?${qs({ ...ALPHA, bk_app_secret: 'nope' })} HTTP/1.1\r\nHost: x\r\n`
-      + 'Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{');
+    const response = await raw(
+      h.base,
+      `POST /operate_task/10/2/?${qs({ ...ALPHA, bk_app_secret: 'nope' })} HTTP/1.1\r\nHost: x\r\n` +
+        'Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{',
+    );
     expect(bodyOf(response)).toMatchObject({ result: false, code: 3540100 });
   });
 
@@ -65,7 +71,10 @@ describe('anonymous ESB bodies', () => {
     h = await harness();
     const body = formKeys(200_000);
     expect(body.length).toBeGreaterThan(1_000_000);
-    const r = await send(h.base, 'POST', '/operate_task/10/2/', { body: body.slice(0, 1_000_000), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const r = await send(h.base, 'POST', '/operate_task/10/2/', {
+      body: body.slice(0, 1_000_000),
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
     expect(r.json).toMatchObject({ result: false, code: 3540000, message: 'invalid request body: more than 1000 parameters' });
   });
 
@@ -85,7 +94,9 @@ describe('anonymous ESB bodies', () => {
 
   it('the scan stops at the key limit: what lies beyond is never read', () => {
     // Past key 1,000: credentials that would pass, then nesting that would be refused if reached.
-    const json = Buffer.from(`{${jsonKeys(1_001)},"bk_app_code":"alpha","bk_app_secret":"alpha-secret","bk_username":"a","x":${'['.repeat(10_000)}}`);
+    const json = Buffer.from(
+      `{${jsonKeys(1_001)},"bk_app_code":"alpha","bk_app_secret":"alpha-secret","bk_username":"a","x":${'['.repeat(10_000)}}`,
+    );
     expect(() => scanJson(json)).toThrow('more than 1000 parameters');
     const form = Buffer.from(`${formKeys(1_001)}&bk_app_code=alpha&bk_app_secret=alpha-secret&bk_username=a`);
     expect(() => scanForm(form)).toThrow('more than 1000 parameters');
@@ -97,8 +108,19 @@ describe('anonymous ESB bodies', () => {
   });
 
   it('the scan reads credentials as JSON.parse and URLSearchParams do', () => {
-    const obj = { 'x y': [1, { bk_app_code: 'not top-level' }], bk_app_code: 'a\u00e9"\\', n: -1.5e3, t: true, bk_username: 'u', bk_app_secret: 's' };
-    expect(scanJson(Buffer.from(JSON.stringify(obj))).credentials).toEqual({ bk_app_code: 'a\u00e9"\\', bk_username: 'u', bk_app_secret: 's' });
+    const obj = {
+      'x y': [1, { bk_app_code: 'not top-level' }],
+      bk_app_code: 'a\u00e9"\\',
+      n: -1.5e3,
+      t: true,
+      bk_username: 'u',
+      bk_app_secret: 's',
+    };
+    expect(scanJson(Buffer.from(JSON.stringify(obj))).credentials).toEqual({
+      bk_app_code: 'a\u00e9"\\',
+      bk_username: 'u',
+      bk_app_secret: 's',
+    });
     const form = new URLSearchParams({ q: 'a&b', bk_app_code: 'é +%', bk_username: 'u' }).toString();
     expect(scanForm(Buffer.from(form)).credentials).toEqual({ bk_app_code: 'é +%', bk_username: 'u' });
   });
@@ -106,7 +128,9 @@ describe('anonymous ESB bodies', () => {
   it('a body with its credentials after other keys, under the limit, is served', async () => {
     h = await harness();
     h.engine.start('10', 'root');
-    const r = await send(h.base, 'POST', ESB('operate_task'), { body: `{${jsonKeys(500)},"bk_biz_id":"2","task_id":"10","action":"pause","bk_app_code":"alpha","bk_app_secret":"alpha-secret","bk_username":"a"}` });
+    const r = await send(h.base, 'POST', ESB('operate_task'), {
+      body: `{${jsonKeys(500)},"bk_biz_id":"2","task_id":"10","action":"pause","bk_app_code":"alpha","bk_app_secret":"alpha-secret","bk_username":"a"}`,
+    });
     expect(r.json).toMatchObject({ result: true });
   });
 
@@ -123,7 +147,10 @@ describe('anonymous ESB bodies', () => {
 
 /** A definition of n activities under the root (about 50 bytes of JSON each). */
 const wide = (n: number, name = 'step'): NodeDefinition => ({
-  id: 'root', kind: 'pipeline', name: 'wide', children: Array.from({ length: n }, (_, i) => ({ id: `n${i}`, kind: 'activity' as const, name })),
+  id: 'root',
+  kind: 'pipeline',
+  name: 'wide',
+  children: Array.from({ length: n }, (_, i) => ({ id: `n${i}`, kind: 'activity' as const, name })),
 });
 
 describe('body limits per route', () => {
@@ -135,7 +162,9 @@ describe('body limits per route', () => {
     // ids are the service's (tasks 10 and 30 are seeded: the next is 31)
     expect(created.json).toMatchObject({ result: true, data: { task_id: 31 } });
     expect(h.engine.snapshot().getTask('31')!.definition.size).toBe(60_001);
-    const other = await send(h.base, 'POST', ESB('operate_task'), { body: { ...ALPHA, bk_biz_id: '2', task_id: '10', action: 'pause', pad: 'x'.repeat(1 << 20) } });
+    const other = await send(h.base, 'POST', ESB('operate_task'), {
+      body: { ...ALPHA, bk_biz_id: '2', task_id: '10', action: 'pause', pad: 'x'.repeat(1 << 20) },
+    });
     expect(other.status).toBe(413);
     expect(other.json!.message).toMatch(/1048576 bytes/);
   });
@@ -149,10 +178,20 @@ describe('body limits per route', () => {
 
   it('an anonymous create_task is refused on the first 1 MiB, without reading the rest of its 5 MB', async () => {
     h = await harness({ bodyTimeoutMs: 600_000 });
-    const head = JSON.stringify({ bk_app_code: 'alpha', bk_app_secret: 'wrong', bk_username: 'x', bk_biz_id: '2', name: 'n', pipeline: wide(30_000) });
+    const head = JSON.stringify({
+      bk_app_code: 'alpha',
+      bk_app_secret: 'wrong',
+      bk_username: 'x',
+      bk_biz_id: '2',
+      name: 'n',
+      pipeline: wide(30_000),
+    });
     expect(head.length).toBeGreaterThan(1 << 20);
     // Declares 5 MB and sends only the first ~1 MB: the refusal cannot wait for the rest.
-    const response = await raw(h.base, `POST ${ESB('create_task')} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n${head}`);
+    const response = await raw(
+      h.base,
+      `POST ${ESB('create_task')} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n${head}`,
+    );
     expect(bodyOf(response)).toMatchObject({ result: false, code: 3540100 });
   });
 });
@@ -178,12 +217,16 @@ describe('large definitions', () => {
     (pipeline.children![4321] as { kind: string }).kind = 'robot';
     const r = await send(h.base, 'POST', ESB('create_task'), { body: { ...ALPHA, bk_biz_id: '2', name: 'bad', pipeline } });
     expect(r.json).toMatchObject({ result: false, code: 3540000 });
-    expect(r.json!.message).toMatch(/^invalid pipeline of task 31: node "n4321" \(pipeline\.children\[4321\]\) field kind: must be one of /);
+    expect(r.json!.message).toMatch(
+      /^invalid pipeline of task 31: node "n4321" \(pipeline\.children\[4321\]\) field kind: must be one of /,
+    );
     // word for word what the store says in process
     const inProcess = seededEngine();
     expect(() => inProcess.createTask({ id: '31', project_id: '1', name: 'bad', pipeline })).toThrow(r.json!.message as string);
     expect(h.engine.snapshot()).toBe(before);
-    const broken = await send(h.base, 'POST', ESB('create_task'), { body: `${JSON.stringify({ ...ALPHA, bk_biz_id: '2', name: 'x', pipeline: wide(5_000) }).slice(0, -2)}` });
+    const broken = await send(h.base, 'POST', ESB('create_task'), {
+      body: `${JSON.stringify({ ...ALPHA, bk_biz_id: '2', name: 'x', pipeline: wide(5_000) }).slice(0, -2)}`,
+    });
     expect(broken.json).toMatchObject({ result: false, code: 3540000, message: 'request body is not valid JSON' });
   });
 });
@@ -191,15 +234,24 @@ describe('large definitions', () => {
 describe('malformed requests', () => {
   it('a body still arriving when the request deadline passes: 408, not "malformed"', async () => {
     h = await harness({ headersTimeoutMs: 200, requestTimeoutMs: 300, bodyTimeoutMs: 600_000 });
-    const response = await raw(h.base, `POST /operate_task/10/2/?${qs(ALPHA)} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"act`);
+    const response = await raw(
+      h.base,
+      `POST /operate_task/10/2/?${qs(ALPHA)} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"act`,
+    );
     expect(response).toMatch(/^HTTP\/1\.1 408 /);
     expect(bodyOf(response)).toMatchObject({ result: false, code: 3540000, message: 'request not received in time' });
   });
 
-  for (const [what, chunks] of [['a chunk size that is not hex', 'zz\r\nabc\r\n0\r\n\r\n'], ['a chunk longer than announced', '3\r\nabcXX0\r\n\r\n']] as const) {
+  for (const [what, chunks] of [
+    ['a chunk size that is not hex', 'zz\r\nabc\r\n0\r\n\r\n'],
+    ['a chunk longer than announced', '3\r\nabcXX0\r\n\r\n'],
+  ] as const) {
     it(`${what}: answered 400 in the envelope, then the connection closes`, async () => {
       h = await harness({ bodyTimeoutMs: 600_000 });
-      const response = await raw(h.base, `POST /operate_task/10/2/?${qs(ALPHA)} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunks}`);
+      const response = await raw(
+        h.base,
+        `POST /operate_task/10/2/?${qs(ALPHA)} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunks}`,
+      );
       expect(response).toMatch(/^HTTP\/1\.1 400 /);
       expect(bodyOf(response)).toMatchObject({ result: false, code: 3540000, message: expect.stringMatching(/malformed/) });
     });

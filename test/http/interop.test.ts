@@ -16,24 +16,37 @@ afterAll(() => h.close());
 
 describe('a client written for bk-sops', () => {
   it('with_ex_data=True from Python requests (GET query string) is true', async () => {
-    const reply = await send(h.base, 'GET', ESB('get_task_status'), { query: qs({ ...ALPHA, bk_biz_id: '2', task_id: '10', with_ex_data: 'True' }) });
+    const reply = await send(h.base, 'GET', ESB('get_task_status'), {
+      query: qs({ ...ALPHA, bk_biz_id: '2', task_id: '10', with_ex_data: 'True' }),
+    });
     expect(reply.json).toMatchObject({ result: true, data: { state: 'FAILED', ex_data: { a: 'a broke' } } });
-    const off = await send(h.base, 'GET', ESB('get_task_status'), { query: qs({ ...ALPHA, bk_biz_id: '2', task_id: '10', with_ex_data: 'False' }) });
+    const off = await send(h.base, 'GET', ESB('get_task_status'), {
+      query: qs({ ...ALPHA, bk_biz_id: '2', task_id: '10', with_ex_data: 'False' }),
+    });
     expect(off.json).toMatchObject({ result: true });
     expect('ex_data' in (off.json!.data as object)).toBe(false);
   });
 
   it('a JSON object labelled as a form (curl -d) is read as JSON', async () => {
     const body = JSON.stringify({ ...ALPHA, bk_biz_id: '2', task_id: '10', with_ex_data: true });
-    const reply = await send(h.base, 'POST', ESB('get_task_status'), { body, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const reply = await send(h.base, 'POST', ESB('get_task_status'), {
+      body,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
     expect(reply.json).toMatchObject({ result: true, data: { id: 'root', ex_data: { a: 'a broke' } } });
   });
 
   it('a real form is still form fields, and so is a JSON scalar sent as a form', async () => {
     const form = qs({ ...ALPHA, bk_biz_id: '2', task_id: '10', with_ex_data: '1' });
-    const reply = await send(h.base, 'POST', ESB('get_task_status'), { body: form, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const reply = await send(h.base, 'POST', ESB('get_task_status'), {
+      body: form,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
     expect(reply.json).toMatchObject({ result: true, data: { ex_data: { a: 'a broke' } } });
-    const scalar = await send(h.base, 'POST', ESB('get_task_status'), { body: '12', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const scalar = await send(h.base, 'POST', ESB('get_task_status'), {
+      body: '12',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
     expect(scalar.json).toMatchObject({ result: false, code: 3540100 });
   });
 
@@ -44,11 +57,20 @@ describe('a client written for bk-sops', () => {
     }
   });
 
-  it('get_tasks_status answers ids as JSON numbers, with bk-sops\' keys', async () => {
+  it("get_tasks_status answers ids as JSON numbers, with bk-sops' keys", async () => {
     const reply = await send(h.base, 'POST', '/get_tasks_status/2/', { body: { ...ALPHA, task_id_list: [10] } });
     expect(reply.text).toContain('"data":[{"id":10,"name":"task ten","status":');
     expect(Object.keys((reply.json!.data as object[])[0])).toEqual([
-      'id', 'name', 'status', 'flow_type', 'current_flow', 'is_deleted', 'create_time', 'start_time', 'finish_time', 'url',
+      'id',
+      'name',
+      'status',
+      'flow_type',
+      'current_flow',
+      'is_deleted',
+      'create_time',
+      'start_time',
+      'finish_time',
+      'url',
     ]);
   });
 });
@@ -65,10 +87,25 @@ describe('the task url of get_tasks_status, from the configuration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pipestate-url-'));
     const file = join(dir, 'c.json');
     writeFileSync(file, JSON.stringify({ projects: [{ id: '1', bk_biz_id: '2', name: 'p' }], task_url: 'https://x/{nope}' }));
-    await expect(startService({ port: 0, host: '127.0.0.1', configPath: file, noAuth: true, env: {}, log: () => {}, warn: () => {} }))
-      .rejects.toThrow(`${file}: task_url: invalid taskUrl: {nope} is not a placeholder (known: {task_id}, {project_id}, {bk_biz_id})`);
-    writeFileSync(file, JSON.stringify({ projects: [{ id: '1', bk_biz_id: '2', name: 'p' }], task_url: 'https://sops/t/{project_id}/?instance_id={task_id}' }));
-    const service = await startService({ port: 0, host: '127.0.0.1', configPath: file, noAuth: true, env: {}, log: () => {}, warn: () => {} });
+    await expect(
+      startService({ port: 0, host: '127.0.0.1', configPath: file, noAuth: true, env: {}, log: () => {}, warn: () => {} }),
+    ).rejects.toThrow(`${file}: task_url: invalid taskUrl: {nope} is not a placeholder (known: {task_id}, {project_id}, {bk_biz_id})`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        projects: [{ id: '1', bk_biz_id: '2', name: 'p' }],
+        task_url: 'https://sops/t/{project_id}/?instance_id={task_id}',
+      }),
+    );
+    const service = await startService({
+      port: 0,
+      host: '127.0.0.1',
+      configPath: file,
+      noAuth: true,
+      env: {},
+      log: () => {},
+      warn: () => {},
+    });
     try {
       service.engine.createTask({ id: '7', project_id: '1', name: 'seven', pipeline: { id: 'r', kind: 'pipeline' } });
       const reply = await send(service.url, 'POST', '/get_tasks_status/2/', { body: { task_id_list: '7' } });

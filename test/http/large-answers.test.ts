@@ -68,7 +68,12 @@ describe('large answers', () => {
   it('are the exact bytes of JSON.stringify of the envelope, sent in chunks; small ones keep a Content-Length', async () => {
     const { t, h } = await bigHarness(10, 300); // ~3,000 nodes, ~900 KB
     const r = await send(h.base, 'GET', '/get_task_status/10/2/', { query: qs(ALPHA), headers: { traceparent } });
-    const expected = JSON.stringify(t.engine.getTaskStatus({ ...ALPHA, task_id: '10', bk_biz_id: '2' }, { request_id: String(r.headers['x-request-id']), trace_id: TRACE }));
+    const expected = JSON.stringify(
+      t.engine.getTaskStatus(
+        { ...ALPHA, task_id: '10', bk_biz_id: '2' },
+        { request_id: String(r.headers['x-request-id']), trace_id: TRACE },
+      ),
+    );
     expect(r.text.length).toBeGreaterThan(500_000);
     expect(r.text).toBe(expected);
     expect(r.headers['transfer-encoding']).toBe('chunked');
@@ -105,7 +110,9 @@ describe('large answers', () => {
     expect(serverSide.writableLength).toBeLessThan(256 * 1024);
     // Meanwhile the service answers others, and the task moves on.
     expect((await send(h.base, 'GET', '/healthz')).json).toMatchObject({ result: true });
-    const moved = await send(h.base, 'POST', ESB('node_event'), { body: { ...ALPHA, bk_biz_id: '2', task_id: '10', node_id: 'n3x3', event: 'finish' } });
+    const moved = await send(h.base, 'POST', ESB('node_event'), {
+      body: { ...ALPHA, bk_biz_id: '2', task_id: '10', node_id: 'n3x3', event: 'finish' },
+    });
     expect(moved.json).toMatchObject({ result: true, data: { state: 'FINISHED' } });
     // The one place is taken: a second large read is told to come back later.
     const refused = await send(h.base, 'GET', '/get_task_status/10/2/', { query: qs(ALPHA) });
@@ -151,18 +158,25 @@ describe('large answers', () => {
 describe('HEAD', () => {
   it('answers wherever GET does: the same status and headers, no body', async () => {
     const { h } = await bigHarness(10, 300);
-    for (const path of ['/healthz', '/metrics', `/get_task_status/10/2/?${qs(ALPHA)}&subprocess_id=s1`, `/get_task_status/10/2/?${qs(ALPHA)}`,
-      `${ESB('get_task_node_detail')}?${qs(ALPHA)}&bk_biz_id=2&task_id=10&node_id=s2`, `/get_task_status/99/2/?${qs(ALPHA)}`]) {
+    for (const path of [
+      '/healthz',
+      '/metrics',
+      `/get_task_status/10/2/?${qs(ALPHA)}&subprocess_id=s1`,
+      `/get_task_status/10/2/?${qs(ALPHA)}`,
+      `${ESB('get_task_node_detail')}?${qs(ALPHA)}&bk_biz_id=2&task_id=10&node_id=s2`,
+      `/get_task_status/99/2/?${qs(ALPHA)}`,
+    ]) {
       const get = await send(h.base, 'GET', path);
       const head = await send(h.base, 'HEAD', path);
       expect(head.status, path).toBe(get.status);
       expect(head.text, path).toBe('');
       for (const name of ['content-type', 'cache-control']) expect(head.headers[name], `${path} ${name}`).toBe(get.headers[name]);
-      if (get.headers['content-length'] !== undefined && !path.startsWith('/metrics')) expect(head.headers['content-length'], path).toBe(get.headers['content-length']);
+      if (get.headers['content-length'] !== undefined && !path.startsWith('/metrics'))
+        expect(head.headers['content-length'], path).toBe(get.headers['content-length']);
     }
   });
 
-  it('on a watch: the stream\'s headers, no stream; a refused watch answers its envelope headers', async () => {
+  it("on a watch: the stream's headers, no stream; a refused watch answers its envelope headers", async () => {
     const { h } = await bigHarness(2, 3);
     const head = await send(h.base, 'HEAD', '/watch_task_status/10/2/', { query: qs(ALPHA) });
     expect(head.status).toBe(200);

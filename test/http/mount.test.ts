@@ -80,7 +80,9 @@ describe('mounted like Connect/Express middleware', () => {
 
     const status = await send(base, 'GET', '/sops/get_task_status/10/2/', { query: qs(ALPHA) });
     expect(status.json).toMatchObject({ result: true, data: { id: 'root', state: 'RUNNING' } });
-    const esb = await send(base, 'POST', '/sops/api/c/compapi/v2/sops/get_task_status/', { body: { ...ALPHA, bk_biz_id: '2', task_id: '10' } });
+    const esb = await send(base, 'POST', '/sops/api/c/compapi/v2/sops/get_task_status/', {
+      body: { ...ALPHA, bk_biz_id: '2', task_id: '10' },
+    });
     expect(esb.json).toMatchObject({ result: true });
 
     const paused = await send(base, 'POST', '/sops/operate_task/10/2/', { body: { ...ALPHA, action: 'pause' } });

@@ -57,16 +57,21 @@ describe('get_task_nodes', () => {
     const first = dataOf(await send(h.base, 'GET', '/get_task_nodes/10/2/', { query: `${creds}&limit=4` }));
     expect(first).toMatchObject({ task_id: '10', total: 7, offset: 0, next_offset: 4 });
     expect((first.nodes as { id: string; kind: string; parent: number }[]).map((n) => [n.id, n.kind, n.parent])).toEqual([
-      ['root', 'pipeline', -1], ['a', 'activity', 0], ['sub', 'subprocess', 0], ['b', 'activity', 2],
+      ['root', 'pipeline', -1],
+      ['a', 'activity', 0],
+      ['sub', 'subprocess', 0],
+      ['b', 'activity', 2],
     ]);
-    const rest = dataOf(await send(h.base, 'POST', ESB('get_task_nodes'), { body: { ...ALPHA, bk_biz_id: '2', task_id: '10', offset: 4 } }));
+    const rest = dataOf(
+      await send(h.base, 'POST', ESB('get_task_nodes'), { body: { ...ALPHA, bk_biz_id: '2', task_id: '10', offset: 4 } }),
+    );
     expect((rest.nodes as { id: string }[]).map((n) => n.id)).toEqual(['sub2', 'c', 'd']);
     expect(rest.next_offset).toBeNull();
   });
 });
 
 describe('watch_task_status change events', () => {
-  it('carry the attempt\'s started_at and finished_at', async () => {
+  it("carry the attempt's started_at and finished_at", async () => {
     const s = await watch(`${h.base}/watch_task_status/10/2/?${creds}`);
     await s.next();
     h.engine.start('10', 'root');
@@ -77,7 +82,10 @@ describe('watch_task_status change events', () => {
     const times = events.map((e) => [e.node_id, e.operation, e.started_at, e.finished_at]);
     const at = events.map((e) => e.at);
     expect(times).toEqual([
-      ['root', 'start', at[0], null], ['a', 'start', at[1], null], ['a', 'fail', at[1], at[2]], ['a', 'retry', null, null],
+      ['root', 'start', at[0], null],
+      ['a', 'start', at[1], null],
+      ['a', 'fail', at[1], at[2]],
+      ['a', 'retry', null, null],
     ]);
     s.drop();
   });

@@ -12,17 +12,30 @@ import { startService, type Service } from '../../src/cli/serve.js';
 import { ESB, send } from './helpers.js';
 
 const APP = { bk_app_code: 'ops', bk_app_secret: 'ops-secret', bk_username: 'olga' };
-const PIPELINE = { id: 'r', kind: 'pipeline', children: [{ id: 'a', kind: 'activity' }, { id: 'b', kind: 'activity' }] };
+const PIPELINE = {
+  id: 'r',
+  kind: 'pipeline',
+  children: [
+    { id: 'a', kind: 'activity' },
+    { id: 'b', kind: 'activity' },
+  ],
+};
 
 let service: Service;
 beforeEach(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pipestate-quotas-'));
   const configPath = join(dir, 'config.json');
-  writeFileSync(configPath, JSON.stringify({
-    projects: [{ id: '1', bk_biz_id: '2', name: 'one' }, { id: '3', bk_biz_id: '4', name: 'three' }],
-    apps: [{ bk_app_code: 'ops', bk_app_secret: 'ops-secret' }],
-    quotas: { default: { maxTasks: 2, maxExDataBytes: 100 }, projects: { 3: { maxTasks: 5 } } },
-  }));
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      projects: [
+        { id: '1', bk_biz_id: '2', name: 'one' },
+        { id: '3', bk_biz_id: '4', name: 'three' },
+      ],
+      apps: [{ bk_app_code: 'ops', bk_app_secret: 'ops-secret' }],
+      quotas: { default: { maxTasks: 2, maxExDataBytes: 100 }, projects: { 3: { maxTasks: 5 } } },
+    }),
+  );
   service = await startService({ port: 0, host: '127.0.0.1', configPath, noAuth: false, env: {}, log: () => {}, warn: () => {} });
 });
 afterEach(() => service.close());
@@ -39,7 +52,9 @@ describe('quotas over HTTP', () => {
     const refused = await create('2');
     expect(refused.status).toBe(200);
     expect(refused.json).toMatchObject({
-      result: false, code: 3542900, data: null,
+      result: false,
+      code: 3542900,
+      data: null,
       message: 'quota maxTasks of project 1 would be exceeded: 2 of 2 in use, task 3 adds 1; delete archived tasks or raise the quota',
     });
     expect(service.engine.snapshot()).toBe(before);
@@ -48,7 +63,10 @@ describe('quotas over HTTP', () => {
     const status = await send(service.url, 'GET', '/get_task_status/1/2/', { query: new URLSearchParams(APP).toString() });
     expect(status.json).toMatchObject({ result: true, data: { id: 'r', state: 'CREATED' } });
     // deleting gives the room back
-    expect((await send(service.url, 'POST', '/delete_task/1/2/', { body: APP })).json).toMatchObject({ result: true, data: { task_id: '1' } });
+    expect((await send(service.url, 'POST', '/delete_task/1/2/', { body: APP })).json).toMatchObject({
+      result: true,
+      data: { task_id: '1' },
+    });
     expect((await create('2')).json!.data).toMatchObject({ task_id: 4 });
   });
 
@@ -59,13 +77,15 @@ describe('quotas over HTTP', () => {
     await event(1, 'b', 'start');
     const tooBig = await event(1, 'a', 'fail', { ex_data: 'x'.repeat(70_000) });
     expect(tooBig.json).toMatchObject({
-      code: 3540000, message: 'invalid ex_data: is 70002 bytes of JSON, over the limit of 65536 bytes (limits.maxNodeExDataBytes)',
+      code: 3540000,
+      message: 'invalid ex_data: is 70002 bytes of JSON, over the limit of 65536 bytes (limits.maxNodeExDataBytes)',
     });
     expect((await event(1, 'a', 'fail', { ex_data: 'y'.repeat(58) })).json).toMatchObject({ result: true, data: { state: 'FAILED' } });
     const over = await event(1, 'b', 'fail', { ex_data: 'z'.repeat(58) });
     expect(over.json).toMatchObject({
       code: 3542900,
-      message: 'quota maxExDataBytes of project 1 would be exceeded: 60 of 100 in use, this fail of node b of task 1 adds 60 bytes; delete archived tasks or raise the quota',
+      message:
+        'quota maxExDataBytes of project 1 would be exceeded: 60 of 100 in use, this fail of node b of task 1 adds 60 bytes; delete archived tasks or raise the quota',
     });
     expect(service.engine.snapshot().getNode('1', 'b')!.state).toBe('RUNNING');
   });

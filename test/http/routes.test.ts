@@ -52,13 +52,17 @@ describe('get_tasks_status', () => {
   };
   it('ESB GET: task_id_list as a comma list or repeated keys', async () => {
     expect(list(await send(h.base, 'GET', ESB('get_tasks_status'), { query: `${creds}&bk_biz_id=2&task_id_list=10` })).ids).toEqual([10]);
-    const b = list(await send(h.base, 'GET', ESB('get_tasks_status'), { query: `${creds}&bk_biz_id=2&task_id_list=10,30&task_id_list=10` }));
+    const b = list(
+      await send(h.base, 'GET', ESB('get_tasks_status'), { query: `${creds}&bk_biz_id=2&task_id_list=10,30&task_id_list=10` }),
+    );
     // task 30 belongs to another project: left out and named, as a missing one would be
     expect(b.ids).toEqual([10]);
     expect(b.message).toMatch(/30/);
   });
   it('ESB POST with a JSON list', async () => {
-    expect(list(await send(h.base, 'POST', ESB('get_tasks_status'), { body: { ...ALPHA, bk_biz_id: '2', task_id_list: ['10'] } })).ids).toEqual([10]);
+    expect(
+      list(await send(h.base, 'POST', ESB('get_tasks_status'), { body: { ...ALPHA, bk_biz_id: '2', task_id_list: ['10'] } })).ids,
+    ).toEqual([10]);
   });
   it('gateway POST /get_tasks_status/{bk_biz_id}/', async () => {
     const r = list(await send(h.base, 'POST', '/get_tasks_status/2/', { body: { ...ALPHA, task_id_list: ['10', '30'] } }));
@@ -71,8 +75,12 @@ describe('get_task_node_detail', () => {
   it('ESB GET and POST', async () => {
     h.engine.start('10', 'root');
     h.engine.start('10', 'a');
-    expect(ok(await send(h.base, 'GET', ESB('get_task_node_detail'), { query: `${creds}&bk_biz_id=2&task_id=10&node_id=a` }))).toMatchObject({ id: 'a', state: 'RUNNING' });
-    expect(ok(await send(h.base, 'POST', ESB('get_task_node_detail'), { body: { ...ALPHA, bk_biz_id: '2', task_id: '10', node_id: 'a' } }))).toMatchObject({ id: 'a' });
+    expect(
+      ok(await send(h.base, 'GET', ESB('get_task_node_detail'), { query: `${creds}&bk_biz_id=2&task_id=10&node_id=a` })),
+    ).toMatchObject({ id: 'a', state: 'RUNNING' });
+    expect(
+      ok(await send(h.base, 'POST', ESB('get_task_node_detail'), { body: { ...ALPHA, bk_biz_id: '2', task_id: '10', node_id: 'a' } })),
+    ).toMatchObject({ id: 'a' });
   });
   it('gateway GET /get_task_node_detail/{task_id}/{bk_biz_id}/', async () => {
     const data = ok(await send(h.base, 'GET', '/get_task_node_detail/10/2/', { query: `${creds}&node_id=a` }));
@@ -102,7 +110,9 @@ describe('operate_node', () => {
     h.engine.start('10', 'root');
     h.engine.start('10', 'a');
     h.engine.fail('10', 'a', { ex_data: 'boom' });
-    ok(await send(h.base, 'POST', ESB('operate_node'), { body: { ...ALPHA, bk_biz_id: '2', task_id: '10', node_id: 'a', action: 'retry' } }));
+    ok(
+      await send(h.base, 'POST', ESB('operate_node'), { body: { ...ALPHA, bk_biz_id: '2', task_id: '10', node_id: 'a', action: 'retry' } }),
+    );
     expect(h.engine.snapshot().getNode('10', 'a')!.state).toBe('READY');
     h.engine.start('10', 'a');
     h.engine.fail('10', 'a');
@@ -119,10 +129,15 @@ describe('create_task', () => {
     const data = ok(await send(h.base, 'POST', ESB('create_task'), { body: { ...ALPHA, bk_biz_id: '2', name: 'new', pipeline } }));
     // the registration is the engine's next change, and the answer carries its cursor
     expect(h.engine.snapshot().cursor).toBe(before + 1);
-    expect(JSON.stringify(data)).toBe(JSON.stringify({
-      task_id: 31, project_id: '1', name: 'new', created_at: new Date(h.engine.snapshot().getTask('31')!.task.created_at).toISOString(),
-      cursor: h.engine.snapshot().cursor,
-    }));
+    expect(JSON.stringify(data)).toBe(
+      JSON.stringify({
+        task_id: 31,
+        project_id: '1',
+        name: 'new',
+        created_at: new Date(h.engine.snapshot().getTask('31')!.task.created_at).toISOString(),
+        cursor: h.engine.snapshot().cursor,
+      }),
+    );
     expect(h.engine.snapshot().getTask('31')!.project.id).toBe('1');
   });
   it('gateway POST /create_task/{bk_biz_id}/, and scope=project', async () => {
@@ -130,7 +145,9 @@ describe('create_task', () => {
     expect(data.task_id).toBe(31);
     expect(h.engine.snapshot().getTask('31')!.project.id).toBe('1');
     // the old spelling, with a client-chosen id in the path, is no route
-    expect((await send(h.base, 'POST', '/create_task/12/1/', { body: { ...ALPHA, scope: 'project', name: 'new', pipeline } })).status).toBe(404);
+    expect((await send(h.base, 'POST', '/create_task/12/1/', { body: { ...ALPHA, scope: 'project', name: 'new', pipeline } })).status).toBe(
+      404,
+    );
   });
   it('refuses a task_id field, from the body or the query string, with 3540000 and changes nothing', async () => {
     const before = h.engine.snapshot();
@@ -167,7 +184,9 @@ describe('delete_task', () => {
     const before = h.engine.snapshot();
     const refused = await send(h.base, 'POST', '/delete_task/10/2/', { body: ALPHA });
     expect(refused.json).toMatchObject({
-      result: false, code: 3545000, message: 'cannot delete task 10: its root root is RUNNING, delete needs CREATED, FINISHED or REVOKED',
+      result: false,
+      code: 3545000,
+      message: 'cannot delete task 10: its root root is RUNNING, delete needs CREATED, FINISHED or REVOKED',
     });
     expect(h.engine.snapshot()).toBe(before);
     h.engine.finish('10', 'root');
@@ -183,12 +202,18 @@ describe('delete_task', () => {
 
 describe('node_event', () => {
   it('ESB POST start answers the new version; gateway POST /node_event/{task_id}/{bk_biz_id}/ fails with ex_data', async () => {
-    const started = ok(await send(h.base, 'POST', ESB('node_event'), { body: { ...ALPHA, bk_biz_id: '2', task_id: '10', node_id: 'root', event: 'start' } }));
+    const started = ok(
+      await send(h.base, 'POST', ESB('node_event'), { body: { ...ALPHA, bk_biz_id: '2', task_id: '10', node_id: 'root', event: 'start' } }),
+    );
     expect(started).toMatchObject({ node_id: 'root', state: 'RUNNING', loop: 1 });
     expect(started.version).toMatch(/^[0-9a-f]{32}$/);
     ok(await send(h.base, 'POST', '/node_event/10/2/', { body: { ...ALPHA, node_id: 'a', event: 'start' } }));
     const version = h.engine.snapshot().getNode('10', 'a')!.version;
-    const failed = ok(await send(h.base, 'POST', '/node_event/10/2/', { body: { ...ALPHA, node_id: 'a', event: 'fail', ex_data: { why: 'disk full' }, version } }));
+    const failed = ok(
+      await send(h.base, 'POST', '/node_event/10/2/', {
+        body: { ...ALPHA, node_id: 'a', event: 'fail', ex_data: { why: 'disk full' }, version },
+      }),
+    );
     expect(failed).toMatchObject({ state: 'FAILED' });
     expect(h.engine.snapshot().getNode('10', 'a')!.ex_data).toEqual({ why: 'disk full' });
   });
@@ -196,7 +221,10 @@ describe('node_event', () => {
     h.engine.start('10', 'root');
     h.engine.start('10', 'a');
     ok(await send(h.base, 'POST', '/node_event/10/2/', { body: { ...ALPHA, node_id: 'a', event: 'finish' } }));
-    expect(ok(await send(h.base, 'POST', '/node_event/10/2/', { body: { ...ALPHA, node_id: 'a', event: 'reenter' } }))).toMatchObject({ state: 'RUNNING', loop: 2 });
+    expect(ok(await send(h.base, 'POST', '/node_event/10/2/', { body: { ...ALPHA, node_id: 'a', event: 'reenter' } }))).toMatchObject({
+      state: 'RUNNING',
+      loop: 2,
+    });
   });
   const refusals: [string, Record<string, unknown>, number, RegExp][] = [
     ['an unknown event', { node_id: 'a', event: 'explode' }, 3540000, /event/],
@@ -220,7 +248,15 @@ describe('node_event', () => {
 
 describe('routing', () => {
   it('an unknown route answers 404 with the envelope', async () => {
-    for (const path of ['/', '/nope', ESB('nope'), '/get_task_status/10/', '/get_task_status/10/2/3/', '/get_task_status/x/2/', '//get_task_status/10/2/']) {
+    for (const path of [
+      '/',
+      '/nope',
+      ESB('nope'),
+      '/get_task_status/10/',
+      '/get_task_status/10/2/3/',
+      '/get_task_status/x/2/',
+      '//get_task_status/10/2/',
+    ]) {
       const r = await send(h.base, 'GET', path, { query: creds });
       expect(r.status, path).toBe(404);
       expect(r.json, path).toMatchObject({ result: false, code: 3540400 });
@@ -229,8 +265,11 @@ describe('routing', () => {
   });
   it('a wrong method answers 405 with an Allow header', async () => {
     const cases: [string, string, string][] = [
-      ['GET', ESB('operate_task'), 'POST'], ['PUT', ESB('get_task_status'), 'GET, HEAD, POST'],
-      ['POST', '/get_task_status/10/2/', 'GET, HEAD'], ['GET', '/operate_node/2/10/', 'POST'], ['DELETE', '/healthz', 'GET, HEAD'],
+      ['GET', ESB('operate_task'), 'POST'],
+      ['PUT', ESB('get_task_status'), 'GET, HEAD, POST'],
+      ['POST', '/get_task_status/10/2/', 'GET, HEAD'],
+      ['GET', '/operate_node/2/10/', 'POST'],
+      ['DELETE', '/healthz', 'GET, HEAD'],
       ['POST', '/watch_task_status/10/2/', 'GET, HEAD'],
     ];
     for (const [method, path, allow] of cases) {

@@ -49,7 +49,9 @@ describe('Slicer', () => {
     const slicer = new Slicer({ budgetMs: 1000, now: () => 0 });
     const log: string[] = [];
     let open!: () => void;
-    const gate = new Promise<void>((r) => { open = r; });
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
     function* waiting(): Job<void> {
       log.push('w:before');
       yield gate;

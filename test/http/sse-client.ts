@@ -35,13 +35,16 @@ export function watch(url: string, headers: Record<string, string> = {}): Promis
       });
       res.on('error', () => {});
       const closed = new Promise<void>((r) => res.on('close', () => r()));
-      const next = () => new Promise<SseEvent>((r) => {
-        const e = events.shift();
-        if (e) r(e);
-        else waiting.push(r);
-      });
+      const next = () =>
+        new Promise<SseEvent>((r) => {
+          const e = events.shift();
+          if (e) r(e);
+          else waiting.push(r);
+        });
       resolve({
-        res, next, closed,
+        res,
+        next,
+        closed,
         take: async (n) => {
           const out: SseEvent[] = [];
           for (let i = 0; i < n; i++) out.push(await next());

@@ -21,11 +21,15 @@ afterEach(async () => {
   h = undefined;
 });
 
-describe('the web view\'s files', () => {
+describe("the web view's files", () => {
   it('are served at /ui/ with their types and a same-origin Content-Security-Policy', async () => {
     h = await harness({ ui: { dir } });
     const index = await send(h.base, 'GET', '/ui/');
-    expect([index.status, index.headers['content-type'], index.text]).toEqual([200, 'text/html; charset=utf-8', '<!doctype html><title>x</title>']);
+    expect([index.status, index.headers['content-type'], index.text]).toEqual([
+      200,
+      'text/html; charset=utf-8',
+      '<!doctype html><title>x</title>',
+    ]);
     expect(index.headers['content-security-policy']).toContain("default-src 'none'");
     expect(index.headers['content-security-policy']).toContain("connect-src 'self'");
     expect(index.headers['x-content-type-options']).toBe('nosniff');

@@ -23,7 +23,12 @@ const data = (e: { data: string }) => JSON.parse(e.data) as Record<string, unkno
 function loopingEngine() {
   const engine = createEngine({ rerunLimit: 10_000_000 });
   engine.createProject({ id: '1', bk_biz_id: '2', name: 'one' });
-  engine.createTask({ id: '10', project_id: '1', name: 't', pipeline: { id: 'root', kind: 'pipeline', children: [{ id: 'a', kind: 'activity', name: 'A' }] } });
+  engine.createTask({
+    id: '10',
+    project_id: '1',
+    name: 't',
+    pipeline: { id: 'root', kind: 'pipeline', children: [{ id: 'a', kind: 'activity', name: 'A' }] },
+  });
   engine.start('10', 'root');
   engine.start('10', 'a');
   return engine;
@@ -34,9 +39,16 @@ function churn(engine: ReturnType<typeof loopingEngine>, n: number): number[] {
   const seqs: number[] = [];
   for (let i = 0; i < n; i++) {
     const state = engine.snapshot().getNode('10', 'a')!.state;
-    const [c] = state === 'RUNNING' ? (i % 3 === 0 ? engine.fail('10', 'a', { ex_data: `attempt ${i} failed: exit code 2` }) : engine.finish('10', 'a'))
-      : state === 'FAILED' ? engine.retry('10', 'a')
-        : state === 'READY' ? engine.start('10', 'a') : engine.reenter('10', 'a');
+    const [c] =
+      state === 'RUNNING'
+        ? i % 3 === 0
+          ? engine.fail('10', 'a', { ex_data: `attempt ${i} failed: exit code 2` })
+          : engine.finish('10', 'a')
+        : state === 'FAILED'
+          ? engine.retry('10', 'a')
+          : state === 'READY'
+            ? engine.start('10', 'a')
+            : engine.reenter('10', 'a');
     seqs.push(c.seq);
   }
   return seqs;
@@ -47,7 +59,11 @@ const wireBytes = (events: readonly { id?: string; event: string; data: string }
   events.reduce((n, e) => n + `id: ${e.id}\nevent: ${e.event}\ndata: ${e.data}\n\n`.length, 0);
 
 describe('resuming far behind', () => {
-  for (const [behind, retention] of [[3_700, undefined], [9_000, undefined], [16_000, 20_000]] as const) {
+  for (const [behind, retention] of [
+    [3_700, undefined],
+    [9_000, undefined],
+    [16_000, 20_000],
+  ] as const) {
     it(`a watcher ${behind.toLocaleString('en')} changes behind gets every change exactly once, in order`, async () => {
       const engine = loopingEngine();
       h = await harness(retention ? { retention: { maxEvents: retention } } : {}, engine);

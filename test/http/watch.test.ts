@@ -40,7 +40,15 @@ describe('watch_task_status', () => {
     h.engine.start('10', 'a');
     const [c1, c2] = await s.take(2);
     expect([c1.event, c2.event]).toEqual(['change', 'change']);
-    expect(data(c1)).toMatchObject({ task_id: '10', node_id: 'root', operation: 'start', from: 'CREATED', to: 'RUNNING', state: 'RUNNING', loop: 1 });
+    expect(data(c1)).toMatchObject({
+      task_id: '10',
+      node_id: 'root',
+      operation: 'start',
+      from: 'CREATED',
+      to: 'RUNNING',
+      state: 'RUNNING',
+      loop: 1,
+    });
     expect(data(c2)).toMatchObject({ node_id: 'a' });
     expect(Number(c2.id)).toBeGreaterThan(Number(c1.id));
     expect(data(c2).cursor).toBe(Number(c2.id));
@@ -141,7 +149,10 @@ describe('watch_task_status', () => {
 
   it('refusals answer the JSON envelope instead of a stream', async () => {
     h = await harness();
-    for (const [path, code] of [['/watch_task_status/99/2/', 3540400], ['/watch_task_status/30/4/', 3540100]] as const) {
+    for (const [path, code] of [
+      ['/watch_task_status/99/2/', 3540400],
+      ['/watch_task_status/30/4/', 3540100],
+    ] as const) {
       const r = await send(h.base, 'GET', path, { query: qs(ALPHA) });
       expect(r.headers['content-type']).toMatch(/^application\/json/);
       expect(r.json).toMatchObject({ result: false, code });
@@ -194,7 +205,9 @@ describe('watch_task_status', () => {
     await s.next();
     s.res.pause();
     let closed = false;
-    void s.closed.then(() => { closed = true; });
+    void s.closed.then(() => {
+      closed = true;
+    });
     // Kernel socket buffers absorb the first megabytes; keep changing until the server's side is
     // full, and let the clock run past the limit: only then is the client cut.
     for (let batch = 0; batch < 500 && !closed; batch++) {
@@ -210,7 +223,7 @@ describe('watch_task_status', () => {
     expect(closed).toBe(true);
   });
 
-  it('a deleted task\'s streams get its last changes, then task_deleted, then their end; other tasks\' streams go on', async () => {
+  it("a deleted task's streams get its last changes, then task_deleted, then their end; other tasks' streams go on", async () => {
     h = await harness();
     const deleted = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`);
     const { id: otherId } = h.engine.createTask({ project_id: '1', name: 'other', pipeline: PIPELINE });

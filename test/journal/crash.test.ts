@@ -25,43 +25,85 @@ const root = mkdtempSync(join(tmpdir(), 'pipestate-crash-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const PIPELINE: NodeDefinition = {
-  id: 'root', kind: 'pipeline', name: 'release', children: [
+  id: 'root',
+  kind: 'pipeline',
+  name: 'release',
+  children: [
     { id: 'a', kind: 'activity', name: 'build' },
-    { id: 'sub', kind: 'subprocess', name: 'rollout', children: [
-      { id: 'b', kind: 'activity', name: 'canary' },
-      { id: 'c', kind: 'event', name: 'signal', error_ignorable: true },
-    ] },
+    {
+      id: 'sub',
+      kind: 'subprocess',
+      name: 'rollout',
+      children: [
+        { id: 'b', kind: 'activity', name: 'canary' },
+        { id: 'c', kind: 'event', name: 'signal', error_ignorable: true },
+      ],
+    },
     { id: 'd', kind: 'activity', name: 'notify' },
   ],
 };
 
 type Command =
   | { readonly api: 'create_task' }
-  | { readonly api: 'node_event'; readonly node: string; readonly event: 'start' | 'finish' | 'fail' | 'reenter'; readonly ex_data?: string }
+  | {
+      readonly api: 'node_event';
+      readonly node: string;
+      readonly event: 'start' | 'finish' | 'fail' | 'reenter';
+      readonly ex_data?: string;
+    }
   | { readonly api: 'operate_node'; readonly node: string; readonly action: 'retry' | 'skip' }
   | { readonly api: 'operate_task'; readonly action: 'revoke' };
 
-const ev = (node: string, event: 'start' | 'finish' | 'fail', ex_data?: string): Command => ({ api: 'node_event', node, event, ...(ex_data ? { ex_data } : {}) });
+const ev = (node: string, event: 'start' | 'finish' | 'fail', ex_data?: string): Command => ({
+  api: 'node_event',
+  node,
+  event,
+  ...(ex_data ? { ex_data } : {}),
+});
 
 /** One task's life; the odd ones are revoked while two nodes run (the revoke cascades). */
 function script(n: number): Command[] {
   const common: Command[] = [
-    { api: 'create_task' }, ev('root', 'start'), ev('a', 'start'), ev('a', 'fail', `exit ${n}`), { api: 'operate_node', node: 'a', action: 'retry' },
-    ev('a', 'start'), ev('a', 'finish'), ev('sub', 'start'), ev('b', 'start'), ev('b', 'finish'), ev('c', 'start'), ev('c', 'fail', 'ignored'),
+    { api: 'create_task' },
+    ev('root', 'start'),
+    ev('a', 'start'),
+    ev('a', 'fail', `exit ${n}`),
+    { api: 'operate_node', node: 'a', action: 'retry' },
+    ev('a', 'start'),
+    ev('a', 'finish'),
+    ev('sub', 'start'),
+    ev('b', 'start'),
+    ev('b', 'finish'),
+    ev('c', 'start'),
+    ev('c', 'fail', 'ignored'),
     ev('d', 'start'),
   ];
   return n % 2 === 0
-    ? [...common, ev('sub', 'finish'), ev('d', 'fail', 'mail down'), { api: 'operate_node', node: 'd', action: 'skip' }, ev('root', 'finish')]
+    ? [
+        ...common,
+        ev('sub', 'finish'),
+        ev('d', 'fail', 'mail down'),
+        { api: 'operate_node', node: 'd', action: 'skip' },
+        ev('root', 'finish'),
+      ]
     : [...common, { api: 'operate_task', action: 'revoke' }];
 }
 
 /** The command applied to an in-process engine, as the server applies it. */
 function applyTo(engine: Engine, taskId: string, name: string, c: Command): void {
   switch (c.api) {
-    case 'create_task': engine.createTask({ id: taskId, project_id: '1', name, pipeline: PIPELINE }); return;
-    case 'node_event': engine.apply(taskId, c.node, c.event, c.ex_data !== undefined ? { ex_data: c.ex_data } : {}); return;
-    case 'operate_node': engine.apply(taskId, c.node, c.action); return;
-    case 'operate_task': engine.apply(taskId, 'root', c.action); return;
+    case 'create_task':
+      engine.createTask({ id: taskId, project_id: '1', name, pipeline: PIPELINE });
+      return;
+    case 'node_event':
+      engine.apply(taskId, c.node, c.event, c.ex_data !== undefined ? { ex_data: c.ex_data } : {});
+      return;
+    case 'operate_node':
+      engine.apply(taskId, c.node, c.action);
+      return;
+    case 'operate_task':
+      engine.apply(taskId, 'root', c.action);
+      return;
   }
 }
 
@@ -74,9 +116,17 @@ async function send(client: Client, task: WorkerTask, c: Command) {
   }
   const base = { bk_biz_id: '2', task_id: task.taskId! };
   switch (c.api) {
-    case 'node_event': return client.post('node_event', { ...base, node_id: c.node, event: c.event, ...(c.ex_data !== undefined ? { ex_data: c.ex_data } : {}) });
-    case 'operate_node': return client.post('operate_node', { ...base, node_id: c.node, action: c.action });
-    case 'operate_task': return client.post('operate_task', { ...base, action: c.action });
+    case 'node_event':
+      return client.post('node_event', {
+        ...base,
+        node_id: c.node,
+        event: c.event,
+        ...(c.ex_data !== undefined ? { ex_data: c.ex_data } : {}),
+      });
+    case 'operate_node':
+      return client.post('operate_node', { ...base, node_id: c.node, action: c.action });
+    case 'operate_task':
+      return client.post('operate_task', { ...base, action: c.action });
   }
 }
 
@@ -84,8 +134,16 @@ async function send(client: Client, task: WorkerTask, c: Command) {
 function shape(entry: unknown): unknown {
   if (entry === undefined) return undefined;
   const strip = (s: Record<string, unknown>): unknown => ({
-    id: s.id, state: s.state, name: s.name, retry: s.retry, loop: s.loop, skip: s.skip, error_ignorable: s.error_ignorable,
-    children: Object.fromEntries(Object.entries((s.children ?? {}) as Record<string, Record<string, unknown>>).map(([k, v]) => [k, strip(v)])),
+    id: s.id,
+    state: s.state,
+    name: s.name,
+    retry: s.retry,
+    loop: s.loop,
+    skip: s.skip,
+    error_ignorable: s.error_ignorable,
+    children: Object.fromEntries(
+      Object.entries((s.children ?? {}) as Record<string, Record<string, unknown>>).map(([k, v]) => [k, strip(v)]),
+    ),
   });
   return strip((entry as { status: Record<string, unknown> }).status);
 }
@@ -121,7 +179,10 @@ interface Worker {
   acks: number;
 }
 
-const CONFIG = { projects: [{ id: '1', bk_biz_id: '2', name: 'one' }], apps: [{ bk_app_code: 'ops', bk_app_secret: 'ops-secret', projects: '*' }] };
+const CONFIG = {
+  projects: [{ id: '1', bk_biz_id: '2', name: 'one' }],
+  apps: [{ bk_app_code: 'ops', bk_app_secret: 'ops-secret', projects: '*' }],
+};
 const AUTH = { bk_app_code: 'ops', bk_app_secret: 'ops-secret', bk_username: 'olga' };
 const MODES = ['batch', 'always', 'off'] as const;
 
@@ -136,14 +197,15 @@ async function drive(w: Worker, client: Client, stop: { stopped: boolean }): Pro
     while (task.done.length < task.script.length && !stop.stopped) {
       const command = task.script[task.done.length];
       w.inFlight = { task, command };
-      let answer;
+      let answer: Awaited<ReturnType<typeof send>>;
       try {
         answer = await send(client, task, command);
       } catch {
         return; // the server died: the outcome of this command is unknown
       }
       w.inFlight = undefined;
-      if (!answer.json.result) throw new Error(`task ${task.taskId ?? task.label}: ${command.api} refused: ${answer.json.code} ${answer.json.message}`);
+      if (!answer.json.result)
+        throw new Error(`task ${task.taskId ?? task.label}: ${command.api} refused: ${answer.json.code} ${answer.json.message}`);
       task.done.push(command);
       w.acks++;
       const cursor = (answer.json.data as { cursor?: number }).cursor;
@@ -218,15 +280,17 @@ describe('crash', () => {
     }
     // A last run to the end of each worker's current task, then a clean stop.
     const clients = workers.map(() => new Client(served.url, AUTH));
-    await Promise.all(workers.map(async (w, i) => {
-      const last = w.tasks[w.tasks.length - 1];
-      while (last && last.done.length < last.script.length) {
-        const command = last.script[last.done.length];
-        const answer = await send(clients[i], last, command);
-        expect(answer.json).toMatchObject({ result: true });
-        last.done.push(command);
-      }
-    }));
+    await Promise.all(
+      workers.map(async (w, i) => {
+        const last = w.tasks[w.tasks.length - 1];
+        while (last && last.done.length < last.script.length) {
+          const command = last.script[last.done.length];
+          const answer = await send(clients[i], last, command);
+          expect(answer.json).toMatchObject({ result: true });
+          last.done.push(command);
+        }
+      }),
+    );
     for (const c of clients) c.close();
     const client = new Client(served.url, AUTH);
     for (const w of workers) await reconcile(w, client);

@@ -43,7 +43,9 @@ describe('group commit', () => {
     const [c] = store.start('10', 'root');
     expect(store.snapshot().getNode('10', 'root')!.state).toBe('RUNNING');
     let durable = false;
-    void store.whenDurable(c.seq).then(() => { durable = true; });
+    void store.whenDurable(c.seq).then(() => {
+      durable = true;
+    });
     timers.advance(0);
     expect(port.pending.map((p) => [p.batch.first, p.batch.last, p.batch.entries.map((e) => e.kind)])).toEqual([[3, 3, ['nodes']]]);
     await settled();
@@ -91,7 +93,9 @@ describe('group commit', () => {
     const { store, port, timers } = await withTask('always');
     store.createProject({ id: '2', name: 'q' });
     let done = false;
-    void store.durable().then(() => { done = true; });
+    void store.durable().then(() => {
+      done = true;
+    });
     timers.advance(0);
     await settled();
     expect(done).toBe(false);
@@ -109,7 +113,12 @@ describe('group commit', () => {
     store.start('10', 'a');
     store.createTask({ id: '11', project_id: '1', name: 'later', pipeline: PIPELINE });
     store.createProject({ id: '2', bk_biz_id: '7', name: 'later' });
-    const waits = [store.whenDurable(started.seq), store.durable()].map((p) => p.then(() => 'resolved', (e: PipestateError) => `${e.code} ${e.message}`));
+    const waits = [store.whenDurable(started.seq), store.durable()].map((p) =>
+      p.then(
+        () => 'resolved',
+        (e: PipestateError) => `${e.code} ${e.message}`,
+      ),
+    );
     port.failWith = DISK_FULL;
     port.settle();
     expect(await Promise.all(waits)).toEqual(Array(2).fill('3599999 journal unavailable: the disk is full'));
@@ -147,7 +156,11 @@ describe('group commit', () => {
   it('a failed write also puts back what the store counts beside its records: quota usage, the root-state index, capped histories, deletions, the highest id', async () => {
     const port = new MemoryPort();
     let t = 1_000;
-    const { store, timers } = await openOver(port, { mode: 'always', retryMs: 1_000 }, { clock: () => t++, limits: { maxNodeHistories: 1 } });
+    const { store, timers } = await openOver(
+      port,
+      { mode: 'always', retryMs: 1_000 },
+      { clock: () => t++, limits: { maxNodeHistories: 1 } },
+    );
     store.createProject({ id: '1', name: 'p' });
     store.createTask({ id: '10', project_id: '1', name: 'ten', pipeline: PIPELINE });
     store.createTask({ id: '12', project_id: '1', name: 'twelve', pipeline: PIPELINE });
@@ -161,8 +174,11 @@ describe('group commit', () => {
     const view = () => {
       const list = store.taskListOf('1')!;
       return JSON.stringify({
-        quota: store.quota('1'), listed: [list.count(ALL_STATES), list.count(maskOf(['RUNNING'])), list.count(maskOf(['CREATED'])), list.newest(ALL_STATES, 0)],
-        highest: store.highestTaskId, size: store.snapshot().size, dump: [...dumpSnapshot(store.snapshot())].map(([id, m]) => [id, [...m]]),
+        quota: store.quota('1'),
+        listed: [list.count(ALL_STATES), list.count(maskOf(['RUNNING'])), list.count(maskOf(['CREATED'])), list.newest(ALL_STATES, 0)],
+        highest: store.highestTaskId,
+        size: store.snapshot().size,
+        dump: [...dumpSnapshot(store.snapshot())].map(([id, m]) => [id, [...m]]),
       });
     };
     const before = view();

@@ -9,7 +9,9 @@ export const settled = (): Promise<void> => new Promise((resolve) => setImmediat
 /** Runs due timers and pending callbacks until `p` settles: manual time, moved only as far as needed (0 ms). */
 export async function pumped(timers: ManualTimers, p: Promise<unknown>): Promise<void> {
   let done = false;
-  const mark = () => { done = true; };
+  const mark = () => {
+    done = true;
+  };
   p.then(mark, mark);
   while (!done) {
     timers.advance(0);
@@ -31,14 +33,28 @@ export async function openOver(port: JournalPort, options: Partial<DurabilityOpt
   const logged: string[] = [];
   const s = new Store(store);
   const durability = await Durability.open(s, port, s.clock, {
-    ...DEFAULT_DURABILITY, timers, log: (m) => { logged.push(m); }, ...options,
+    ...DEFAULT_DURABILITY,
+    timers,
+    log: (m) => {
+      logged.push(m);
+    },
+    ...options,
   });
   return { store: s, durability, timers, logged };
 }
 
 export const PIPELINE = {
-  id: 'root', kind: 'pipeline' as const, children: [
+  id: 'root',
+  kind: 'pipeline' as const,
+  children: [
     { id: 'a', kind: 'activity' as const },
-    { id: 'sub', kind: 'subprocess' as const, children: [{ id: 'b', kind: 'activity' as const }, { id: 'c', kind: 'event' as const, error_ignorable: true }] },
+    {
+      id: 'sub',
+      kind: 'subprocess' as const,
+      children: [
+        { id: 'b', kind: 'activity' as const },
+        { id: 'c', kind: 'event' as const, error_ignorable: true },
+      ],
+    },
   ],
 };

@@ -5,7 +5,13 @@
  * the way back), so recovery over it exercises everything but SQLite itself.
  */
 import type {
-  ArchivedTask, CheckpointHeader, CheckpointPart, DecodedCheckpointPart, JournalBatch, JournalPort, StoredState,
+  ArchivedTask,
+  CheckpointHeader,
+  CheckpointPart,
+  DecodedCheckpointPart,
+  JournalBatch,
+  JournalPort,
+  StoredState,
 } from '../../src/store/journal/index.js';
 import { decodeEntries, decodeProject, decodeTask, decodeTaskPart, encodeEntries } from '../../src/store/journal/codec.js';
 
@@ -58,7 +64,11 @@ export class MemoryPort implements JournalPort {
     this.batches.push(p.batch);
     this.last = { lsn: p.batch.last, seq: p.batch.lastSeq };
     for (const e of p.batch.entries) {
-      if (e.kind === 'archived' && e.state) this.archive.set(e.taskId, { row: { taskId: e.taskId, projectId: e.projectId, archivedAt: e.at, expiresAt: e.expiresAt }, body: e.state });
+      if (e.kind === 'archived' && e.state)
+        this.archive.set(e.taskId, {
+          row: { taskId: e.taskId, projectId: e.projectId, archivedAt: e.at, expiresAt: e.expiresAt },
+          body: e.state,
+        });
       if (e.kind === 'deleted') this.archive.delete(e.deleted.taskId);
     }
     this.stored.push({ first: p.batch.first, last: p.batch.last, lastSeq: p.batch.lastSeq, body: encodeEntries(p.batch.entries) });
@@ -66,13 +76,16 @@ export class MemoryPort implements JournalPort {
   }
 
   async *read(after: number): AsyncIterable<JournalBatch> {
-    for (const b of this.stored) if (b.last > after) yield { first: b.first, last: b.last, lastSeq: b.lastSeq, entries: decodeEntries(b.body) };
+    for (const b of this.stored)
+      if (b.last > after) yield { first: b.first, last: b.last, lastSeq: b.lastSeq, entries: decodeEntries(b.body) };
   }
 
   async *readCheckpoint(): AsyncIterable<DecodedCheckpointPart> {
     for (const p of this.checkpoint?.parts ?? []) {
       const a = p as unknown[];
-      yield a[0] === 'projects' ? { kind: 'projects', projects: (a[1] as unknown[]).map(decodeProject) } : decodeTaskPart(JSON.parse(JSON.stringify(a)));
+      yield a[0] === 'projects'
+        ? { kind: 'projects', projects: (a[1] as unknown[]).map(decodeProject) }
+        : decodeTaskPart(JSON.parse(JSON.stringify(a)));
     }
   }
 
@@ -106,4 +119,3 @@ export class MemoryPort implements JournalPort {
 
   async close(): Promise<void> {}
 }
-

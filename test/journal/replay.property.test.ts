@@ -36,12 +36,30 @@ interface Shape {
   readonly children: readonly Shape[];
 }
 
-const leaf: fc.Arbitrary<Shape> = fc.record({ kind: fc.constantFrom<NodeKind>('activity', 'event', 'gateway'), ignorable: fc.boolean(), children: fc.constant([]) });
-const shapeAt = (depth: number): fc.Arbitrary<Shape> => depth === 0 ? leaf : fc.oneof(
-  { weight: 3, arbitrary: leaf },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant<NodeKind>('subprocess'), ignorable: fc.boolean(), children: fc.array(shapeAt(depth - 1), { maxLength: 3 }) }) },
-);
-const pipeline: fc.Arbitrary<Shape> = fc.record({ kind: fc.constant<NodeKind>('pipeline'), ignorable: fc.constant(false), children: fc.array(shapeAt(2), { minLength: 1, maxLength: 4 }) });
+const leaf: fc.Arbitrary<Shape> = fc.record({
+  kind: fc.constantFrom<NodeKind>('activity', 'event', 'gateway'),
+  ignorable: fc.boolean(),
+  children: fc.constant([]),
+});
+const shapeAt = (depth: number): fc.Arbitrary<Shape> =>
+  depth === 0
+    ? leaf
+    : fc.oneof(
+        { weight: 3, arbitrary: leaf },
+        {
+          weight: 1,
+          arbitrary: fc.record({
+            kind: fc.constant<NodeKind>('subprocess'),
+            ignorable: fc.boolean(),
+            children: fc.array(shapeAt(depth - 1), { maxLength: 3 }),
+          }),
+        },
+      );
+const pipeline: fc.Arbitrary<Shape> = fc.record({
+  kind: fc.constant<NodeKind>('pipeline'),
+  ignorable: fc.constant(false),
+  children: fc.array(shapeAt(2), { minLength: 1, maxLength: 4 }),
+});
 
 const TRICKY_IDS = ['__proto__', 'constructor', 'toString', '10', '2'];
 
@@ -49,16 +67,27 @@ function definition(shape: Shape, tricky: boolean): NodeDefinition {
   let n = 0;
   const id = () => (tricky && n < TRICKY_IDS.length ? TRICKY_IDS[n++] : `n${n++}`);
   // Every third leaf carries policies (the journal must keep them: after a restart the scheduler arms them again).
-  const policies = (s: Shape) => (s.children.length === 0 && s.kind === 'activity' && n % 3 === 0
-    ? { auto_retry: { max_times: 2, interval_seconds: 5 }, timeout: { seconds: 60, action: 'forced_fail' } } : {});
-  const build = (s: Shape): NodeDefinition => ({
-    ...policies(s), id: id(), name: `node ${n}`, kind: s.kind, error_ignorable: s.ignorable, children: s.children.map(build),
-  } as NodeDefinition);
+  const policies = (s: Shape) =>
+    s.children.length === 0 && s.kind === 'activity' && n % 3 === 0
+      ? { auto_retry: { max_times: 2, interval_seconds: 5 }, timeout: { seconds: 60, action: 'forced_fail' } }
+      : {};
+  const build = (s: Shape): NodeDefinition =>
+    ({
+      ...policies(s),
+      id: id(),
+      name: `node ${n}`,
+      kind: s.kind,
+      error_ignorable: s.ignorable,
+      children: s.children.map(build),
+    }) as NodeDefinition;
   return build(shape);
 }
 
 const json: fc.Arbitrary<Json> = fc.oneof(
-  fc.constant(null), fc.boolean(), fc.integer(), fc.string({ maxLength: 8 }),
+  fc.constant(null),
+  fc.boolean(),
+  fc.integer(),
+  fc.string({ maxLength: 8 }),
   fc.constant(JSON.parse('{"__proto__": {"x": 1}, "constructor": [1, null, "s"], "a": {"b": true}}') as Json),
   fc.array(fc.oneof(fc.integer(), fc.string({ maxLength: 4 }), fc.constant(null)), { maxLength: 3 }),
 );
@@ -66,7 +95,14 @@ const json: fc.Arbitrary<Json> = fc.oneof(
 type Step =
   | { readonly kind: 'project'; readonly tz: string }
   | { readonly kind: 'task'; readonly shape: Shape; readonly tricky: boolean; readonly project: number }
-  | { readonly kind: 'op'; readonly pick: number; readonly which: number; readonly wild: boolean; readonly payload: Json | undefined; readonly staleVersion: boolean }
+  | {
+      readonly kind: 'op';
+      readonly pick: number;
+      readonly which: number;
+      readonly wild: boolean;
+      readonly payload: Json | undefined;
+      readonly staleVersion: boolean;
+    }
   | { readonly kind: 'delete'; readonly pick: number }
   | { readonly kind: 'checkpoint' }
   | { readonly kind: 'restart' }
@@ -78,7 +114,17 @@ const taskStep = fc.record({ kind: fc.constant('task' as const), shape: pipeline
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: projectStep },
   { weight: 2, arbitrary: taskStep },
-  { weight: 30, arbitrary: fc.record({ kind: fc.constant('op' as const), pick: fc.nat(), which: fc.nat(), wild: fc.nat(9).map((n) => n < 2), payload: fc.option(json, { nil: undefined }), staleVersion: fc.nat(9).map((n) => n === 0) }) },
+  {
+    weight: 30,
+    arbitrary: fc.record({
+      kind: fc.constant('op' as const),
+      pick: fc.nat(),
+      which: fc.nat(),
+      wild: fc.nat(9).map((n) => n < 2),
+      payload: fc.option(json, { nil: undefined }),
+      staleVersion: fc.nat(9).map((n) => n === 0),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'checkpoint' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
@@ -86,14 +132,30 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 );
 
 /** A few projects and tasks first, so that most steps have something to work on. */
-const scenario = (maxSteps: number): fc.Arbitrary<Step[]> => fc.tuple(
-  fc.array(projectStep, { minLength: 1, maxLength: 3 }),
-  fc.array(taskStep, { minLength: 1, maxLength: 4 }),
-  fc.array(step, { minLength: 10, maxLength: maxSteps, size: 'max' }),
-).map(([p, t, s]) => [...p, ...t, ...s]);
+const scenario = (maxSteps: number): fc.Arbitrary<Step[]> =>
+  fc
+    .tuple(
+      fc.array(projectStep, { minLength: 1, maxLength: 3 }),
+      fc.array(taskStep, { minLength: 1, maxLength: 4 }),
+      fc.array(step, { minLength: 10, maxLength: maxSteps, size: 'max' }),
+    )
+    .map(([p, t, s]) => [...p, ...t, ...s]);
 
 type Op = Operation | EngineOperation;
-const OPS: readonly Op[] = ['start', 'finish', 'fail', 'forced_fail', 'pause', 'resume', 'retry', 'skip', 'reenter', 'revoke', 'callback', 'auto_retry'];
+const OPS: readonly Op[] = [
+  'start',
+  'finish',
+  'fail',
+  'forced_fail',
+  'pause',
+  'resume',
+  'retry',
+  'skip',
+  'reenter',
+  'revoke',
+  'callback',
+  'auto_retry',
+];
 
 /**
  * What every engine of a scenario is given: histories capped at 2 attempts (so attempts drop and
@@ -116,9 +178,18 @@ function candidates(engine: Engine, taskId: string, op: Op): string[] {
     const s = recordAt(task, i).state;
     const container = task.definition.end[i] > i + 1 || task.definition.kinds[i] <= 1;
     const fits: Record<Op, boolean> = {
-      start: s === 'CREATED' || s === 'READY', finish: s === 'RUNNING', fail: s === 'RUNNING', forced_fail: s === 'RUNNING' && !container,
-      pause: container ? s === 'RUNNING' : s === 'CREATED' || s === 'READY', resume: s === 'SUSPENDED', retry: s === 'FAILED',
-      skip: s === 'FAILED', reenter: s === 'FINISHED', revoke: i === 0, callback: s === 'RUNNING' && !container, auto_retry: s === 'FAILED',
+      start: s === 'CREATED' || s === 'READY',
+      finish: s === 'RUNNING',
+      fail: s === 'RUNNING',
+      forced_fail: s === 'RUNNING' && !container,
+      pause: container ? s === 'RUNNING' : s === 'CREATED' || s === 'READY',
+      resume: s === 'SUSPENDED',
+      retry: s === 'FAILED',
+      skip: s === 'FAILED',
+      reenter: s === 'FINISHED',
+      revoke: i === 0,
+      callback: s === 'RUNNING' && !container,
+      auto_retry: s === 'FAILED',
     };
     if (fits[op]) out.push(task.definition.ids[i]);
   }
@@ -157,7 +228,11 @@ function everything(engine: Engine): string {
     answers.push(engine.quota(p.id));
   }
   return JSON.stringify({
-    cursor: engine.cursor, size: snap.size, highestTaskId: engine.highestTaskId, armed: engine.policies.armed, answers,
+    cursor: engine.cursor,
+    size: snap.size,
+    highestTaskId: engine.highestTaskId,
+    armed: engine.policies.armed,
+    answers,
     dump: [...dumpSnapshot(snap)].map(([t, nodes]) => [t, [...nodes]]),
   });
 }
@@ -189,7 +264,12 @@ async function run(h: Harness, steps: readonly Step[], clock: { now: number }): 
         try {
           // every other task gets its id assigned (one plus the highest ever, deleted ones included)
           const id = s.tricky ? undefined : String(++tasks);
-          h.engine.createTask({ id, project_id: String(1 + (s.project % projects)), name: `t${tasks}`, pipeline: definition(s.shape, s.tricky) });
+          h.engine.createTask({
+            id,
+            project_id: String(1 + (s.project % projects)),
+            name: `t${tasks}`,
+            pipeline: definition(s.shape, s.tricky),
+          });
         } catch (e) {
           if ((e as { code?: number }).code === undefined || (e as { code: number }).code === 3599999) throw e;
         }
@@ -203,9 +283,9 @@ async function run(h: Harness, steps: readonly Step[], clock: { now: number }): 
         const nodes = s.wild ? h.engine.snapshot().getTask(taskId)!.definition.ids : candidates(h.engine, taskId, op);
         const nodeId = nodes[(s.which >> 4) % nodes.length];
         const args = {
-          ...(op === 'fail' || op === 'forced_fail') && s.payload !== undefined ? { ex_data: s.payload } : {},
-          ...op === 'callback' && s.payload !== undefined ? { data: s.payload } : {},
-          ...s.staleVersion ? { version: 'f'.repeat(32) } : {},
+          ...((op === 'fail' || op === 'forced_fail') && s.payload !== undefined ? { ex_data: s.payload } : {}),
+          ...(op === 'callback' && s.payload !== undefined ? { data: s.payload } : {}),
+          ...(s.staleVersion ? { version: 'f'.repeat(32) } : {}),
         };
         try {
           h.engine.apply(taskId, nodeId, op, args);
@@ -252,7 +332,13 @@ async function overMemory(clock: { now: number }): Promise<Harness> {
   const open = async () => {
     const timers = new ManualTimers();
     const engine = new Engine({ ...ENGINE_OPTIONS, clock: () => clock.now });
-    const durability = await Durability.open(engine, port, engine.clock, { ...DEFAULT_DURABILITY, mode: 'always', timers, log: () => {}, checkpoint: { ...DEFAULT_DURABILITY.checkpoint, keepChanges: 5, chunk: 3 } });
+    const durability = await Durability.open(engine, port, engine.clock, {
+      ...DEFAULT_DURABILITY,
+      mode: 'always',
+      timers,
+      log: () => {},
+      checkpoint: { ...DEFAULT_DURABILITY.checkpoint, keepChanges: 5, chunk: 3 },
+    });
     // as DurableEngine.open does: the scheduler hears of every recovered task
     for (const t of engine.snapshot().tasksInOrder()) engine.policies.follow(t.task.id);
     return { engine, durability, timers };
@@ -260,20 +346,26 @@ async function overMemory(clock: { now: number }): Promise<Harness> {
   let current = await open();
   const pump = (p: Promise<unknown>) => pumped(current.timers, p);
   return {
-    get engine() { return current.engine; },
+    get engine() {
+      return current.engine;
+    },
     flush: () => pump(current.engine.durable()),
     checkpoint: () => pump(current.durability.checkpoint()),
     restart: async () => {
       await pump(current.durability.close());
       current = await open();
     },
-    crash: async () => { current = await open(); },
+    crash: async () => {
+      current = await open();
+    },
     close: () => pump(current.durability.close()),
   };
 }
 
 const dirs: string[] = [];
-afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 /**
  * Over SQLite, a crash is a copy of the data directory taken while the engine runs (after its
@@ -284,15 +376,24 @@ async function overSqlite(clock: { now: number }): Promise<Harness> {
   dirs.push(dir);
   let generation = 0;
   let dataDir = join(dir, `data${generation}`);
-  const open = () => DurableEngine.open({
-    ...ENGINE_OPTIONS, dataDir, clock: () => clock.now, durability: 'off', log: () => {},
-    checkpoint: { keepChanges: 5, chunk: 3 },
-  });
+  const open = () =>
+    DurableEngine.open({
+      ...ENGINE_OPTIONS,
+      dataDir,
+      clock: () => clock.now,
+      durability: 'off',
+      log: () => {},
+      checkpoint: { keepChanges: 5, chunk: 3 },
+    });
   let engine = await open();
   return {
-    get engine() { return engine; },
+    get engine() {
+      return engine;
+    },
     flush: () => engine.durable(),
-    checkpoint: async () => { await engine.checkpoint(); },
+    checkpoint: async () => {
+      await engine.checkpoint();
+    },
     restart: async () => {
       await engine.close();
       engine = await open();
@@ -310,16 +411,22 @@ async function overSqlite(clock: { now: number }): Promise<Harness> {
 
 describe('replay', () => {
   it('restores every answer, record, history and cursor (in-memory port, same codec)', async () => {
-    await fc.assert(fc.asyncProperty(scenario(120), async (steps) => {
-      const clock = { now: 1_700_000_000_000 };
-      await run(await overMemory(clock), steps, clock);
-    }), { numRuns: Math.max(20, Math.round(FC_RUNS / 5)) });
+    await fc.assert(
+      fc.asyncProperty(scenario(120), async (steps) => {
+        const clock = { now: 1_700_000_000_000 };
+        await run(await overMemory(clock), steps, clock);
+      }),
+      { numRuns: Math.max(20, Math.round(FC_RUNS / 5)) },
+    );
   });
 
   it('restores every answer, record, history and cursor (SQLite journal)', async () => {
-    await fc.assert(fc.asyncProperty(scenario(60), async (steps) => {
-      const clock = { now: 1_700_000_000_000 };
-      await run(await overSqlite(clock), steps, clock);
-    }), { numRuns: Math.max(3, Math.round(FC_RUNS / 200)) });
+    await fc.assert(
+      fc.asyncProperty(scenario(60), async (steps) => {
+        const clock = { now: 1_700_000_000_000 };
+        await run(await overSqlite(clock), steps, clock);
+      }),
+      { numRuns: Math.max(3, Math.round(FC_RUNS / 200)) },
+    );
   });
 });

@@ -13,7 +13,9 @@ import { PIPELINE } from './helpers.js';
 const HOUR = 3_600_000;
 const RETENTION = { archiveAfterMs: 24 * HOUR, expireAfterMs: 30 * 24 * HOUR, sweepEveryMs: 365 * 24 * HOUR };
 const dirs: string[] = [];
-afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 const clock = { now: Date.UTC(2024, 0, 1) };
 const tick = (ms = 1_000) => (clock.now += ms);
@@ -43,8 +45,21 @@ describe('retention', () => {
     engine.createProject({ id: '1', bk_biz_id: '2', name: 'one', time_zone: 'Asia/Shanghai' });
     for (const id of ['10', '11', '12']) engine.createTask({ id, project_id: '1', name: `task ${id}`, pipeline: PIPELINE });
     // 10: finished, with a failure retried and error data kept in its history
-    for (const [op, node, args] of [['start', 'root'], ['start', 'a'], ['fail', 'a', { ex_data: { why: 'exit 2', __proto__: null } }], ['retry', 'a'], ['start', 'a'], ['finish', 'a'],
-      ['start', 'sub'], ['start', 'b'], ['finish', 'b'], ['start', 'c'], ['fail', 'c', { ex_data: 'ignored' }], ['finish', 'sub'], ['finish', 'root']] as const) {
+    for (const [op, node, args] of [
+      ['start', 'root'],
+      ['start', 'a'],
+      ['fail', 'a', { ex_data: { why: 'exit 2', __proto__: null } }],
+      ['retry', 'a'],
+      ['start', 'a'],
+      ['finish', 'a'],
+      ['start', 'sub'],
+      ['start', 'b'],
+      ['finish', 'b'],
+      ['start', 'c'],
+      ['fail', 'c', { ex_data: 'ignored' }],
+      ['finish', 'sub'],
+      ['finish', 'root'],
+    ] as const) {
       tick();
       engine.apply('10', node, op, args as never);
     }
@@ -91,7 +106,11 @@ describe('retention', () => {
     clock.now = finished + RETENTION.expireAfterMs - 2_000;
     expect((await engine.stored.getTaskStatus({ bk_biz_id: '2', task_id: '10' })).code).toBe(0);
     clock.now = finished + RETENTION.expireAfterMs;
-    expect(await engine.stored.getTaskStatus({ bk_biz_id: '2', task_id: '10' }, ctx)).toMatchObject({ result: false, code: 3540400, message: 'task 10 does not exist' });
+    expect(await engine.stored.getTaskStatus({ bk_biz_id: '2', task_id: '10' }, ctx)).toMatchObject({
+      result: false,
+      code: 3540400,
+      message: 'task 10 does not exist',
+    });
     expect(await engine.sweep()).toEqual({ archived: 0, expired: 2 });
     expect(await engine.stored.getTaskNodeDetail({ bk_biz_id: '2', task_id: '11', node_id: 'a' }, ctx)).toMatchObject({ code: 3540400 });
     await engine.close();
@@ -110,7 +129,10 @@ describe('retention', () => {
     engine.revoke('11', 'root');
     clock.now += RETENTION.archiveAfterMs;
     expect(await engine.sweep()).toEqual({ archived: 1, expired: 0 });
-    expect(await engine.stored.getTaskStatus({ bk_biz_id: '4', task_id: '11' }, ctx)).toMatchObject({ code: 3540400, message: 'task 11 does not exist' });
+    expect(await engine.stored.getTaskStatus({ bk_biz_id: '4', task_id: '11' }, ctx)).toMatchObject({
+      code: 3540400,
+      message: 'task 11 does not exist',
+    });
     expect(await engine.stored.getTaskStatus({ bk_biz_id: '2', task_id: '10' }, ctx)).toMatchObject({ code: 3540400 });
     expect((await engine.stored.getTaskStatus({ bk_biz_id: '2', task_id: '11' }, ctx)).data).toMatchObject({ state: 'REVOKED' });
     await engine.close();

@@ -7,7 +7,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { Agent, request } from 'node:http';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const CLEAN_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PIPESTATE_') && k !== 'NO_COLOR' && k !== 'FORCE_COLOR'));
+const CLEAN_ENV = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !k.startsWith('PIPESTATE_') && k !== 'NO_COLOR' && k !== 'FORCE_COLOR'),
+);
 
 export interface Served {
   readonly child: ChildProcessWithoutNullStreams;
@@ -29,7 +31,9 @@ export function serve(args: readonly string[]): Promise<Served> {
       if (m) resolve({ child, url: m[1], output: () => text, exited });
     };
     child.stdout.on('data', onData);
-    child.stderr.on('data', (d: Buffer) => { text += d; });
+    child.stderr.on('data', (d: Buffer) => {
+      text += d;
+    });
     void exited.then((code) => reject(new Error(`pipestate exited (${code}) before listening:\n${text}`)));
   });
 }
@@ -42,26 +46,35 @@ export interface Answer {
 export class Client {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
-  constructor(private readonly base: string, private readonly auth: Record<string, string>) {}
+  constructor(
+    private readonly base: string,
+    private readonly auth: Record<string, string>,
+  ) {}
 
   /** POSTs an ESB-style command; rejects when the server cannot be reached or the connection drops. */
   post(name: string, body: Record<string, unknown>): Promise<Answer> {
     const text = JSON.stringify({ ...this.auth, ...body });
     return new Promise((resolve, reject) => {
-      const req = request(`${this.base}/api/c/compapi/v2/sops/${name}/`, {
-        method: 'POST', agent: this.agent, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          try {
-            resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Answer['json'] });
-          } catch (e) {
-            reject(e);
-          }
-        });
-        res.on('error', reject);
-      });
+      const req = request(
+        `${this.base}/api/c/compapi/v2/sops/${name}/`,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            try {
+              resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Answer['json'] });
+            } catch (e) {
+              reject(e);
+            }
+          });
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(text);
     });

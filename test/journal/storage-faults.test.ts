@@ -8,7 +8,19 @@
  * accepted again once there is room.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, closeSync, ftruncateSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  closeSync,
+  ftruncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -27,7 +39,12 @@ let n = 0;
 const fresh = (): string => join(root, `case${++n}`);
 
 const quiet = { log: () => {} };
-const state = (e: DurableEngine): string => JSON.stringify({ cursor: e.cursor, projects: e.snapshot().projectsInOrder(), tasks: [...dumpSnapshot(e.snapshot())].map(([t, m]) => [t, [...m]]) });
+const state = (e: DurableEngine): string =>
+  JSON.stringify({
+    cursor: e.cursor,
+    projects: e.snapshot().projectsInOrder(),
+    tasks: [...dumpSnapshot(e.snapshot())].map(([t, m]) => [t, [...m]]),
+  });
 
 async function refusal(run: () => Promise<unknown>): Promise<JournalError> {
   try {
@@ -50,7 +67,13 @@ describe('torn and corrupted storage', () => {
   beforeAll(async () => {
     const dataDir = fresh();
     let now = Date.UTC(2024, 0, 1);
-    const engine = await openEngine({ dataDir, durability: 'always', clock: () => (now += 1_000), checkpoint: { every: 40, keepChanges: 10, chunk: 4 }, ...quiet });
+    const engine = await openEngine({
+      dataDir,
+      durability: 'always',
+      clock: () => (now += 1_000),
+      checkpoint: { every: 40, keepChanges: 10, chunk: 4 },
+      ...quiet,
+    });
     prefixes.add(state(engine));
     const step = async (run: () => unknown) => {
       try {
@@ -65,8 +88,21 @@ describe('torn and corrupted storage', () => {
     for (let t = 10; t < 16; t++) {
       const id = String(t);
       await step(() => engine.createTask({ id, project_id: '1', name: `task ${id}`, pipeline: PIPELINE }));
-      for (const [op, node, args] of [['start', 'root'], ['start', 'a'], ['fail', 'a', { ex_data: { code: t } }], ['retry', 'a'], ['start', 'a'], ['finish', 'a'],
-        ['start', 'sub'], ['start', 'b'], ['callback', 'b', { data: [t] }], ['finish', 'b'], ['start', 'c'], ['finish', 'c'], ['finish', 'sub']] as const) {
+      for (const [op, node, args] of [
+        ['start', 'root'],
+        ['start', 'a'],
+        ['fail', 'a', { ex_data: { code: t } }],
+        ['retry', 'a'],
+        ['start', 'a'],
+        ['finish', 'a'],
+        ['start', 'sub'],
+        ['start', 'b'],
+        ['callback', 'b', { data: [t] }],
+        ['finish', 'b'],
+        ['start', 'c'],
+        ['finish', 'c'],
+        ['finish', 'sub'],
+      ] as const) {
         await step(() => engine.apply(id, node, op, args as never));
       }
       await step(() => (t % 2 === 0 ? engine.finish(id, 'root') : engine.revoke(id, 'root')));
@@ -81,38 +117,51 @@ describe('torn and corrupted storage', () => {
 
   it('recovers the state after some complete commit, or refuses naming the file; never anything else', async () => {
     const outcomes = { recovered: 0, refused: 0 };
-    await fc.assert(fc.asyncProperty(
-      fc.nat(images.length - 1), fc.nat(), fc.oneof(
-        fc.record({ kind: fc.constant('truncate' as const), at: fc.double({ min: 0, max: 1, noNaN: true }) }),
-        fc.record({ kind: fc.constant('overwrite' as const), at: fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 16 }) }),
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat(images.length - 1),
+        fc.nat(),
+        fc.oneof(
+          fc.record({ kind: fc.constant('truncate' as const), at: fc.double({ min: 0, max: 1, noNaN: true }) }),
+          fc.record({
+            kind: fc.constant('overwrite' as const),
+            at: fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 0, max: 255 })), {
+              minLength: 1,
+              maxLength: 16,
+            }),
+          }),
+        ),
+        async (image, pick, damage) => {
+          const dir = fresh();
+          cpSync(images[image], dir, { recursive: true });
+          const files = readdirSync(dir)
+            .filter((f) => statSync(join(dir, f)).size > 0)
+            .sort();
+          const file = join(dir, files[pick % files.length]);
+          const size = statSync(file).size;
+          const fd = openSync(file, 'r+');
+          if (damage.kind === 'truncate') ftruncateSync(fd, Math.floor(damage.at * size));
+          else for (const [at, byte] of damage.at) writeSync(fd, Buffer.from([byte]), 0, 1, Math.min(size - 1, Math.floor(at * size)));
+          closeSync(fd);
+          let engine: DurableEngine;
+          try {
+            engine = await openEngine({ dataDir: dir, ...quiet });
+          } catch (error) {
+            expect(error).toBeInstanceOf(JournalError);
+            expect((error as JournalError).message.startsWith(dir)).toBe(true);
+            outcomes.refused++;
+            return;
+          }
+          try {
+            expect(prefixes.has(state(engine))).toBe(true);
+            outcomes.recovered++;
+          } finally {
+            await engine.close();
+          }
+        },
       ),
-      async (image, pick, damage) => {
-        const dir = fresh();
-        cpSync(images[image], dir, { recursive: true });
-        const files = readdirSync(dir).filter((f) => statSync(join(dir, f)).size > 0).sort();
-        const file = join(dir, files[pick % files.length]);
-        const size = statSync(file).size;
-        const fd = openSync(file, 'r+');
-        if (damage.kind === 'truncate') ftruncateSync(fd, Math.floor(damage.at * size));
-        else for (const [at, byte] of damage.at) writeSync(fd, Buffer.from([byte]), 0, 1, Math.min(size - 1, Math.floor(at * size)));
-        closeSync(fd);
-        let engine: DurableEngine;
-        try {
-          engine = await openEngine({ dataDir: dir, ...quiet });
-        } catch (error) {
-          expect(error).toBeInstanceOf(JournalError);
-          expect((error as JournalError).message.startsWith(dir)).toBe(true);
-          outcomes.refused++;
-          return;
-        }
-        try {
-          expect(prefixes.has(state(engine))).toBe(true);
-          outcomes.recovered++;
-        } finally {
-          await engine.close();
-        }
-      },
-    ), { numRuns: Math.max(20, Math.round(FC_RUNS / 40)) });
+      { numRuns: Math.max(20, Math.round(FC_RUNS / 40)) },
+    );
     // both outcomes happen: the test does exercise each path
     expect(outcomes.recovered).toBeGreaterThan(0);
     expect(outcomes.refused).toBeGreaterThan(0);
@@ -127,7 +176,9 @@ describe('a data directory that cannot be used is refused at open, naming the pa
     mkdirSync(dir);
     writeFileSync(join(dir, 'pipestate.db'), 'x'.repeat(4096));
     const e = await refusal(() => openEngine({ dataDir: dir, ...quiet }));
-    expect(e.message).toBe(`${join(dir, 'pipestate.db')}: is not a pipestate data file: not an SQLite database (SQLITE_NOTADB: file is not a database)`);
+    expect(e.message).toBe(
+      `${join(dir, 'pipestate.db')}: is not a pipestate data file: not an SQLite database (SQLITE_NOTADB: file is not a database)`,
+    );
   });
 
   it('an SQLite database of something else', async () => {
@@ -163,7 +214,9 @@ describe('a data directory that cannot be used is refused at open, naming the pa
     const file = fresh();
     writeFileSync(file, '');
     expect((await refusal(() => openEngine({ dataDir: file, ...quiet }))).message).toBe(`${file}: is not a directory`);
-    expect((await refusal(() => openEngine({ dataDir: join(file, 'data'), ...quiet }))).message).toBe(`${join(file, 'data')}: cannot be created: a parent of it is not a directory (ENOTDIR)`);
+    expect((await refusal(() => openEngine({ dataDir: join(file, 'data'), ...quiet }))).message).toBe(
+      `${join(file, 'data')}: cannot be created: a parent of it is not a directory (ENOTDIR)`,
+    );
   });
 
   it('a directory another engine has open', async () => {
@@ -171,7 +224,9 @@ describe('a data directory that cannot be used is refused at open, naming the pa
     const first = await openEngine({ dataDir: dir, ...quiet });
     try {
       const e = await refusal(() => openEngine({ dataDir: dir, ...quiet }));
-      expect(e.message).toMatch(new RegExp(`^${join(dir, 'pipestate.db')}: is in use by another process \\(a running pipestate\\?\\) \\(SQLITE_BUSY`));
+      expect(e.message).toMatch(
+        new RegExp(`^${join(dir, 'pipestate.db')}: is in use by another process \\(a running pipestate\\?\\) \\(SQLITE_BUSY`),
+      );
     } finally {
       await first.close();
     }
@@ -198,9 +253,13 @@ describe('a data directory that cannot be used is refused at open, naming the pa
       db.close();
     };
     tamper('journal', 'first_lsn');
-    expect((await refusal(() => openEngine({ dataDir: crashed, ...quiet }))).message).toBe(`${join(crashed, 'pipestate.db')}: the journal batch at positions 3..3 is corrupt (checksum mismatch)`);
+    expect((await refusal(() => openEngine({ dataDir: crashed, ...quiet }))).message).toBe(
+      `${join(crashed, 'pipestate.db')}: the journal batch at positions 3..3 is corrupt (checksum mismatch)`,
+    );
     tamper('checkpoint_part', 'part');
-    expect((await refusal(() => openEngine({ dataDir: crashed, ...quiet }))).message).toMatch(/pipestate\.db: part \d+ of the checkpoint at position 2 is corrupt \(checksum mismatch\)$/);
+    expect((await refusal(() => openEngine({ dataDir: crashed, ...quiet }))).message).toMatch(
+      /pipestate\.db: part \d+ of the checkpoint at position 2 is corrupt \(checksum mismatch\)$/,
+    );
   });
 
   it('rows missing from the journal', async () => {
@@ -225,7 +284,9 @@ describe('a data directory that cannot be used is refused at open, naming the pa
     const db2 = new Database(join(crashed, 'pipestate.db'));
     db2.prepare('DELETE FROM journal WHERE first_lsn = ?').run(rows[2]);
     db2.close();
-    expect((await refusal(() => openEngine({ dataDir: crashed, ...quiet }))).message).toBe(`${crashed}: the journal ends at position 2 but 4 was written: entries are missing`);
+    expect((await refusal(() => openEngine({ dataDir: crashed, ...quiet }))).message).toBe(
+      `${crashed}: the journal ends at position 2 but 4 was written: entries are missing`,
+    );
   });
 });
 
@@ -235,7 +296,11 @@ describe('a data directory that cannot be used is refused at open, naming the pa
 function mountTmpfs(dir: string, options: string): (() => void) | undefined {
   mkdirSync(dir, { recursive: true });
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { stdio: 'ignore' });
-  return r.status === 0 ? () => { spawnSync('umount', [dir], { stdio: 'ignore' }); } : undefined;
+  return r.status === 0
+    ? () => {
+        spawnSync('umount', [dir], { stdio: 'ignore' });
+      }
+    : undefined;
 }
 
 const canMount = (() => {
@@ -276,7 +341,14 @@ describe.skipIf(!canMount)('read-only and full file systems (tmpfs)', () => {
     const unmount = mountTmpfs(dir, 'size=1m')!;
     try {
       const timers = new ManualTimers();
-      const engine = await openEngine({ dataDir: join(dir, 'data'), durability: 'always', journalTimers: timers, limits: { maxNodeExDataBytes: 256 * 1024 }, retryMs: 1_000, ...quiet });
+      const engine = await openEngine({
+        dataDir: join(dir, 'data'),
+        durability: 'always',
+        journalTimers: timers,
+        limits: { maxNodeExDataBytes: 256 * 1024 },
+        retryMs: 1_000,
+        ...quiet,
+      });
       const pump = (p: Promise<unknown>) => pumped(timers, p);
       engine.createProject({ id: '1', bk_biz_id: '2', name: 'one' });
       engine.createTask({ id: '10', project_id: '1', name: 'ten', pipeline: PIPELINE });
@@ -295,7 +367,10 @@ describe.skipIf(!canMount)('read-only and full file systems (tmpfs)', () => {
       const before = state(engine);
       const [change] = engine.start('10', 'a', {});
       engine.fail('10', 'a', { ex_data: 'x'.repeat(200_000) });
-      const outcome = engine.whenDurable(change.seq).then(() => 'durable', (e: { code: number; message: string }) => `${e.code} ${e.message}`);
+      const outcome = engine.whenDurable(change.seq).then(
+        () => 'durable',
+        (e: { code: number; message: string }) => `${e.code} ${e.message}`,
+      );
       await pump(outcome);
       expect(await outcome).toMatch(/^3599999 journal unavailable: (the disk is full|the storage refused a write)/);
       expect(state(engine)).toBe(before);
@@ -324,4 +399,3 @@ describe.skipIf(!canMount)('read-only and full file systems (tmpfs)', () => {
     }
   });
 });
-

@@ -5,8 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  EFFECTS, endsAttempt, initialRecord, rerunLimitMessage,
-  type EffectInput, type Json, type MachineOperation, type NodeRecord, type State,
+  EFFECTS,
+  endsAttempt,
+  initialRecord,
+  rerunLimitMessage,
+  type EffectInput,
+  type Json,
+  type MachineOperation,
+  type NodeRecord,
+  type State,
 } from '../../src/lifecycle/index.js';
 import { Store } from '../../src/store/index.js';
 import type { NodeDefinition } from '../../src/model/index.js';
@@ -23,8 +30,17 @@ const V = (n: number): string => n.toString(16).padStart(32, '0');
 
 /** The initial record, written out (the first test checks initialRecord against it). */
 const base: NodeRecord = Object.freeze({
-  state: 'CREATED', version: '', loop: 0, retry: 0, auto_retry_times: 0, skip: false, error_ignored: false,
-  started_at: null, finished_at: null, state_refresh_at: CREATED_AT, ex_data: undefined,
+  state: 'CREATED',
+  version: '',
+  loop: 0,
+  retry: 0,
+  auto_retry_times: 0,
+  skip: false,
+  error_ignored: false,
+  started_at: null,
+  finished_at: null,
+  state_refresh_at: CREATED_AT,
+  ex_data: undefined,
 });
 const rec = (changes: Partial<NodeRecord>): NodeRecord => Object.freeze({ ...base, ...changes });
 
@@ -47,8 +63,17 @@ describe('pure effects (SPEC §2 effects table)', () => {
   it('start from CREATED: loop 1, a new version, started now', () => {
     const r = effect('start', base, 'RUNNING');
     expect(r).toStrictEqual({
-      state: 'RUNNING', version: V(1), loop: 1, retry: 0, auto_retry_times: 0, skip: false, error_ignored: false,
-      started_at: NOW, finished_at: null, state_refresh_at: NOW, ex_data: undefined,
+      state: 'RUNNING',
+      version: V(1),
+      loop: 1,
+      retry: 0,
+      auto_retry_times: 0,
+      skip: false,
+      error_ignored: false,
+      started_at: NOW,
+      finished_at: null,
+      state_refresh_at: NOW,
+      ex_data: undefined,
     });
     expect(Object.isFrozen(r)).toBe(true);
     // every record has the same keys in the same order (one hidden class)
@@ -58,39 +83,65 @@ describe('pure effects (SPEC §2 effects table)', () => {
   it('start from READY after a retry: loop and version kept, started now', () => {
     const ready = rec({ state: 'READY', version: V(7), loop: 1, retry: 1, state_refresh_at: 3_000 });
     expect(effect('start', ready, 'RUNNING')).toStrictEqual(
-      rec({ state: 'RUNNING', version: V(7), loop: 1, retry: 1, started_at: NOW, state_refresh_at: NOW }));
+      rec({ state: 'RUNNING', version: V(7), loop: 1, retry: 1, started_at: NOW, state_refresh_at: NOW }),
+    );
   });
 
   it('start from READY of a leaf paused before it ever ran (loop 0): loop 1 and a new version', () => {
     const ready = rec({ state: 'READY', state_refresh_at: 3_000 });
     expect(effect('start', ready, 'RUNNING')).toStrictEqual(
-      rec({ state: 'RUNNING', version: V(1), loop: 1, started_at: NOW, state_refresh_at: NOW }));
+      rec({ state: 'RUNNING', version: V(1), loop: 1, started_at: NOW, state_refresh_at: NOW }),
+    );
   });
 
   it('finish: finished now', () => {
     expect(effect('finish', running, 'FINISHED')).toStrictEqual(
-      rec({ state: 'FINISHED', version: V(100), loop: 1, started_at: 2_000, finished_at: NOW, state_refresh_at: NOW }));
+      rec({ state: 'FINISHED', version: V(100), loop: 1, started_at: 2_000, finished_at: NOW, state_refresh_at: NOW }),
+    );
   });
 
   it('fail: finished now, ex_data kept, version unchanged', () => {
-    expect(effect('fail', running, 'FAILED', { exData: { reason: 'timeout', code: 7 } })).toStrictEqual(rec({
-      state: 'FAILED', version: V(100), loop: 1, started_at: 2_000, finished_at: NOW, state_refresh_at: NOW,
-      ex_data: { reason: 'timeout', code: 7 },
-    }));
+    expect(effect('fail', running, 'FAILED', { exData: { reason: 'timeout', code: 7 } })).toStrictEqual(
+      rec({
+        state: 'FAILED',
+        version: V(100),
+        loop: 1,
+        started_at: 2_000,
+        finished_at: NOW,
+        state_refresh_at: NOW,
+        ex_data: { reason: 'timeout', code: 7 },
+      }),
+    );
   });
 
   it('fail of an error_ignorable node: FINISHED with error_ignored, ex_data kept', () => {
-    expect(effect('fail', running, 'FINISHED', { exData: 'ignored error' })).toStrictEqual(rec({
-      state: 'FINISHED', version: V(100), loop: 1, error_ignored: true, started_at: 2_000, finished_at: NOW,
-      state_refresh_at: NOW, ex_data: 'ignored error',
-    }));
+    expect(effect('fail', running, 'FINISHED', { exData: 'ignored error' })).toStrictEqual(
+      rec({
+        state: 'FINISHED',
+        version: V(100),
+        loop: 1,
+        error_ignored: true,
+        started_at: 2_000,
+        finished_at: NOW,
+        state_refresh_at: NOW,
+        ex_data: 'ignored error',
+      }),
+    );
   });
 
   it('forced_fail: as fail plus a new version, never ignored', () => {
-    expect(effect('forced_fail', running, 'FAILED', { exData: 'forced' })).toStrictEqual(rec({
-      state: 'FAILED', version: V(1), loop: 1, error_ignored: false, started_at: 2_000, finished_at: NOW,
-      state_refresh_at: NOW, ex_data: 'forced',
-    }));
+    expect(effect('forced_fail', running, 'FAILED', { exData: 'forced' })).toStrictEqual(
+      rec({
+        state: 'FAILED',
+        version: V(1),
+        loop: 1,
+        error_ignored: false,
+        started_at: 2_000,
+        finished_at: NOW,
+        state_refresh_at: NOW,
+        ex_data: 'forced',
+      }),
+    );
   });
 
   it('pause and resume change nothing but state and state_refresh_at', () => {
@@ -103,40 +154,81 @@ describe('pure effects (SPEC §2 effects table)', () => {
 
   it('retry: retry + 1, new version, times cleared, ex_data removed, and it ends an attempt', () => {
     const failed = rec({ ...running, state: 'FAILED', finished_at: 4_000, ex_data: 'boom', retry: 2 });
-    expect(effect('retry', failed, 'READY')).toStrictEqual(rec({
-      state: 'READY', version: V(1), loop: 1, retry: 3, started_at: null, finished_at: null, state_refresh_at: NOW,
-      ex_data: undefined,
-    }));
+    expect(effect('retry', failed, 'READY')).toStrictEqual(
+      rec({
+        state: 'READY',
+        version: V(1),
+        loop: 1,
+        retry: 3,
+        started_at: null,
+        finished_at: null,
+        state_refresh_at: NOW,
+        ex_data: undefined,
+      }),
+    );
     expect(endsAttempt('retry', 'READY')).toBe(true);
   });
 
   it('skip: skip true, retry + 1, new version, finished now (ex_data is left as it was)', () => {
     const failed = rec({ ...running, state: 'FAILED', finished_at: 4_000, ex_data: 'boom' });
-    expect(effect('skip', failed, 'FINISHED')).toStrictEqual(rec({
-      state: 'FINISHED', version: V(1), loop: 1, retry: 1, skip: true, started_at: 2_000, finished_at: NOW,
-      state_refresh_at: NOW, ex_data: 'boom',
-    }));
+    expect(effect('skip', failed, 'FINISHED')).toStrictEqual(
+      rec({
+        state: 'FINISHED',
+        version: V(1),
+        loop: 1,
+        retry: 1,
+        skip: true,
+        started_at: 2_000,
+        finished_at: NOW,
+        state_refresh_at: NOW,
+        ex_data: 'boom',
+      }),
+    );
     expect(endsAttempt('skip', 'FINISHED')).toBe(false);
   });
 
   it('reenter: loop + 1, skip and error_ignored reset, new version, started now, ex_data cleared', () => {
     // SPEC is silent on ex_data at re-entry; the code clears it (the new attempt has no error yet).
     const finished = rec({
-      ...running, state: 'FINISHED', loop: 3, retry: 2, skip: true, error_ignored: true, finished_at: 4_000, ex_data: 'old',
+      ...running,
+      state: 'FINISHED',
+      loop: 3,
+      retry: 2,
+      skip: true,
+      error_ignored: true,
+      finished_at: 4_000,
+      ex_data: 'old',
     });
-    expect(effect('reenter', finished, 'RUNNING')).toStrictEqual(rec({
-      state: 'RUNNING', version: V(1), loop: 4, retry: 2, skip: false, error_ignored: false, started_at: NOW,
-      finished_at: null, state_refresh_at: NOW, ex_data: undefined,
-    }));
+    expect(effect('reenter', finished, 'RUNNING')).toStrictEqual(
+      rec({
+        state: 'RUNNING',
+        version: V(1),
+        loop: 4,
+        retry: 2,
+        skip: false,
+        error_ignored: false,
+        started_at: NOW,
+        finished_at: null,
+        state_refresh_at: NOW,
+        ex_data: undefined,
+      }),
+    );
     expect(endsAttempt('reenter', 'RUNNING')).toBe(true);
   });
 
   it('reenter past the rerun limit: FAILED, finished now, the limit message; loop and version unchanged', () => {
     const finished = rec({ ...running, state: 'FINISHED', loop: 2, finished_at: 4_000 });
-    expect(effect('reenter', finished, 'FAILED', { rerunLimit: 2 })).toStrictEqual(rec({
-      state: 'FAILED', version: V(100), loop: 2, started_at: 2_000, finished_at: NOW, state_refresh_at: NOW,
-      ex_data: 'node execution exceed rerun limit 2',
-    }));
+    expect(effect('reenter', finished, 'FAILED', { rerunLimit: 2 })).toStrictEqual(
+      rec({
+        state: 'FAILED',
+        version: V(100),
+        loop: 2,
+        started_at: 2_000,
+        finished_at: NOW,
+        state_refresh_at: NOW,
+        ex_data: 'node execution exceed rerun limit 2',
+      }),
+    );
     expect(rerunLimitMessage(2)).toBe('node execution exceed rerun limit 2');
     expect(endsAttempt('reenter', 'FAILED')).toBe(false);
   });
@@ -144,7 +236,12 @@ describe('pure effects (SPEC §2 effects table)', () => {
   it('revoke and its cascade: finished now', () => {
     expect(effect('revoke', running, 'REVOKED')).toStrictEqual({ ...running, state: 'REVOKED', finished_at: NOW, state_refresh_at: NOW });
     const ready = rec({ state: 'READY', version: V(3), loop: 1, retry: 1 });
-    expect(effect('revoke_cascade', ready, 'REVOKED')).toStrictEqual({ ...ready, state: 'REVOKED', finished_at: NOW, state_refresh_at: NOW });
+    expect(effect('revoke_cascade', ready, 'REVOKED')).toStrictEqual({
+      ...ready,
+      state: 'REVOKED',
+      finished_at: NOW,
+      state_refresh_at: NOW,
+    });
   });
 
   it('callback: only state_refresh_at changes', () => {
@@ -187,11 +284,15 @@ describe('pure effects (SPEC §2 effects table)', () => {
 // ---------------------------------------------------------------------------------------------
 
 const PIPELINE: NodeDefinition = {
-  id: 'root', kind: 'pipeline', children: [
+  id: 'root',
+  kind: 'pipeline',
+  children: [
     { id: 'a', name: 'A', kind: 'activity' },
     { id: 'ign', kind: 'activity', error_ignorable: true },
     {
-      id: 'sp', kind: 'subprocess', children: [
+      id: 'sp',
+      kind: 'subprocess',
+      children: [
         { id: 'b', kind: 'activity' },
         { id: 'c', kind: 'gateway' },
         { id: 'd', kind: 'event' },
@@ -207,7 +308,10 @@ function setup(rerunLimit = 100) {
   const store = new Store({ clock: () => now, newVersion: versionCounter(), rerunLimit });
   store.createProject({ id: '1', name: 'p' });
   store.createTask({ id: '10', project_id: '1', name: 't', pipeline: PIPELINE });
-  const at = (t: number): Store => { now = t; return store; };
+  const at = (t: number): Store => {
+    now = t;
+    return store;
+  };
   const node = (id: string): NodeRecord => store.snapshot().getNode('10', id)!;
   const history = (id: string): readonly NodeRecord[] => store.snapshot().getHistory('10', id)!;
   return { store, at, node, history };
@@ -224,16 +328,32 @@ describe('effects through the store', () => {
     at(2_000).start('10', 'root');
     at(2_001).start('10', 'ign');
     at(2_002).fail('10', 'ign', { ex_data: 'x' });
-    expect(node('ign')).toStrictEqual(rec({
-      state: 'FINISHED', version: V(2), loop: 1, error_ignored: true, started_at: 2_001, finished_at: 2_002,
-      state_refresh_at: 2_002, ex_data: 'x',
-    }));
+    expect(node('ign')).toStrictEqual(
+      rec({
+        state: 'FINISHED',
+        version: V(2),
+        loop: 1,
+        error_ignored: true,
+        started_at: 2_001,
+        finished_at: 2_002,
+        state_refresh_at: 2_002,
+        ex_data: 'x',
+      }),
+    );
     at(2_003).reenter('10', 'ign');
     at(2_004).forcedFail('10', 'ign', { ex_data: { why: 'forced' } });
-    expect(node('ign')).toStrictEqual(rec({
-      state: 'FAILED', version: V(4), loop: 2, error_ignored: false, started_at: 2_003, finished_at: 2_004,
-      state_refresh_at: 2_004, ex_data: { why: 'forced' },
-    }));
+    expect(node('ign')).toStrictEqual(
+      rec({
+        state: 'FAILED',
+        version: V(4),
+        loop: 2,
+        error_ignored: false,
+        started_at: 2_003,
+        finished_at: 2_004,
+        state_refresh_at: 2_004,
+        ex_data: { why: 'forced' },
+      }),
+    );
   });
 
   it('retry puts the ended attempt in the history, then start runs the new attempt', () => {
@@ -244,14 +364,29 @@ describe('effects through the store', () => {
     const failed = node('a');
     at(2_300).retry('10', 'a');
     expect(node('a')).toStrictEqual(rec({ state: 'READY', version: V(3), loop: 1, retry: 1, state_refresh_at: 2_300 }));
-    expect(history('a')).toStrictEqual([rec({
-      state: 'FAILED', version: V(2), loop: 1, started_at: 2_100, finished_at: 2_200, state_refresh_at: 2_200, ex_data: 'boom',
-    })]);
+    expect(history('a')).toStrictEqual([
+      rec({
+        state: 'FAILED',
+        version: V(2),
+        loop: 1,
+        started_at: 2_100,
+        finished_at: 2_200,
+        state_refresh_at: 2_200,
+        ex_data: 'boom',
+      }),
+    ]);
     expect(history('a')[0]).toBe(failed);
     at(2_400).start('10', 'a');
-    expect(node('a')).toStrictEqual(rec({
-      state: 'RUNNING', version: V(3), loop: 1, retry: 1, started_at: 2_400, state_refresh_at: 2_400,
-    }));
+    expect(node('a')).toStrictEqual(
+      rec({
+        state: 'RUNNING',
+        version: V(3),
+        loop: 1,
+        retry: 1,
+        started_at: 2_400,
+        state_refresh_at: 2_400,
+      }),
+    );
   });
 
   it('skip: FINISHED with skip, retry + 1, new version; no history', () => {
@@ -260,10 +395,19 @@ describe('effects through the store', () => {
     at(2_100).start('10', 'a');
     at(2_200).fail('10', 'a', { ex_data: 'boom' });
     at(2_300).skip('10', 'a');
-    expect(node('a')).toStrictEqual(rec({
-      state: 'FINISHED', version: V(3), loop: 1, retry: 1, skip: true, started_at: 2_100, finished_at: 2_300,
-      state_refresh_at: 2_300, ex_data: 'boom',
-    }));
+    expect(node('a')).toStrictEqual(
+      rec({
+        state: 'FINISHED',
+        version: V(3),
+        loop: 1,
+        retry: 1,
+        skip: true,
+        started_at: 2_100,
+        finished_at: 2_300,
+        state_refresh_at: 2_300,
+        ex_data: 'boom',
+      }),
+    );
     expect(history('a')).toEqual([]);
   });
 
@@ -275,9 +419,17 @@ describe('effects through the store', () => {
     at(2_300).skip('10', 'a');
     const skipped = node('a');
     at(2_400).reenter('10', 'a');
-    expect(node('a')).toStrictEqual(rec({
-      state: 'RUNNING', version: V(4), loop: 2, retry: 1, skip: false, started_at: 2_400, state_refresh_at: 2_400,
-    }));
+    expect(node('a')).toStrictEqual(
+      rec({
+        state: 'RUNNING',
+        version: V(4),
+        loop: 2,
+        retry: 1,
+        skip: false,
+        started_at: 2_400,
+        state_refresh_at: 2_400,
+      }),
+    );
     expect(history('a')).toEqual([skipped]);
   });
 
@@ -290,10 +442,17 @@ describe('effects through the store', () => {
     at(2_400).finish('10', 'a');
     const historyBefore = history('a');
     at(2_500).reenter('10', 'a');
-    expect(node('a')).toStrictEqual(rec({
-      state: 'FAILED', version: V(3), loop: 2, started_at: 2_300, finished_at: 2_500, state_refresh_at: 2_500,
-      ex_data: 'node execution exceed rerun limit 2',
-    }));
+    expect(node('a')).toStrictEqual(
+      rec({
+        state: 'FAILED',
+        version: V(3),
+        loop: 2,
+        started_at: 2_300,
+        finished_at: 2_500,
+        state_refresh_at: 2_500,
+        ex_data: 'node execution exceed rerun limit 2',
+      }),
+    );
     expect(history('a')).toEqual(historyBefore);
     expect(history('a')).toHaveLength(1);
   });
@@ -329,18 +488,42 @@ describe('effects through the store', () => {
     const finishedA = node('a');
     const changes = at(3_000).revoke('10', 'root');
     expect(changes.map((c) => [c.nodeId, c.from, c.to])).toEqual([
-      ['root', 'RUNNING', 'REVOKED'], ['sp', 'RUNNING', 'REVOKED'], ['b', 'RUNNING', 'REVOKED'],
-      ['c', 'READY', 'REVOKED'], ['d', 'SUSPENDED', 'REVOKED'],
+      ['root', 'RUNNING', 'REVOKED'],
+      ['sp', 'RUNNING', 'REVOKED'],
+      ['b', 'RUNNING', 'REVOKED'],
+      ['c', 'READY', 'REVOKED'],
+      ['d', 'SUSPENDED', 'REVOKED'],
     ]);
-    expect(node('root')).toStrictEqual(rec({
-      state: 'REVOKED', version: V(1), loop: 1, started_at: 2_000, finished_at: 3_000, state_refresh_at: 3_000,
-    }));
-    expect(node('b')).toStrictEqual(rec({
-      state: 'REVOKED', version: V(3), loop: 1, started_at: 2_002, finished_at: 3_000, state_refresh_at: 3_000,
-    }));
-    expect(node('c')).toStrictEqual(rec({
-      state: 'REVOKED', version: V(5), loop: 1, retry: 1, finished_at: 3_000, state_refresh_at: 3_000,
-    }));
+    expect(node('root')).toStrictEqual(
+      rec({
+        state: 'REVOKED',
+        version: V(1),
+        loop: 1,
+        started_at: 2_000,
+        finished_at: 3_000,
+        state_refresh_at: 3_000,
+      }),
+    );
+    expect(node('b')).toStrictEqual(
+      rec({
+        state: 'REVOKED',
+        version: V(3),
+        loop: 1,
+        started_at: 2_002,
+        finished_at: 3_000,
+        state_refresh_at: 3_000,
+      }),
+    );
+    expect(node('c')).toStrictEqual(
+      rec({
+        state: 'REVOKED',
+        version: V(5),
+        loop: 1,
+        retry: 1,
+        finished_at: 3_000,
+        state_refresh_at: 3_000,
+      }),
+    );
     expect(node('d')).toStrictEqual(rec({ state: 'REVOKED', finished_at: 3_000, state_refresh_at: 3_000 }));
     expect(node('a')).toBe(finishedA);
     expect(node('e')).toStrictEqual(base);
@@ -356,10 +539,19 @@ describe('effects through the store', () => {
     const data: Json = { progress: 50, items: [1, 2] };
     const changes = at(2_500).callback('10', 'a', { data, version: V(2) });
     expect(node('a')).toStrictEqual({ ...before, state_refresh_at: 2_500 });
-    expect(changes).toEqual([{
-      seq: 4, taskId: '10', nodeId: 'a', operation: 'callback', from: 'RUNNING', to: 'RUNNING', at: 2_500,
-      record: node('a'), data: { progress: 50, items: [1, 2] },
-    }]);
+    expect(changes).toEqual([
+      {
+        seq: 4,
+        taskId: '10',
+        nodeId: 'a',
+        operation: 'callback',
+        from: 'RUNNING',
+        to: 'RUNNING',
+        at: 2_500,
+        record: node('a'),
+        data: { progress: 50, items: [1, 2] },
+      },
+    ]);
     expect(store.snapshot().getHistory('10', 'a')).toEqual([]);
   });
 
@@ -370,8 +562,15 @@ describe('effects through the store', () => {
     at(2_002).start('10', 'b');
     at(2_003).finish('10', 'b');
     at(2_004).finish('10', 'sp');
-    expect(node('sp')).toStrictEqual(rec({
-      state: 'FINISHED', version: V(2), loop: 1, started_at: 2_001, finished_at: 2_004, state_refresh_at: 2_004,
-    }));
+    expect(node('sp')).toStrictEqual(
+      rec({
+        state: 'FINISHED',
+        version: V(2),
+        loop: 1,
+        started_at: 2_001,
+        finished_at: 2_004,
+        state_refresh_at: 2_004,
+      }),
+    );
   });
 });

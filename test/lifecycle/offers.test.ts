@@ -20,8 +20,12 @@ describe('the offers table', () => {
           const traits = { container, root, errorIgnorable };
           for (const ancestors of root ? ['running' as const] : ANCESTORS) {
             for (const state of STATES) {
-              const expected = OFFERED_OPERATIONS.filter((op) => specNext({ ...traits, atRerunLimit: false }, ancestors, false, state, op) !== null);
-              expect(offeredOperations(table, traits, ancestors, state), `${JSON.stringify(traits)} ${ancestors} ${state}`).toEqual(expected);
+              const expected = OFFERED_OPERATIONS.filter(
+                (op) => specNext({ ...traits, atRerunLimit: false }, ancestors, false, state, op) !== null,
+              );
+              expect(offeredOperations(table, traits, ancestors, state), `${JSON.stringify(traits)} ${ancestors} ${state}`).toEqual(
+                expected,
+              );
               checked++;
             }
           }

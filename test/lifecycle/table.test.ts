@@ -6,14 +6,27 @@
 import { describe, expect, it } from 'vitest';
 import { transition } from 'xstate';
 import {
-  ANCESTOR_CONDITIONS, MACHINE_OPERATIONS, STATES, contextCode, contextOf, lifecycleMachine, nextStateCode,
-  type AncestorCondition, type LifecycleContext, type MachineOperation, type State,
+  ANCESTOR_CONDITIONS,
+  MACHINE_OPERATIONS,
+  STATES,
+  contextCode,
+  contextOf,
+  lifecycleMachine,
+  nextStateCode,
+  type AncestorCondition,
+  type LifecycleContext,
+  type MachineOperation,
+  type State,
 } from '../../src/lifecycle/index.js';
 import { SPEC_GRAPH, specNext, type SpecState } from '../store/reference-model.js';
 
 /** What xstate's own pure `transition` does with the event: the next state, or null when not taken. */
 function xstateNext(
-  context: LifecycleContext, ancestors: AncestorCondition, descendantsActive: boolean, state: State, op: MachineOperation,
+  context: LifecycleContext,
+  ancestors: AncestorCondition,
+  descendantsActive: boolean,
+  state: State,
+  op: MachineOperation,
 ): State | null {
   const snapshot = lifecycleMachine.resolveState({ value: state, context });
   const event = { type: op, ancestors, descendantsActive };
@@ -47,8 +60,8 @@ function* everyInput(): Generator<Input> {
 }
 
 const describeInput = (i: Input): string =>
-  `ctx=${i.ctx} ${JSON.stringify(contextOf(i.ctx))} ancestors=${ANCESTOR_CONDITIONS[i.anc]} busy=${i.busy} `
-  + `state=${STATES[i.state]} op=${MACHINE_OPERATIONS[i.op]}`;
+  `ctx=${i.ctx} ${JSON.stringify(contextOf(i.ctx))} ancestors=${ANCESTOR_CONDITIONS[i.anc]} busy=${i.busy} ` +
+  `state=${STATES[i.state]} op=${MACHINE_OPERATIONS[i.op]}`;
 
 const tableNext = (i: Input): State | null => {
   const code = nextStateCode(i.ctx, i.anc, i.busy, i.state, i.op);
@@ -61,8 +74,13 @@ describe('the compiled table', () => {
     let taken = 0;
     const disagreements: string[] = [];
     for (const input of everyInput()) {
-      const expected = xstateNext(contextOf(input.ctx), ANCESTOR_CONDITIONS[input.anc], input.busy === 1,
-        STATES[input.state], MACHINE_OPERATIONS[input.op]);
+      const expected = xstateNext(
+        contextOf(input.ctx),
+        ANCESTOR_CONDITIONS[input.anc],
+        input.busy === 1,
+        STATES[input.state],
+        MACHINE_OPERATIONS[input.op],
+      );
       const actual = tableNext(input);
       if (actual !== expected) disagreements.push(`${describeInput(input)}: table ${actual}, xstate ${expected}`);
       checked++;
@@ -78,8 +96,13 @@ describe('the compiled table', () => {
     const disagreements: string[] = [];
     for (const input of everyInput()) {
       const c = contextOf(input.ctx);
-      const expected = specNext(c, ANCESTOR_CONDITIONS[input.anc], input.busy === 1,
-        STATES[input.state] as SpecState, MACHINE_OPERATIONS[input.op]);
+      const expected = specNext(
+        c,
+        ANCESTOR_CONDITIONS[input.anc],
+        input.busy === 1,
+        STATES[input.state] as SpecState,
+        MACHINE_OPERATIONS[input.op],
+      );
       const actual = tableNext(input);
       if (actual !== expected) disagreements.push(`${describeInput(input)}: table ${actual}, spec ${expected}`);
     }
@@ -101,8 +124,7 @@ describe('the state graph the machine allows', () => {
     const graph = new Map<State, Set<State>>(STATES.map((s) => [s, new Set<State>()]));
     for (const input of everyInput()) {
       const from = STATES[input.state];
-      const to = xstateNext(contextOf(input.ctx), ANCESTOR_CONDITIONS[input.anc], input.busy === 1, from,
-        MACHINE_OPERATIONS[input.op]);
+      const to = xstateNext(contextOf(input.ctx), ANCESTOR_CONDITIONS[input.anc], input.busy === 1, from, MACHINE_OPERATIONS[input.op]);
       if (to !== null) graph.get(from)!.add(to);
     }
     return graph;
@@ -111,9 +133,9 @@ describe('the state graph the machine allows', () => {
   it('is the union table of SPEC §2 (with the revoke cascade) plus the callback self-loop on RUNNING', () => {
     const graph = machineGraph();
     const asObject = Object.fromEntries(STATES.map((s) => [s, [...graph.get(s)!].sort()]));
-    const expected = Object.fromEntries(STATES.map((s) => [
-      s, [...SPEC_GRAPH[s as SpecState], ...(s === 'RUNNING' ? ['RUNNING'] : [])].sort(),
-    ]));
+    const expected = Object.fromEntries(
+      STATES.map((s) => [s, [...SPEC_GRAPH[s as SpecState], ...(s === 'RUNNING' ? ['RUNNING'] : [])].sort()]),
+    );
     expect(asObject).toEqual(expected);
   });
 

@@ -8,12 +8,20 @@ import { createEngine, type NodeDefinition } from '../../src/index.js';
 import { compileDefinition, compileNodes, complete, packDefinition, refusedDefinition, unpackDefinition } from '../../src/model/index.js';
 
 const definition: NodeDefinition = {
-  id: 'root', kind: 'pipeline', name: 'root', children: [
+  id: 'root',
+  kind: 'pipeline',
+  name: 'root',
+  children: [
     { id: 'a', kind: 'activity', name: 'A' },
-    { id: 'sub', kind: 'subprocess', name: 'Sub \u{1F600}', children: [
-      { id: 'b', kind: 'activity', name: 'B', error_ignorable: true },
-      { id: 'sub2', kind: 'subprocess', name: 'a longer name', children: [{ id: 'c', kind: 'event', name: '' }] },
-    ] },
+    {
+      id: 'sub',
+      kind: 'subprocess',
+      name: 'Sub \u{1F600}',
+      children: [
+        { id: 'b', kind: 'activity', name: 'B', error_ignorable: true },
+        { id: 'sub2', kind: 'subprocess', name: 'a longer name', children: [{ id: 'c', kind: 'event', name: '' }] },
+      ],
+    },
     { id: 'd', kind: 'gateway', name: 'D' },
   ],
 };
@@ -48,11 +56,12 @@ describe('precompiled definitions', () => {
     engine.createTask({ id: '10', project_id: '1', name: 't', pipeline: viaWorkerForm(definition) as unknown as NodeDefinition });
     engine.createTask({ id: '11', project_id: '1', name: 't', pipeline: definition });
     for (const id of ['10', '11']) engine.start(id, 'root');
-    const status = (id: string) => JSON.stringify(engine.getTaskStatus({ bk_biz_id: '2', task_id: id }, { request_id: 'r', trace_id: 't' }).data);
+    const status = (id: string) =>
+      JSON.stringify(engine.getTaskStatus({ bk_biz_id: '2', task_id: id }, { request_id: 'r', trace_id: 't' }).data);
     expect(status('10')).toBe(status('11'));
   });
 
-  it('the store\'s limits apply to it, naming the first node over them as compiling would', () => {
+  it("the store's limits apply to it, naming the first node over them as compiling would", () => {
     const precompiled = viaWorkerForm(definition);
     const refusal = (limits: Partial<typeof UNLIMITED>) => {
       try {
@@ -73,7 +82,9 @@ describe('precompiled definitions', () => {
     expect(refusal({ maxDepth: 1 })).toBe(inProcess({ maxDepth: 1 }));
     expect(refusal({ maxDepth: 1 })).toMatch(/node "sub" \(pipeline\.children\[1\]\) field children: nesting deeper than 1/);
     expect(refusal({ maxNameLength: 5 })).toBe(inProcess({ maxNameLength: 5 }));
-    expect(refusal({ maxNodes: 4 })).toMatch(/^invalid pipeline of task 10: node "root" \(pipeline\) field children: the task has more than 4 nodes$/);
+    expect(refusal({ maxNodes: 4 })).toMatch(
+      /^invalid pipeline of task 10: node "root" \(pipeline\) field children: the task has more than 4 nodes$/,
+    );
     expect(refusal({})).toBeUndefined();
   });
 
@@ -81,8 +92,14 @@ describe('precompiled definitions', () => {
     const engine = createEngine();
     engine.createProject({ id: '1', bk_biz_id: '2', name: 'p' });
     const before = engine.snapshot();
-    expect(() => engine.createTask({ id: '10', project_id: '1', name: 't', pipeline: refusedDefinition('node "x" (pipeline) field kind: must be one of …') as unknown as NodeDefinition }))
-      .toThrow('invalid pipeline of task 10: node "x" (pipeline) field kind: must be one of …');
+    expect(() =>
+      engine.createTask({
+        id: '10',
+        project_id: '1',
+        name: 't',
+        pipeline: refusedDefinition('node "x" (pipeline) field kind: must be one of …') as unknown as NodeDefinition,
+      }),
+    ).toThrow('invalid pipeline of task 10: node "x" (pipeline) field kind: must be one of …');
     expect(engine.snapshot()).toBe(before);
   });
 

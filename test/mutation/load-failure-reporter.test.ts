@@ -4,7 +4,12 @@ import LoadFailureAsFailedTest, { LOAD_FAILURE_TEST_NAME, markLoadFailure, type 
 
 const test = (state: string): TaskLike => ({ type: 'test', name: `a ${state} test`, mode: 'run', result: { state } });
 const file = (state: string | undefined, tasks: TaskLike[], message?: string): FileLike => ({
-  type: 'suite', id: 'f1', name: 'test/x.test.ts', filepath: '/repo/test/x.test.ts', mode: 'run', tasks,
+  type: 'suite',
+  id: 'f1',
+  name: 'test/x.test.ts',
+  filepath: '/repo/test/x.test.ts',
+  mode: 'run',
+  tasks,
   result: state === undefined ? undefined : { state, errors: message === undefined ? undefined : [{ message }] },
 });
 
@@ -14,7 +19,10 @@ describe('markLoadFailure', () => {
     expect(markLoadFailure(f)).toBe(true);
     expect(f.tasks).toHaveLength(1);
     expect(f.tasks[0]).toMatchObject({
-      type: 'test', name: LOAD_FAILURE_TEST_NAME, mode: 'run', file: f,
+      type: 'test',
+      name: LOAD_FAILURE_TEST_NAME,
+      mode: 'run',
+      file: f,
       result: { state: 'fail', errors: [{ message: '/repo/test/x.test.ts failed to load: Invalid typed array length: 0.5' }] },
     });
   });

@@ -37,7 +37,13 @@ export function markLoadFailure(file: FileLike): boolean {
   if (file.result?.state !== 'fail' || failedTestIn(file)) return false;
   const message = file.result.errors?.[0]?.message ?? 'the test file failed outside any test';
   file.tasks.push({
-    type: 'test', id: `${file.id}_load`, name: LOAD_FAILURE_TEST_NAME, mode: 'run', file, suite: undefined, meta: {},
+    type: 'test',
+    id: `${file.id}_load`,
+    name: LOAD_FAILURE_TEST_NAME,
+    mode: 'run',
+    file,
+    suite: undefined,
+    meta: {},
     result: { state: 'fail', errors: [{ message: `${file.filepath} failed to load: ${message}` }] },
   } as TaskLike);
   return true;

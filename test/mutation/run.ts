@@ -28,7 +28,10 @@ interface Mutant {
   readonly mutatorName: string;
   readonly replacement?: string;
   readonly static?: boolean;
-  readonly location: { readonly start: { readonly line: number; readonly column: number }; readonly end: { readonly line: number; readonly column: number } };
+  readonly location: {
+    readonly start: { readonly line: number; readonly column: number };
+    readonly end: { readonly line: number; readonly column: number };
+  };
 }
 interface Report {
   readonly files: Readonly<Record<string, { readonly source?: string; readonly mutants: readonly Mutant[] }>>;
@@ -45,7 +48,9 @@ export function survivorLines(report: Report): string[] {
       const { start, end } = m.location;
       const first = lines[start.line - 1] ?? '';
       const original = start.line === end.line ? first.slice(start.column - 1, end.column - 1) : `${first.slice(start.column - 1)} …`;
-      out.push(`${file}:${start.line}:${start.column} ${m.status} ${m.mutatorName}${m.static ? ' (static)' : ''} | ${oneLine(original)} => ${oneLine(m.replacement ?? '')}`);
+      out.push(
+        `${file}:${start.line}:${start.column} ${m.status} ${m.mutatorName}${m.static ? ' (static)' : ''} | ${oneLine(original)} => ${oneLine(m.replacement ?? '')}`,
+      );
     }
   }
   return out;
@@ -72,7 +77,8 @@ async function main(argv: readonly string[]): Promise<number> {
   let failed = false;
   for (const scope of list ? [] : asked.length > 0 ? asked : Object.keys(SCOPES)) {
     const run = spawnSync('npx', ['stryker', 'run', ...passOn], {
-      stdio: 'inherit', env: { FC_RUNS: MUTATION_FC_RUNS, ...process.env, PIPESTATE_MUTATION_SCOPE: scope },
+      stdio: 'inherit',
+      env: { FC_RUNS: MUTATION_FC_RUNS, ...process.env, PIPESTATE_MUTATION_SCOPE: scope },
     });
     if (run.status !== 0) {
       console.error(`mutation: stryker exited ${run.status} on ${scope}`);
@@ -90,7 +96,9 @@ async function main(argv: readonly string[]): Promise<number> {
     const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
     const { score, detected, undetected } = scoreOf(report);
     below ||= score < FLOOR;
-    console.log(`${scope.padEnd(10)} ${score.toFixed(1).padStart(5)}%  ${String(detected).padStart(8)}  ${String(undetected).padStart(10)}`);
+    console.log(
+      `${scope.padEnd(10)} ${score.toFixed(1).padStart(5)}%  ${String(detected).padStart(8)}  ${String(undetected).padStart(10)}`,
+    );
     if (list && (asked.length === 0 || asked.includes(scope))) for (const line of survivorLines(report)) console.log(`  ${line}`);
   }
   return below ? 1 : 0;

@@ -13,13 +13,16 @@ import { configDefaults, defineConfig, mergeConfig } from 'vitest/config';
 import base from '../../vitest.config.js';
 import LoadFailureAsFailedTest from './load-failure-reporter.js';
 
-export default mergeConfig(base, defineConfig({
-  test: {
-    exclude: [...configDefaults.exclude, 'test/cli/cli.test.ts'],
-    reporters: ['default', new LoadFailureAsFailedTest()],
-    // after the project's own setup file, whose global settings it extends
-    setupFiles: ['test/mutation/fc-mutation.setup.ts'],
-    testTimeout: 900_000,
-    hookTimeout: 300_000,
-  },
-}));
+export default mergeConfig(
+  base,
+  defineConfig({
+    test: {
+      exclude: [...configDefaults.exclude, 'test/cli/cli.test.ts'],
+      reporters: ['default', new LoadFailureAsFailedTest()],
+      // after the project's own setup file, whose global settings it extends
+      setupFiles: ['test/mutation/fc-mutation.setup.ts'],
+      testTimeout: 900_000,
+      hookTimeout: 300_000,
+    },
+  }),
+);

@@ -12,7 +12,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 // what the build reads (web/: the web view's sources, bundled into dist/ui) and what ships
-const SHIPPED_FROM_SOURCE = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'LICENSE', 'src', 'bin', 'config', 'docs', 'web'];
+const SHIPPED_FROM_SOURCE = [
+  'package.json',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'README.md',
+  'LICENSE',
+  'src',
+  'bin',
+  'config',
+  'docs',
+  'web',
+];
 
 let scratch: string;
 let tarball: string;
@@ -20,15 +31,24 @@ let files: string[];
 let app: string;
 
 const run = (cmd: string, args: readonly string[], cwd: string): string =>
-  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } });
+  execFileSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' },
+  });
 
 beforeAll(() => {
   scratch = mkdtempSync(join(tmpdir(), 'pipestate-pack-'));
   const source = join(scratch, 'source');
   mkdirSync(source);
-  for (const entry of SHIPPED_FROM_SOURCE) if (existsSync(join(ROOT, entry))) cpSync(join(ROOT, entry), join(source, entry), { recursive: true });
+  for (const entry of SHIPPED_FROM_SOURCE)
+    if (existsSync(join(ROOT, entry))) cpSync(join(ROOT, entry), join(source, entry), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(source, 'node_modules'), 'dir');
-  const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', scratch], source)) as { filename: string; files: { path: string }[] }[];
+  const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', scratch], source)) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
   tarball = join(scratch, packed.filename);
   files = packed.files.map((f) => f.path).sort();
   app = join(scratch, 'app');
@@ -45,8 +65,18 @@ afterAll(() => {
 describe('npm pack', () => {
   it('ships the build, the command, the demo configuration, the licence and the docs, and no sources or tests', () => {
     for (const f of [
-      'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/ui/index.html', 'dist/ui/app.js', 'dist/ui/styles.css',
-      'bin/pipestate.js', 'config/demo.json', 'docs/contract.md', 'LICENSE', 'README.md', 'package.json',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/cli/main.js',
+      'dist/ui/index.html',
+      'dist/ui/app.js',
+      'dist/ui/styles.css',
+      'bin/pipestate.js',
+      'config/demo.json',
+      'docs/contract.md',
+      'LICENSE',
+      'README.md',
+      'package.json',
     ]) {
       expect(files, f).toContain(f);
     }
@@ -79,7 +109,7 @@ describe('installed from the tarball', () => {
     expect(out).toMatch(/Usage: pipestate <command>/);
   });
 
-  it('import { createEngine } from \'pipestate\' works, with its types', () => {
+  it("import { createEngine } from 'pipestate' works, with its types", () => {
     const script = [
       "import { createEngine, ManualClock } from 'pipestate';",
       'const time = new ManualClock(0);',

@@ -53,14 +53,25 @@ describe('auto_retry', () => {
     expect(node(r, 'a')).toMatchObject({ state: 'FAILED', retry: 2, auto_retry_times: 2 });
     expect(moves(r).filter((m) => m.includes('auto_retry'))).toEqual(['a auto_retry FAILED->READY @11', 'a auto_retry FAILED->READY @21']);
     // the engine's retries end attempts like a client's: both failures are in the history
-    expect(r.e.snapshot().getHistory('10', 'a')!.map((h) => h.state)).toEqual(['FAILED', 'FAILED']);
+    expect(
+      r.e
+        .snapshot()
+        .getHistory('10', 'a')!
+        .map((h) => h.state),
+    ).toEqual(['FAILED', 'FAILED']);
     expect(r.e.policies.armed).toBe(0);
     expect(r.unexpected).toEqual([]);
   });
 
   it('a manual retry or skip before the interval disarms it; a manual retry does not count as automatic', () => {
-    const r = run(act('a', { auto_retry: { max_times: 3, interval_seconds: 5 } }), act('b', { auto_retry: { max_times: 3, interval_seconds: 5 } }));
-    for (const id of ['a', 'b']) { r.e.start('10', id); r.e.fail('10', id); }
+    const r = run(
+      act('a', { auto_retry: { max_times: 3, interval_seconds: 5 } }),
+      act('b', { auto_retry: { max_times: 3, interval_seconds: 5 } }),
+    );
+    for (const id of ['a', 'b']) {
+      r.e.start('10', id);
+      r.e.fail('10', id);
+    }
     expect(r.e.policies.armed).toBe(2);
     r.e.retry('10', 'a');
     r.e.skip('10', 'b');
@@ -104,7 +115,9 @@ describe('timeout', () => {
     expect(node(r, 'a').state).toBe('RUNNING');
     r.time.advance(1);
     expect(node(r, 'a')).toMatchObject({
-      state: 'FAILED', finished_at: T0 + 35_000, error_ignored: false,
+      state: 'FAILED',
+      finished_at: T0 + 35_000,
+      error_ignored: false,
       ex_data: 'node timed out: still RUNNING 30 s after it started (timeout action forced_fail)',
     });
     expect(moves(r).at(-1)).toBe('a forced_fail RUNNING->FAILED @35');
@@ -115,11 +128,19 @@ describe('timeout', () => {
     r.e.start('10', 'a');
     r.time.advance(1_000);
     expect(moves(r).slice(-2)).toEqual(['a forced_fail RUNNING->FAILED @1', 'a skip FAILED->FINISHED @1']);
-    expect(node(r, 'a')).toMatchObject({ state: 'FINISHED', skip: true, retry: 1, ex_data: timeoutMessage({ seconds: 1, action: 'forced_fail_and_skip' }) });
+    expect(node(r, 'a')).toMatchObject({
+      state: 'FINISHED',
+      skip: true,
+      retry: 1,
+      ex_data: timeoutMessage({ seconds: 1, action: 'forced_fail_and_skip' }),
+    });
   });
 
   it('a node that finishes in time is left alone; a callback does not restart the clock', () => {
-    const r = run(act('a', { timeout: { seconds: 10, action: 'forced_fail' } }), act('b', { timeout: { seconds: 10, action: 'forced_fail' } }));
+    const r = run(
+      act('a', { timeout: { seconds: 10, action: 'forced_fail' } }),
+      act('b', { timeout: { seconds: 10, action: 'forced_fail' } }),
+    );
     r.e.start('10', 'a');
     r.e.start('10', 'b');
     r.time.advance(9_000);
@@ -154,8 +175,11 @@ describe('timeout', () => {
     r.e.start('10', 'a');
     r.time.advance(3_600_000);
     expect(moves(r).slice(1)).toEqual([
-      'a start CREATED->RUNNING @0', 'a forced_fail RUNNING->FAILED @60', 'a auto_retry FAILED->READY @90',
-      'a start READY->RUNNING @90', 'a forced_fail RUNNING->FAILED @150',
+      'a start CREATED->RUNNING @0',
+      'a forced_fail RUNNING->FAILED @60',
+      'a auto_retry FAILED->READY @90',
+      'a start READY->RUNNING @90',
+      'a forced_fail RUNNING->FAILED @150',
     ]);
     expect(node(r, 'a')).toMatchObject({ state: 'FAILED', auto_retry_times: 1 });
   });
@@ -187,7 +211,12 @@ describe('cost when unused', () => {
     e.createTask({ id: '10', project_id: '1', name: 't', pipeline: { id: 'r', kind: 'pipeline', children: [act('a')] } });
     const listeners = (e as unknown as { feed: { emitter: { listenerCount(n: string): number } } }).feed.emitter;
     expect(listeners.listenerCount('node')).toBe(0);
-    e.createTask({ id: '11', project_id: '1', name: 't', pipeline: { id: 'r', kind: 'pipeline', children: [act('a', { auto_retry: { max_times: 1, interval_seconds: 1 } })] } });
+    e.createTask({
+      id: '11',
+      project_id: '1',
+      name: 't',
+      pipeline: { id: 'r', kind: 'pipeline', children: [act('a', { auto_retry: { max_times: 1, interval_seconds: 1 } })] },
+    });
     expect(listeners.listenerCount('node')).toBe(1);
   });
 });
@@ -220,8 +249,9 @@ describe('policy definitions', () => {
   });
 
   it('only leaves carry policies', () => {
-    expect(define({ timeout: { seconds: 5 }, children: [] }, 'subprocess'))
-      .toBe(`${at} timeout: only a leaf (activity, event or gateway) carries it, not a subprocess`);
+    expect(define({ timeout: { seconds: 5 }, children: [] }, 'subprocess')).toBe(
+      `${at} timeout: only a leaf (activity, event or gateway) carries it, not a subprocess`,
+    );
   });
 
   it('defaults: interval 0 s, action forced_fail; null means none', () => {

@@ -13,7 +13,9 @@ const shape = (s: NodeStatus): string => {
 function setup() {
   const c = withProjects(clockedEngine());
   c.engine.createTask({
-    id: '10', project_id: '1', name: 'ten',
+    id: '10',
+    project_id: '1',
+    name: 'ten',
     pipeline: pipe('r', leaf('a'), leaf('b'), sub('s', leaf('s1'), leaf('s2')), leaf('ig', 'ig', true)),
   });
   const e = c.engine;
@@ -92,13 +94,20 @@ describe('ex_data (SPEC §3.4)', () => {
   it('descends only through nodes shown FAILED', () => {
     const c = withProjects(clockedEngine());
     c.engine.createTask({
-      id: '11', project_id: '1', name: 'eleven',
+      id: '11',
+      project_id: '1',
+      name: 'eleven',
       pipeline: pipe('r', sub('x', leaf('x1')), sub('y', leaf('y1'), leaf('y2'))),
     });
     const e = c.engine;
     e.start('11', 'r');
-    e.start('11', 'x'); e.start('11', 'x1'); e.fail('11', 'x1', { ex_data: 'x1 broke' });
-    e.start('11', 'y'); e.start('11', 'y1'); e.fail('11', 'y1', { ex_data: 'y1 broke' }); e.pause('11', 'y');
+    e.start('11', 'x');
+    e.start('11', 'x1');
+    e.fail('11', 'x1', { ex_data: 'x1 broke' });
+    e.start('11', 'y');
+    e.start('11', 'y1');
+    e.fail('11', 'y1', { ex_data: 'y1 broke' });
+    e.pause('11', 'y');
     const s = status(e, '11', { with_ex_data: true });
     expect(shape(s)).toBe('r:FAILED(x:FAILED(x1:FAILED),y:SUSPENDED(y1:FAILED))');
     expect(JSON.stringify(s.ex_data)).toBe('{"x1":"x1 broke"}');
@@ -108,9 +117,13 @@ describe('ex_data (SPEC §3.4)', () => {
     const c = withProjects(clockedEngine());
     c.engine.createTask({ id: '12', project_id: '1', name: 'twelve', pipeline: pipe('r', sub('x', leaf('x1')), leaf('z')) });
     const e = c.engine;
-    e.start('12', 'r'); e.start('12', 'x'); e.start('12', 'x1'); e.finish('12', 'x1');
+    e.start('12', 'r');
+    e.start('12', 'x');
+    e.start('12', 'x1');
+    e.finish('12', 'x1');
     e.fail('12', 'x', { ex_data: ['sub', 'failed'] });
-    e.start('12', 'z'); e.fail('12', 'z');
+    e.start('12', 'z');
+    e.fail('12', 'z');
     const s = status(e, '12', { with_ex_data: '1' });
     expect(shape(s)).toBe('r:FAILED(x:FAILED(x1:FINISHED),z:FAILED)');
     expect(JSON.stringify(s.ex_data)).toBe('{"x":["sub","failed"],"z":null}');
@@ -132,19 +145,45 @@ describe('the answer shape (SPEC §3.2)', () => {
   it('a node that never ran answers the CREATED shape', () => {
     const { run, e } = setup();
     run(['start', 'r']);
-    expect(JSON.stringify(status(e, '10', { subprocess_id: 's' }))).toBe(JSON.stringify({
-      id: 's', state: 'CREATED', name: 's', retry: 0, loop: 0, skip: false, error_ignorable: false, version: '',
-      state_refresh_at: '2020-08-17T12:13:53.200Z', elapsed_time: 0, children: {}, start_time: '', finish_time: '',
-    }));
+    expect(JSON.stringify(status(e, '10', { subprocess_id: 's' }))).toBe(
+      JSON.stringify({
+        id: 's',
+        state: 'CREATED',
+        name: 's',
+        retry: 0,
+        loop: 0,
+        skip: false,
+        error_ignorable: false,
+        version: '',
+        state_refresh_at: '2020-08-17T12:13:53.200Z',
+        elapsed_time: 0,
+        children: {},
+        start_time: '',
+        finish_time: '',
+      }),
+    );
   });
 
   it('a task that never started answers its root CREATED, named after the task, with no children', () => {
     const { answer } = setup();
     const s = answer({ with_ex_data: true });
-    expect(JSON.stringify(s)).toBe(JSON.stringify({
-      id: 'r', state: 'CREATED', name: 'ten', retry: 0, loop: 0, skip: false, error_ignorable: false, version: '',
-      state_refresh_at: '2020-08-17T12:13:53.200Z', elapsed_time: 0, children: {}, start_time: '', finish_time: '',
-    }));
+    expect(JSON.stringify(s)).toBe(
+      JSON.stringify({
+        id: 'r',
+        state: 'CREATED',
+        name: 'ten',
+        retry: 0,
+        loop: 0,
+        skip: false,
+        error_ignorable: false,
+        version: '',
+        state_refresh_at: '2020-08-17T12:13:53.200Z',
+        elapsed_time: 0,
+        children: {},
+        start_time: '',
+        finish_time: '',
+      }),
+    );
   });
 
   it('children are the direct children that left CREATED, in definition order', () => {
@@ -157,10 +196,22 @@ describe('the answer shape (SPEC §3.2)', () => {
     const { c, run, e } = setup();
     run(['start', 'r'], ['start', 'a'], ['fail', 'a', 'x'], ['retry', 'a'], ['start', 'a'], ['fail', 'a'], ['skip', 'a']);
     c.tick(2500);
-    expect(JSON.stringify(status(e, '10', { subprocess_id: 'a' }))).toBe(JSON.stringify({
-      id: 'a', state: 'FINISHED', name: 'a', retry: 2, loop: 1, skip: true, error_ignorable: false,
-      version: '00000000000000000000000000000004', state_refresh_at: '2020-08-17T12:14:00.200Z', elapsed_time: 2,
-      children: {}, start_time: '2020-08-17 20:13:58 +0800', finish_time: '2020-08-17 20:14:00 +0800',
-    }));
+    expect(JSON.stringify(status(e, '10', { subprocess_id: 'a' }))).toBe(
+      JSON.stringify({
+        id: 'a',
+        state: 'FINISHED',
+        name: 'a',
+        retry: 2,
+        loop: 1,
+        skip: true,
+        error_ignorable: false,
+        version: '00000000000000000000000000000004',
+        state_refresh_at: '2020-08-17T12:14:00.200Z',
+        elapsed_time: 2,
+        children: {},
+        start_time: '2020-08-17 20:13:58 +0800',
+        finish_time: '2020-08-17 20:14:00 +0800',
+      }),
+    );
   });
 });

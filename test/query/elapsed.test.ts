@@ -5,7 +5,16 @@ import { CTX, T0, clockedEngine, leaf, pipe, status, withProjects } from '../api
 
 describe('roundHalfEven', () => {
   it.each([
-    [0, 0], [0.5, 0], [1.5, 2], [2.5, 2], [3.5, 4], [2.499, 2], [2.501, 3], [0.499, 0], [55035.5, 55036], [55034.5, 55034],
+    [0, 0],
+    [0.5, 0],
+    [1.5, 2],
+    [2.5, 2],
+    [3.5, 4],
+    [2.499, 2],
+    [2.501, 3],
+    [0.499, 0],
+    [55035.5, 55036],
+    [55034.5, 55034],
   ])('%d → %d', (x, y) => {
     expect(roundHalfEven(x)).toBe(y);
   });
@@ -20,7 +29,14 @@ function oneLeaf() {
 }
 
 describe('elapsed_time', () => {
-  it.each([[2500, 2], [1500, 2], [500, 0], [499, 0], [501, 1], [3500, 4]])('an attempt of %d ms shows %d s', (ms, s) => {
+  it.each([
+    [2500, 2],
+    [1500, 2],
+    [500, 0],
+    [499, 0],
+    [501, 1],
+    [3500, 4],
+  ])('an attempt of %d ms shows %d s', (ms, s) => {
     const { c, e, a } = oneLeaf();
     e.start('10', 'a');
     c.tick(ms);
@@ -32,7 +48,12 @@ describe('elapsed_time', () => {
   it('grows with the clock while the node runs', () => {
     const { c, e, a } = oneLeaf();
     e.start('10', 'a');
-    for (const [tick, s] of [[10_400, 10], [100, 10], [1000, 12], [0, 12]] as const) {
+    for (const [tick, s] of [
+      [10_400, 10],
+      [100, 10],
+      [1000, 12],
+      [0, 12],
+    ] as const) {
       c.tick(tick);
       expect(a().elapsed_time).toBe(s);
     }

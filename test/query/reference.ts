@@ -7,8 +7,15 @@ import type { Json, NodeStatus, ShownState, State } from '../../src/index.js';
 
 export function referenceLocalTime(ms: number, zone: string): string {
   const dtf = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
-    hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'longOffset',
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    timeZoneName: 'longOffset',
   });
   const p = new Map(dtf.formatToParts(ms).map((x) => [x.type, x.value]));
   const name = p.get('timeZoneName')!;

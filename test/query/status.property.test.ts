@@ -6,11 +6,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { taskStatusAt, tasksStatusAt } from '../../src/api/queries.js';
-import { PipestateError, type Engine, type NodeDefinition, type NodeKind, type NodeStatus, type Operation, type Snapshot } from '../../src/index.js';
-import { clockedEngine } from '../api/helpers.js';
 import {
-  jsKeyOrder, referenceElapsed, referenceFailedLeaves, referenceLocalTime, referenceShown,
-} from './reference.js';
+  PipestateError,
+  type Engine,
+  type NodeDefinition,
+  type NodeKind,
+  type NodeStatus,
+  type Operation,
+  type Snapshot,
+} from '../../src/index.js';
+import { clockedEngine } from '../api/helpers.js';
+import { jsKeyOrder, referenceElapsed, referenceFailedLeaves, referenceLocalTime, referenceShown } from './reference.js';
 import { runs } from '../fc-runs.js';
 
 /** Ids that would trip an object used as a map, and integer-like ids that JS orders first. */
@@ -18,8 +24,24 @@ const SPECIAL_IDS = ['__proto__', 'constructor', 'hasOwnProperty', '10', '2', 't
 const LEAF_KINDS: readonly NodeKind[] = ['activity', 'event', 'gateway'];
 /** Tried in turn from a random place; repeats weight the draw toward runs that go somewhere. */
 const OPERATIONS: readonly Operation[] = [
-  'start', 'fail', 'start', 'finish', 'pause', 'start', 'fail', 'resume', 'retry', 'start', 'finish', 'skip',
-  'forced_fail', 'reenter', 'start', 'fail', 'callback', 'revoke',
+  'start',
+  'fail',
+  'start',
+  'finish',
+  'pause',
+  'start',
+  'fail',
+  'resume',
+  'retry',
+  'start',
+  'finish',
+  'skip',
+  'forced_fail',
+  'reenter',
+  'start',
+  'fail',
+  'callback',
+  'revoke',
 ];
 const ZONES = ['Asia/Shanghai', 'UTC', 'America/New_York'];
 
@@ -32,31 +54,37 @@ interface Tree {
   readonly parent: Map<string, string>;
 }
 
-const treeArb = fc.array(
-  fc.record({ parent: fc.nat(), container: fc.boolean(), leafKind: fc.constantFrom(...LEAF_KINDS), ignorable: fc.boolean() }),
-  { maxLength: 24 },
-).map((specs): Tree => {
-  const ids = ['root'];
-  const children = new Map<string, string[]>([['root', []]]);
-  const defs = new Map<string, { id: string; name: string; kind: NodeKind; error_ignorable: boolean }>();
-  defs.set('root', { id: 'root', name: 'root name', kind: 'pipeline', error_ignorable: false });
-  const containers = ['root'];
-  const parents = new Map<string, string>();
-  specs.forEach((s, k) => {
-    const id = k < SPECIAL_IDS.length ? SPECIAL_IDS[k] : `n${k}`;
-    const parent = containers[s.parent % containers.length];
-    parents.set(id, parent);
-    children.get(parent)!.push(id);
-    ids.push(id);
-    defs.set(id, { id, name: `name of ${id}`, kind: s.container ? 'subprocess' : s.leafKind, error_ignorable: s.ignorable });
-    if (s.container) { containers.push(id); children.set(id, []); }
+const treeArb = fc
+  .array(fc.record({ parent: fc.nat(), container: fc.boolean(), leafKind: fc.constantFrom(...LEAF_KINDS), ignorable: fc.boolean() }), {
+    maxLength: 24,
+  })
+  .map((specs): Tree => {
+    const ids = ['root'];
+    const children = new Map<string, string[]>([['root', []]]);
+    const defs = new Map<string, { id: string; name: string; kind: NodeKind; error_ignorable: boolean }>();
+    defs.set('root', { id: 'root', name: 'root name', kind: 'pipeline', error_ignorable: false });
+    const containers = ['root'];
+    const parents = new Map<string, string>();
+    specs.forEach((s, k) => {
+      const id = k < SPECIAL_IDS.length ? SPECIAL_IDS[k] : `n${k}`;
+      const parent = containers[s.parent % containers.length];
+      parents.set(id, parent);
+      children.get(parent)!.push(id);
+      ids.push(id);
+      defs.set(id, { id, name: `name of ${id}`, kind: s.container ? 'subprocess' : s.leafKind, error_ignorable: s.ignorable });
+      if (s.container) {
+        containers.push(id);
+        children.set(id, []);
+      }
+    });
+    const nest = (id: string): NodeDefinition => ({ ...defs.get(id)!, children: (children.get(id) ?? []).map(nest) });
+    return { definition: nest('root'), ids, children, parent: parents };
   });
-  const nest = (id: string): NodeDefinition => ({ ...defs.get(id)!, children: (children.get(id) ?? []).map(nest) });
-  return { definition: nest('root'), ids, children, parent: parents };
-});
 
 const stepArb = fc.record({
-  node: fc.nat(), op: fc.nat({ max: OPERATIONS.length - 1 }), dt: fc.integer({ min: 0, max: 4000 }),
+  node: fc.nat(),
+  op: fc.nat({ max: OPERATIONS.length - 1 }),
+  dt: fc.integer({ min: 0, max: 4000 }),
   exData: fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }),
   // one step in eight keeps a snapshot: each is answered now and again at the end
   snapshot: fc.nat({ max: 7 }).map((n) => n === 0),
@@ -68,8 +96,15 @@ type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
 /** What the runs exercised, summed over runs: checked after them, so a run that stays shallow cannot pass unnoticed. */
 const emptyPaths = () => ({
   accepted: Object.fromEntries(OPERATIONS.map((op) => [op, 0])) as Record<Operation, number>,
-  refused: 0, answers: 0, shownFailed: 0, exDataListed: 0, nestedExData: 0, shownNodeSuspended: 0,
-  subtreeAnswers: 0, integerLikeIdsAnswered: 0, keptSnapshots: 0,
+  refused: 0,
+  answers: 0,
+  shownFailed: 0,
+  exDataListed: 0,
+  nestedExData: 0,
+  shownNodeSuspended: 0,
+  subtreeAnswers: 0,
+  integerLikeIdsAnswered: 0,
+  keptSnapshots: 0,
 });
 let paths = emptyPaths();
 
@@ -114,10 +149,27 @@ function checkNode(snap: Snapshot, tree: Tree, zone: string, now: number, s: Nod
   expect(Object.keys(s.children)).toEqual(jsKeyOrder(left));
   const kids = Object.values(s.children);
   for (const kid of kids) checkNode(snap, tree, zone, now, kid, false);
-  expect(s.state).toBe(referenceShown(r.state, kids.map((k) => k.state)));
+  expect(s.state).toBe(
+    referenceShown(
+      r.state,
+      kids.map((k) => k.state),
+    ),
+  );
   expect(Object.keys(s)).toEqual([
-    'id', 'state', 'name', 'retry', 'loop', 'skip', 'error_ignorable', 'version', 'state_refresh_at',
-    'elapsed_time', 'children', 'start_time', 'finish_time', ...('ex_data' in s ? ['ex_data'] : []),
+    'id',
+    'state',
+    'name',
+    'retry',
+    'loop',
+    'skip',
+    'error_ignorable',
+    'version',
+    'state_refresh_at',
+    'elapsed_time',
+    'children',
+    'start_time',
+    'finish_time',
+    ...('ex_data' in s ? ['ex_data'] : []),
   ]);
 }
 
@@ -152,7 +204,9 @@ function checkAnswer(snap: Snapshot, tree: Tree, zone: string, now: number, node
 }
 
 const statusProperty = fc.property(
-  treeArb, fc.array(stepArb, { maxLength: 120, size: 'medium' }), fc.constantFrom(...ZONES),
+  treeArb,
+  fc.array(stepArb, { maxLength: 120, size: 'medium' }),
+  fc.constantFrom(...ZONES),
   fc.integer({ min: Date.UTC(2026, 2, 8, 4), max: Date.UTC(2026, 2, 8, 8) }),
   (tree, steps, zone, start) => {
     const c = clockedEngine(start);
@@ -205,12 +259,22 @@ describe('ex_data lists failed nodes in preorder, whatever JS does with integer-
     const c = clockedEngine();
     c.engine.createProject({ id: '1', bk_biz_id: '2', name: 'p', time_zone: 'UTC' });
     const leaf = (id: string): NodeDefinition => ({ id, kind: 'activity' });
-    c.engine.createTask({ id: '10', project_id: '1', name: 'task ten', pipeline: {
-      id: 'root', kind: 'pipeline', children: [
-        leaf('__proto__'), leaf('constructor'), leaf('10'),
-        { id: '2', kind: 'subprocess', children: [leaf('valueOf')] }, leaf('toString'),
-      ],
-    } });
+    c.engine.createTask({
+      id: '10',
+      project_id: '1',
+      name: 'task ten',
+      pipeline: {
+        id: 'root',
+        kind: 'pipeline',
+        children: [
+          leaf('__proto__'),
+          leaf('constructor'),
+          leaf('10'),
+          { id: '2', kind: 'subprocess', children: [leaf('valueOf')] },
+          leaf('toString'),
+        ],
+      },
+    });
     const e = c.engine;
     e.start('10', 'root');
     e.start('10', 'constructor');
@@ -222,7 +286,10 @@ describe('ex_data lists failed nodes in preorder, whatever JS does with integer-
     expect(s.state).toBe('FAILED');
     expect(Object.keys(s.children)).toEqual(['2', 'constructor']);
     expect(JSON.stringify(s.ex_data)).toBe('{"constructor":"c","valueOf":"v"}');
-    const definitionOrder = new Map([['root', ['__proto__', 'constructor', '10', '2', 'toString']], ['2', ['valueOf']]]);
+    const definitionOrder = new Map([
+      ['root', ['__proto__', 'constructor', '10', '2', 'toString']],
+      ['2', ['valueOf']],
+    ]);
     expect(referenceFailedLeaves(s, (id) => definitionOrder.get(id) ?? [])).toEqual(['constructor', 'valueOf']);
   });
 });

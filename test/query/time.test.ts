@@ -112,7 +112,12 @@ describe('the offset memory of a zone', () => {
   function counted(): { offsets: ZoneOffsets; asked: () => number } {
     const offsets = new ZoneOffsets('Asia/Shanghai');
     let asked = 0;
-    const fake = { formatToParts: () => { asked++; return [{ type: 'timeZoneName', value: 'GMT+08:00' }]; } };
+    const fake = {
+      formatToParts: () => {
+        asked++;
+        return [{ type: 'timeZoneName', value: 'GMT+08:00' }];
+      },
+    };
     Object.assign(offsets as unknown as { dtf: unknown }, { dtf: fake });
     return { offsets, asked: () => asked };
   }
@@ -190,7 +195,7 @@ describe('times in answers', () => {
     expect([a.start_time, a.finish_time, a.elapsed_time]).toEqual(['2026-11-01 01:30:00 -0400', '2026-11-01 01:30:00 -0500', 3600]);
   });
 
-  it('each task answers in its own project\'s zone', () => {
+  it("each task answers in its own project's zone", () => {
     const c = withProjects(clockedEngine());
     c.engine.createTask({ id: '10', project_id: '1', name: 'sh', pipeline: pipe('r', leaf('a')) });
     c.engine.createTask({ id: '30', project_id: '3', name: 'utc', pipeline: pipe('r', leaf('a')) });

@@ -46,12 +46,19 @@ class Instance {
   starts = 0;
 
   async start(): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--postgres', DATABASE_URL, '--port', '0', '--no-auth', '--config', config], {
-      cwd: ROOT, env: { ...ENV, PIPESTATE_DATABASE_SCHEMA: schema },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--postgres', DATABASE_URL, '--port', '0', '--no-auth', '--config', config],
+      {
+        cwd: ROOT,
+        env: { ...ENV, PIPESTATE_DATABASE_SCHEMA: schema },
+      },
+    );
     this.child = child;
     this.starts++;
-    child.stderr.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4_000); });
+    child.stderr.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4_000);
+    });
     this.url = await new Promise<string>((resolve, reject) => {
       let out = '';
       const onData = (d: Buffer) => {
@@ -88,8 +95,21 @@ let setup: SharedEngine;
 // ---------------------------------------------------------------------------------------------
 // Client side records
 
-interface Acked { readonly seq: number; readonly taskId: string; readonly nodeId: string; readonly state: string; readonly version: string; readonly by: number }
-interface CursorRead { readonly minCursor: number; readonly taskId: string; readonly nodeId: string; readonly record: Record<string, unknown>; readonly by: number }
+interface Acked {
+  readonly seq: number;
+  readonly taskId: string;
+  readonly nodeId: string;
+  readonly state: string;
+  readonly version: string;
+  readonly by: number;
+}
+interface CursorRead {
+  readonly minCursor: number;
+  readonly taskId: string;
+  readonly nodeId: string;
+  readonly record: Record<string, unknown>;
+  readonly by: number;
+}
 
 const acked: Acked[] = [];
 const reads: CursorRead[] = [];
@@ -97,7 +117,13 @@ const counts = { commands: 0, accepted: 0, refused: 0, failed: 0, reads: 0, curs
 
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)];
 
-async function call(url: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ json: any; headers: Headers } | undefined> {
+async function call(
+  url: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+  // biome-ignore lint/suspicious/noExplicitAny: a service answer read field by field, as the test checks it
+): Promise<{ json: any; headers: Headers } | undefined> {
   try {
     const res = await fetch(`${url}${path}`, {
       method: body === undefined ? 'GET' : 'POST',
@@ -120,8 +146,13 @@ const known = new Map<string, string>();
 
 /** Commands that may be legal for a node in a state (the lifecycle decides; clients only guess). */
 const LIKELY: Readonly<Record<string, readonly string[]>> = {
-  CREATED: ['start', 'start', 'pause'], READY: ['start', 'pause'], RUNNING: ['finish', 'fail', 'forced_fail', 'callback', 'finish'],
-  FAILED: ['retry', 'skip'], FINISHED: ['reenter'], SUSPENDED: ['resume'], REVOKED: ['start'],
+  CREATED: ['start', 'start', 'pause'],
+  READY: ['start', 'pause'],
+  RUNNING: ['finish', 'fail', 'forced_fail', 'callback', 'finish'],
+  FAILED: ['retry', 'skip'],
+  FINISHED: ['reenter'],
+  SUSPENDED: ['resume'],
+  REVOKED: ['start'],
 };
 
 async function command(taskIds: readonly string[]): Promise<void> {
@@ -132,13 +163,18 @@ async function command(taskIds: readonly string[]): Promise<void> {
   const nodeId = pick(NODES);
   // four in five guessed from what clients heard, one in five anything at all
   const op = Math.random() < 0.8 ? pick(LIKELY[known.get(`${taskId}/${nodeId}`) ?? 'CREATED']) : pick([...NODE_EVENTS, ...NODE_ACTIONS]);
+  // biome-ignore lint/suspicious/noExplicitAny: a service answer read field by field, as the test checks it
   let answer: { json: any } | undefined;
   if (nodeId === 'root' && Math.random() < 0.05) {
     answer = await call(inst.url!, `/operate_task/${taskId}/2/`, { action: pick(TASK_ACTIONS) });
   } else if (NODE_EVENTS.includes(op)) {
     answer = await call(inst.url!, `/node_event/${taskId}/2/`, { node_id: nodeId, event: op, ...(op === 'fail' ? { ex_data: 'x' } : {}) });
   } else {
-    answer = await call(inst.url!, `/operate_node/2/${taskId}/`, { node_id: nodeId, action: op, ...(op === 'callback' ? { data: { k: 1 } } : {}) });
+    answer = await call(inst.url!, `/operate_node/2/${taskId}/`, {
+      node_id: nodeId,
+      action: op,
+      ...(op === 'callback' ? { data: { k: 1 } } : {}),
+    });
   }
   counts.commands++;
   if (answer === undefined) {
@@ -173,7 +209,9 @@ async function read(taskIds: readonly string[]): Promise<void> {
   const others = acked.filter((a) => a.by !== by && LEAVES.includes(a.nodeId));
   if (Math.random() < 1 / 3 && others.length > 0) {
     const target = pick(others.slice(-20));
-    const answer = await call(inst.url!, `/get_task_node_detail/${target.taskId}/2/?node_id=${target.nodeId}`, undefined, { 'X-Pipestate-Min-Cursor': String(target.seq) });
+    const answer = await call(inst.url!, `/get_task_node_detail/${target.taskId}/2/?node_id=${target.nodeId}`, undefined, {
+      'X-Pipestate-Min-Cursor': String(target.seq),
+    });
     if (answer?.json.result) {
       counts.cursorReads++;
       reads.push({ minCursor: target.seq, taskId: target.taskId, nodeId: target.nodeId, record: answer.json.data, by });
@@ -218,11 +256,17 @@ function reference(entries: readonly JournalEntry[]) {
         now = first.at;
         version = first.record.version;
         const args = {
-          ...(first.operation === 'fail' || first.operation === 'forced_fail' ? (first.record.ex_data !== undefined ? { ex_data: first.record.ex_data } : {}) : {}),
+          ...(first.operation === 'fail' || first.operation === 'forced_fail'
+            ? first.record.ex_data !== undefined
+              ? { ex_data: first.record.ex_data }
+              : {}
+            : {}),
           ...('data' in first ? { data: first.data } : {}),
         };
         const made = engine.apply(first.taskId, first.nodeId, first.operation as Operation, args);
-        expect(made.map((c) => [c.seq, c.nodeId, c.from, c.to, c.record])).toEqual(e.changes.map((c) => [c.seq, c.nodeId, c.from, c.to, c.record]));
+        expect(made.map((c) => [c.seq, c.nodeId, c.from, c.to, c.record])).toEqual(
+          e.changes.map((c) => [c.seq, c.nodeId, c.from, c.to, c.record]),
+        );
         for (const c of made) changes.set(c.seq, { taskId: c.taskId, nodeId: c.nodeId, to: c.to, record: c.record });
         break;
       }
@@ -240,7 +284,11 @@ function reference(entries: readonly JournalEntry[]) {
 function timeless(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(timeless);
   if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'elapsed_time').map(([k, v]) => [k, timeless(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => k !== 'elapsed_time')
+      .map(([k, v]) => [k, timeless(v)]),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -270,7 +318,8 @@ describe('three instances, random load, SIGKILL and restart', () => {
         if (k % 2 === 0) await command(taskIds);
         else await read(taskIds);
         // a new task now and then, so that a task reaching its end does not end the load
-        if (k === 0 && Math.random() < 0.05) taskIds.push((await setup.createTask({ project_id: '1', name: 'more', pipeline: PIPELINE })).id);
+        if (k === 0 && Math.random() < 0.05)
+          taskIds.push((await setup.createTask({ project_id: '1', name: 'more', pipeline: PIPELINE })).id);
       }
     });
     let kills = 0;
@@ -296,7 +345,9 @@ describe('three instances, random load, SIGKILL and restart', () => {
     for (const inst of instances) {
       const mine: unknown[] = [];
       for (const taskId of taskIds) {
-        const status = await call(inst.url!, `/get_task_status/${taskId}/2/?with_ex_data=true`, undefined, { 'X-Pipestate-Min-Cursor': String(last) });
+        const status = await call(inst.url!, `/get_task_status/${taskId}/2/?with_ex_data=true`, undefined, {
+          'X-Pipestate-Min-Cursor': String(last),
+        });
         expect(status?.json.result, `${inst.url}: ${JSON.stringify(status?.json)}`).toBe(true);
         mine.push(timeless(status!.json.data));
         for (const nodeId of NODES) {
@@ -312,7 +363,8 @@ describe('three instances, random load, SIGKILL and restart', () => {
     const expected: unknown[] = [];
     for (const taskId of taskIds) {
       expected.push(timeless(ref.getTaskStatus({ bk_biz_id: '2', task_id: taskId, with_ex_data: true }).data));
-      for (const nodeId of NODES) expected.push(timeless(ref.getTaskNodeDetail({ bk_biz_id: '2', task_id: taskId, node_id: nodeId, with_ex_data: true }).data));
+      for (const nodeId of NODES)
+        expected.push(timeless(ref.getTaskNodeDetail({ bk_biz_id: '2', task_id: taskId, node_id: nodeId, with_ex_data: true }).data));
     }
     expect(answers[0]).toEqual(expected);
 
@@ -320,7 +372,12 @@ describe('three instances, random load, SIGKILL and restart', () => {
     for (const a of acked) {
       const c = changes.get(a.seq);
       expect(c, `acknowledged cursor ${a.seq}`).toBeDefined();
-      expect({ taskId: c!.taskId, nodeId: c!.nodeId, state: c!.to, version: c!.record.version }).toEqual({ taskId: a.taskId, nodeId: a.nodeId, state: a.state, version: a.version });
+      expect({ taskId: c!.taskId, nodeId: c!.nodeId, state: c!.to, version: c!.record.version }).toEqual({
+        taskId: a.taskId,
+        nodeId: a.nodeId,
+        state: a.state,
+        version: a.version,
+      });
     }
     // No read naming a cursor answered a node older than it was at that cursor.
     const history = new Map<string, { seq: number; record: NodeRecord }[]>();
@@ -332,13 +389,17 @@ describe('three instances, random load, SIGKILL and restart', () => {
       const list = history.get(`${r.taskId}/${r.nodeId}`)!;
       let from = 0;
       for (let k = 0; k < list.length; k++) if (list[k].seq <= r.minCursor) from = k;
-      const allowed = list.slice(from).map((h) => `${h.record.version}/${h.record.loop}/${h.record.retry}/${new Date(h.record.state_refresh_at).toISOString()}`);
+      const allowed = list
+        .slice(from)
+        .map((h) => `${h.record.version}/${h.record.loop}/${h.record.retry}/${new Date(h.record.state_refresh_at).toISOString()}`);
       const got = `${r.record.version}/${r.record.loop}/${r.record.retry}/${r.record.state_refresh_at}`;
       expect(allowed, `read with min_cursor ${r.minCursor} of ${r.taskId}/${r.nodeId}`).toContain(got);
     }
     const restarts = instances.reduce((n, x) => n + x.starts - 1, 0);
     expect(restarts).toBe(kills);
-    console.log(`chaos: ${kills} kills, ${counts.commands} commands (${counts.accepted} accepted, ${counts.refused} refused, ${counts.failed} unanswered or unavailable), `
-      + `${counts.reads} reads (${counts.cursorReads} naming another instance's cursor), ${entries.length} journal entries, cursor ${last}`);
+    console.log(
+      `chaos: ${kills} kills, ${counts.commands} commands (${counts.accepted} accepted, ${counts.refused} refused, ${counts.failed} unanswered or unavailable), ` +
+        `${counts.reads} reads (${counts.cursorReads} naming another instance's cursor), ${entries.length} journal entries, cursor ${last}`,
+    );
   }, 180_000);
 });

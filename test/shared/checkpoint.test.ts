@@ -23,7 +23,11 @@ async function everything(e: SharedEngine): Promise<unknown> {
   for (const t of e.snapshot().tasksInOrder()) {
     const status = await e.getTaskStatus({ bk_biz_id: '2', task_id: t.task.id, with_ex_data: true });
     const { state_refresh_at: _ignored, ...rest } = status.data as unknown as Record<string, unknown>;
-    out.push(t.task, rest, t.definition.ids.map((n) => e.snapshot().getHistory(t.task.id, n)));
+    out.push(
+      t.task,
+      rest,
+      t.definition.ids.map((n) => e.snapshot().getHistory(t.task.id, n)),
+    );
   }
   return out;
 }
@@ -54,7 +58,10 @@ describe('checkpoints and boot', () => {
     await a.reflect(b.cursor);
     const second = await a.checkpoint();
     expect(second!.seq).toBe(a.cursor);
-    const left = await sql<{ n: string }>(`SELECT count(*)::text AS n FROM "${suite.schema}".journal WHERE (xid, n) <= ($1::xid8, $2)`, [first!.position.xid.toString(), first!.position.n]);
+    const left = await sql<{ n: string }>(`SELECT count(*)::text AS n FROM "${suite.schema}".journal WHERE (xid, n) <= ($1::xid8, $2)`, [
+      first!.position.xid.toString(),
+      first!.position.n,
+    ]);
     expect(left[0].n).toBe('0');
     const checkpoints = await sql(`SELECT id FROM "${suite.schema}".checkpoint`);
     expect(checkpoints).toHaveLength(1);

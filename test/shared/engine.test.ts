@@ -23,7 +23,9 @@ describe('two instances, one database', () => {
 
   it('ids drawn on either instance never collide', async () => {
     const [a, b] = suite.engines();
-    const made = await Promise.all([...Array(10)].map((_, i) => (i % 2 ? a : b).createTask({ project_id: '1', name: `t${i}`, pipeline: PIPELINE })));
+    const made = await Promise.all(
+      [...Array(10)].map((_, i) => (i % 2 ? a : b).createTask({ project_id: '1', name: `t${i}`, pipeline: PIPELINE })),
+    );
     expect(new Set(made.map((t) => t.id)).size).toBe(10);
   });
 
@@ -36,7 +38,14 @@ describe('two instances, one database', () => {
     b.on('node', onB);
     const t1 = await a.createTask({ project_id: '1', name: 'x', pipeline: PIPELINE });
     const t2 = await b.createTask({ project_id: '1', name: 'y', pipeline: PIPELINE });
-    const changes = (await Promise.all([a.start(t1.id, 'root'), b.start(t2.id, 'root'), a.start(t2.id, 'a').catch(() => []), b.start(t1.id, 'a').catch(() => [])])).flat();
+    const changes = (
+      await Promise.all([
+        a.start(t1.id, 'root'),
+        b.start(t2.id, 'root'),
+        a.start(t2.id, 'a').catch(() => []),
+        b.start(t1.id, 'a').catch(() => []),
+      ])
+    ).flat();
     const last = Math.max(...changes.map((c) => c.seq));
     await a.reflect(last);
     await b.reflect(last);
@@ -66,7 +75,9 @@ describe('a query naming a cursor this instance has not applied', () => {
     const e = await suite.open({ journalTimers: timers, reflectMs: 1_000 });
     const ahead = e.cursor + 1_000;
     let answer: { result: boolean; code: number; message: string } | undefined;
-    void e.getTaskStatus({ bk_biz_id: '2', task_id: '1', min_cursor: ahead }).then((a) => { answer = a; });
+    void e.getTaskStatus({ bk_biz_id: '2', task_id: '1', min_cursor: ahead }).then((a) => {
+      answer = a;
+    });
     await new Promise((resolve) => setImmediate(resolve));
     timers.advance(999);
     await new Promise((resolve) => setImmediate(resolve));

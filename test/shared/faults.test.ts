@@ -27,7 +27,10 @@ class Cuttable {
       for (const s of [client, upstream]) {
         this.sockets.add(s);
         s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => { client.destroy(); upstream.destroy(); });
+        s.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
       }
       client.pipe(upstream).pipe(client);
     });
@@ -60,7 +63,10 @@ const logged: string[] = [];
 async function until(done: () => boolean, what: string, limitMs = 10_000): Promise<void> {
   const end = performance.now() + limitMs;
   while (!done() && performance.now() < end) await new Promise((resolve) => setImmediate(resolve));
-  if (!done()) throw new Error(`never happened: ${what} (${JSON.stringify(engine.status())}; pending timers ${timers.pending}; ${logged.join(" | ")})`);
+  if (!done())
+    throw new Error(
+      `never happened: ${what} (${JSON.stringify(engine.status())}; pending timers ${timers.pending}; ${logged.join(' | ')})`,
+    );
 }
 
 beforeAll(async () => {
@@ -88,7 +94,10 @@ describe('the database lost while running', () => {
     await until(() => engine.status().journal !== 'ok', 'the instance noticing the lost connection');
     expect(engine.status().journal).toBe('the connection to the database was lost');
 
-    await expect(engine.start(task.id, 'a')).rejects.toMatchObject({ code: 3599999, message: 'journal unavailable: the connection to the database was lost' });
+    await expect(engine.start(task.id, 'a')).rejects.toMatchObject({
+      code: 3599999,
+      message: 'journal unavailable: the connection to the database was lost',
+    });
     const refused = await engine.operateTask({ bk_biz_id: '2', task_id: task.id, action: 'pause' });
     expect(refused).toMatchObject({ result: false, code: 3599999 });
     expect(engine.snapshot().getNode(task.id, 'a')).toEqual(before.getNode(task.id, 'a'));

@@ -36,9 +36,18 @@ describe('group commit', () => {
     await e.start(t.id, 'root');
     await e.start(t.id, 'a');
     await e.fail(t.id, 'a');
-    const outcomes = await Promise.all([...Array(10)].map(() => e.retry(t.id, 'a').then(() => 'ok', (err: unknown) => (err instanceof PipestateError ? err.message : String(err)))));
+    const outcomes = await Promise.all(
+      [...Array(10)].map(() =>
+        e.retry(t.id, 'a').then(
+          () => 'ok',
+          (err: unknown) => (err instanceof PipestateError ? err.message : String(err)),
+        ),
+      ),
+    );
     expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1);
-    expect(new Set(outcomes.filter((o) => o !== 'ok'))).toEqual(new Set([`cannot retry node a of task ${t.id}: state is READY, retry needs FAILED`]));
+    expect(new Set(outcomes.filter((o) => o !== 'ok'))).toEqual(
+      new Set([`cannot retry node a of task ${t.id}: state is READY, retry needs FAILED`]),
+    );
     // and a burst of compatible commands on one task: all accepted, in order
     const [c0] = await e.start(t.id, 'a');
     const all = await Promise.all([...Array(10)].map((_, i) => e.callback(t.id, 'a', { data: i })));

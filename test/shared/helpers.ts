@@ -6,15 +6,27 @@ import { DATABASE_URL, dropSchema, newSchemaName, requirePostgres } from './pg.j
 export const PROJECT = { id: '1', bk_biz_id: '2', name: 'ops', time_zone: 'UTC' };
 
 export const PIPELINE = {
-  id: 'root', kind: 'pipeline' as const, children: [
+  id: 'root',
+  kind: 'pipeline' as const,
+  children: [
     { id: 'a', kind: 'activity' as const },
     { id: 'b', kind: 'activity' as const, error_ignorable: true },
-    { id: 'sub', kind: 'subprocess' as const, children: [{ id: 'c', kind: 'activity' as const }, { id: 'd', kind: 'event' as const }] },
+    {
+      id: 'sub',
+      kind: 'subprocess' as const,
+      children: [
+        { id: 'c', kind: 'activity' as const },
+        { id: 'd', kind: 'event' as const },
+      ],
+    },
   ],
 };
 
 /** Opens engines on one schema per suite; `engines()` gives them once they are open. */
-export function sharedSuite(count: number, options: Partial<SharedEngineOptions> = {}): { engines: () => SharedEngine[]; schema: string; open: (o?: Partial<SharedEngineOptions>) => Promise<SharedEngine> } {
+export function sharedSuite(
+  count: number,
+  options: Partial<SharedEngineOptions> = {},
+): { engines: () => SharedEngine[]; schema: string; open: (o?: Partial<SharedEngineOptions>) => Promise<SharedEngine> } {
   const schema = newSchemaName();
   const all: SharedEngine[] = [];
   const open = async (o: Partial<SharedEngineOptions> = {}): Promise<SharedEngine> => {

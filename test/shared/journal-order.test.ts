@@ -29,22 +29,40 @@ afterAll(async () => {
   await dropSchema(schema);
 });
 
-const project = (id: string): JournalEntry => ({ kind: 'project', project: Object.freeze({ id, bk_biz_id: null, name: `p${id}`, time_zone: 'UTC' }) });
+const project = (id: string): JournalEntry => ({
+  kind: 'project',
+  project: Object.freeze({ id, bk_biz_id: null, name: `p${id}`, time_zone: 'UTC' }),
+});
 
 /** A follower over a fresh store that polls never (reads happen when the test says). */
 function follower(): { follower: Follower; store: Store } {
   const store = new Store();
-  const f = new Follower(port, store.attachJournal(), new ChangeFeed(() => undefined), realTimers, { ...DEFAULT_FOLLOWER, pollMs: 1e9 }, () => undefined);
+  const f = new Follower(
+    port,
+    store.attachJournal(),
+    new ChangeFeed(() => undefined),
+    realTimers,
+    { ...DEFAULT_FOLLOWER, pollMs: 1e9 },
+    () => undefined,
+  );
   return { follower: f, store };
 }
 
-const projectIds = (store: Store): string[] => store.snapshot().projectsInOrder().map((p) => p.id);
+const projectIds = (store: Store): string[] =>
+  store
+    .snapshot()
+    .projectsInOrder()
+    .map((p) => p.id);
 
 describe('positions compare as numbers', () => {
   it('xid 9 comes before xid 10 in reads, heads and checkpoints (never compared as text)', async () => {
     await sql(`TRUNCATE "${schema}".journal`);
     const body = (id: string) => encodeEntries([project(id)]);
-    await sql(`INSERT INTO "${schema}".journal (xid, n, key, body) VALUES ('10', 0, '', $1), ('9', 0, '', $2), ('9', 1, '', $3)`, [body('10'), body('9'), body('91')]);
+    await sql(`INSERT INTO "${schema}".journal (xid, n, key, body) VALUES ('10', 0, '', $1), ('9', 0, '', $2), ('9', 1, '', $3)`, [
+      body('10'),
+      body('9'),
+      body('91'),
+    ]);
     const { rows } = await port.read(ORIGIN, 10);
     expect(rows.map((r) => positionText(r.position))).toEqual(['9.0', '9.1', '10.0']);
     const tx = await port.begin();
@@ -101,30 +119,46 @@ describe('two transactions committing out of order', () => {
   });
 
   it('any commit order of concurrent transactions, read between any two commits: each row applied once, in position order', async () => {
-    await fc.assert(fc.asyncProperty(
-      fc.integer({ min: 2, max: 6 }).chain((k) => fc.tuple(fc.shuffledSubarray([...Array(k).keys()], { minLength: k, maxLength: k }), fc.array(fc.boolean(), { minLength: k, maxLength: k }))),
-      async ([order, rollback]) => {
-        await sql(`TRUNCATE "${schema}".journal`);
-        const { follower: f, store } = follower();
-        const txs = [];
-        for (let i = 0; i < order.length; i++) {
-          const tx = await port.begin();
-          await tx.append([{ key: '', entry: project(String(100 + 2 * i)) }, { key: '', entry: project(String(101 + 2 * i)) }]);
-          txs.push(tx);
-        }
-        const seen: string[][] = [];
-        for (const i of order) {
-          if (rollback[i]) await txs[i].rollback();
-          else await txs[i].commit();
-          await f.catchUp(0);
-          seen.push(projectIds(store));
-        }
-        const expected = order.map((_, i) => i).filter((i) => !rollback[i]).flatMap((i) => [String(100 + 2 * i), String(101 + 2 * i)]);
-        expect(projectIds(store)).toEqual(expected);
-        expect(f.entries).toBe(expected.length);
-        // what was applied at any moment is a prefix of the final order: never a later row before an earlier one
-        for (const s of seen) expect(expected.slice(0, s.length)).toEqual(s);
-      },
-    ), { numRuns: 25 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc
+          .integer({ min: 2, max: 6 })
+          .chain((k) =>
+            fc.tuple(
+              fc.shuffledSubarray([...Array(k).keys()], { minLength: k, maxLength: k }),
+              fc.array(fc.boolean(), { minLength: k, maxLength: k }),
+            ),
+          ),
+        async ([order, rollback]) => {
+          await sql(`TRUNCATE "${schema}".journal`);
+          const { follower: f, store } = follower();
+          const txs = [];
+          for (let i = 0; i < order.length; i++) {
+            const tx = await port.begin();
+            await tx.append([
+              { key: '', entry: project(String(100 + 2 * i)) },
+              { key: '', entry: project(String(101 + 2 * i)) },
+            ]);
+            txs.push(tx);
+          }
+          const seen: string[][] = [];
+          for (const i of order) {
+            if (rollback[i]) await txs[i].rollback();
+            else await txs[i].commit();
+            await f.catchUp(0);
+            seen.push(projectIds(store));
+          }
+          const expected = order
+            .map((_, i) => i)
+            .filter((i) => !rollback[i])
+            .flatMap((i) => [String(100 + 2 * i), String(101 + 2 * i)]);
+          expect(projectIds(store)).toEqual(expected);
+          expect(f.entries).toBe(expected.length);
+          // what was applied at any moment is a prefix of the final order: never a later row before an earlier one
+          for (const s of seen) expect(expected.slice(0, s.length)).toEqual(s);
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 });

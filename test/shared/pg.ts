@@ -20,8 +20,8 @@ export async function requirePostgres(): Promise<void> {
     await client.query('SELECT 1');
   } catch (error) {
     throw new Error(
-      `PostgreSQL is not reachable at ${DATABASE_URL} (${(error as Error).message}). The shared-deployment tests need a real server: `
-      + 'start it, or set PIPESTATE_TEST_DATABASE_URL.',
+      `PostgreSQL is not reachable at ${DATABASE_URL} (${(error as Error).message}). The shared-deployment tests need a real server: ` +
+        'start it, or set PIPESTATE_TEST_DATABASE_URL.',
       { cause: error },
     );
   } finally {

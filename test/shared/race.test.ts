@@ -12,7 +12,11 @@ import type { SharedEngine } from '../../src/api/shared-engine.js';
 import type { Snapshot } from '../../src/store/index.js';
 import { PIPELINE, PROJECT, sharedSuite } from './helpers.js';
 
-type Step = readonly [op: Operation | 'delete', node: string, args?: { readonly versionOf?: string; readonly ex_data?: string; readonly data?: string }];
+type Step = readonly [
+  op: Operation | 'delete',
+  node: string,
+  args?: { readonly versionOf?: string; readonly ex_data?: string; readonly data?: string },
+];
 
 interface Scenario {
   readonly name: string;
@@ -24,26 +28,186 @@ interface Scenario {
 
 const RUN: Step = ['start', 'root'];
 const SCENARIOS: readonly Scenario[] = [
-  { name: 'retry / retry', setup: [RUN, ['start', 'a'], ['fail', 'a']], race: [['retry', 'a'], ['retry', 'a']], exclusive: true },
-  { name: 'retry / skip', setup: [RUN, ['start', 'a'], ['fail', 'a']], race: [['retry', 'a'], ['skip', 'a']], exclusive: true },
-  { name: 'skip / skip', setup: [RUN, ['start', 'a'], ['fail', 'a']], race: [['skip', 'a'], ['skip', 'a']], exclusive: true },
-  { name: 'finish / fail', setup: [RUN, ['start', 'a']], race: [['finish', 'a'], ['fail', 'a', { ex_data: 'boom' }]], exclusive: true },
-  { name: 'finish / forced_fail', setup: [RUN, ['start', 'a']], race: [['finish', 'a'], ['forced_fail', 'a', { ex_data: 'stop' }]], exclusive: true },
-  { name: 'fail / forced_fail', setup: [RUN, ['start', 'a']], race: [['fail', 'a'], ['forced_fail', 'a']], exclusive: true },
-  { name: 'start / start', setup: [RUN], race: [['start', 'a'], ['start', 'a']], exclusive: true },
-  { name: 'start / pause of a leaf not started', setup: [RUN], race: [['start', 'a'], ['pause', 'a']], exclusive: true },
-  { name: 'reenter / reenter', setup: [RUN, ['start', 'a'], ['finish', 'a']], race: [['reenter', 'a'], ['reenter', 'a']], exclusive: true },
-  { name: 'callback (versioned) / forced_fail', setup: [RUN, ['start', 'a']], race: [['callback', 'a', { versionOf: 'a', data: 'ok' }], ['forced_fail', 'a']], exclusive: false },
-  { name: 'callback (versioned) / finish', setup: [RUN, ['start', 'a']], race: [['callback', 'a', { versionOf: 'a', data: 'ok' }], ['finish', 'a']], exclusive: false },
-  { name: 'finish of a leaf / revoke', setup: [RUN, ['start', 'a']], race: [['finish', 'a'], ['revoke', 'root']], exclusive: false },
-  { name: 'fail of a leaf / revoke', setup: [RUN, ['start', 'b']], race: [['fail', 'b'], ['revoke', 'root']], exclusive: false },
-  { name: 'pause / revoke of the root', setup: [RUN], race: [['pause', 'root'], ['revoke', 'root']], exclusive: false },
-  { name: 'resume / revoke of the root', setup: [RUN, ['pause', 'root']], race: [['resume', 'root'], ['revoke', 'root']], exclusive: false },
-  { name: 'finish / revoke of the root', setup: [RUN], race: [['finish', 'root'], ['revoke', 'root']], exclusive: true },
-  { name: 'pause / finish of a subprocess', setup: [RUN, ['start', 'sub']], race: [['pause', 'sub'], ['finish', 'sub']], exclusive: true },
-  { name: 'finish of a subprocess / start of its child', setup: [RUN, ['start', 'sub']], race: [['finish', 'sub'], ['start', 'c']], exclusive: true },
-  { name: 'start of a child / pause of its subprocess', setup: [RUN, ['start', 'sub']], race: [['start', 'c'], ['pause', 'sub']], exclusive: false },
-  { name: 'delete / reenter of a finished task', setup: [RUN, ['finish', 'root']], race: [['delete', 'root'], ['reenter', 'root']], exclusive: true },
+  {
+    name: 'retry / retry',
+    setup: [RUN, ['start', 'a'], ['fail', 'a']],
+    race: [
+      ['retry', 'a'],
+      ['retry', 'a'],
+    ],
+    exclusive: true,
+  },
+  {
+    name: 'retry / skip',
+    setup: [RUN, ['start', 'a'], ['fail', 'a']],
+    race: [
+      ['retry', 'a'],
+      ['skip', 'a'],
+    ],
+    exclusive: true,
+  },
+  {
+    name: 'skip / skip',
+    setup: [RUN, ['start', 'a'], ['fail', 'a']],
+    race: [
+      ['skip', 'a'],
+      ['skip', 'a'],
+    ],
+    exclusive: true,
+  },
+  {
+    name: 'finish / fail',
+    setup: [RUN, ['start', 'a']],
+    race: [
+      ['finish', 'a'],
+      ['fail', 'a', { ex_data: 'boom' }],
+    ],
+    exclusive: true,
+  },
+  {
+    name: 'finish / forced_fail',
+    setup: [RUN, ['start', 'a']],
+    race: [
+      ['finish', 'a'],
+      ['forced_fail', 'a', { ex_data: 'stop' }],
+    ],
+    exclusive: true,
+  },
+  {
+    name: 'fail / forced_fail',
+    setup: [RUN, ['start', 'a']],
+    race: [
+      ['fail', 'a'],
+      ['forced_fail', 'a'],
+    ],
+    exclusive: true,
+  },
+  {
+    name: 'start / start',
+    setup: [RUN],
+    race: [
+      ['start', 'a'],
+      ['start', 'a'],
+    ],
+    exclusive: true,
+  },
+  {
+    name: 'start / pause of a leaf not started',
+    setup: [RUN],
+    race: [
+      ['start', 'a'],
+      ['pause', 'a'],
+    ],
+    exclusive: true,
+  },
+  {
+    name: 'reenter / reenter',
+    setup: [RUN, ['start', 'a'], ['finish', 'a']],
+    race: [
+      ['reenter', 'a'],
+      ['reenter', 'a'],
+    ],
+    exclusive: true,
+  },
+  {
+    name: 'callback (versioned) / forced_fail',
+    setup: [RUN, ['start', 'a']],
+    race: [
+      ['callback', 'a', { versionOf: 'a', data: 'ok' }],
+      ['forced_fail', 'a'],
+    ],
+    exclusive: false,
+  },
+  {
+    name: 'callback (versioned) / finish',
+    setup: [RUN, ['start', 'a']],
+    race: [
+      ['callback', 'a', { versionOf: 'a', data: 'ok' }],
+      ['finish', 'a'],
+    ],
+    exclusive: false,
+  },
+  {
+    name: 'finish of a leaf / revoke',
+    setup: [RUN, ['start', 'a']],
+    race: [
+      ['finish', 'a'],
+      ['revoke', 'root'],
+    ],
+    exclusive: false,
+  },
+  {
+    name: 'fail of a leaf / revoke',
+    setup: [RUN, ['start', 'b']],
+    race: [
+      ['fail', 'b'],
+      ['revoke', 'root'],
+    ],
+    exclusive: false,
+  },
+  {
+    name: 'pause / revoke of the root',
+    setup: [RUN],
+    race: [
+      ['pause', 'root'],
+      ['revoke', 'root'],
+    ],
+    exclusive: false,
+  },
+  {
+    name: 'resume / revoke of the root',
+    setup: [RUN, ['pause', 'root']],
+    race: [
+      ['resume', 'root'],
+      ['revoke', 'root'],
+    ],
+    exclusive: false,
+  },
+  {
+    name: 'finish / revoke of the root',
+    setup: [RUN],
+    race: [
+      ['finish', 'root'],
+      ['revoke', 'root'],
+    ],
+    exclusive: true,
+  },
+  {
+    name: 'pause / finish of a subprocess',
+    setup: [RUN, ['start', 'sub']],
+    race: [
+      ['pause', 'sub'],
+      ['finish', 'sub'],
+    ],
+    exclusive: true,
+  },
+  {
+    name: 'finish of a subprocess / start of its child',
+    setup: [RUN, ['start', 'sub']],
+    race: [
+      ['finish', 'sub'],
+      ['start', 'c'],
+    ],
+    exclusive: true,
+  },
+  {
+    name: 'start of a child / pause of its subprocess',
+    setup: [RUN, ['start', 'sub']],
+    race: [
+      ['start', 'c'],
+      ['pause', 'sub'],
+    ],
+    exclusive: false,
+  },
+  {
+    name: 'delete / reenter of a finished task',
+    setup: [RUN, ['finish', 'root']],
+    race: [
+      ['delete', 'root'],
+      ['reenter', 'root'],
+    ],
+    exclusive: true,
+  },
 ];
 
 /** An answer as it can be compared across engines: versions and times left out. */
@@ -60,9 +224,18 @@ function argsOf(step: Step, snap: Snapshot, taskId: string): Record<string, stri
   };
 }
 
-function outcomeOf(result: { seq?: number; nodeId: string; from: string; to: string; record?: { loop: number; retry: number; skip: boolean } }[] | PipestateError): Outcome {
+function outcomeOf(
+  result:
+    | { seq?: number; nodeId: string; from: string; to: string; record?: { loop: number; retry: number; skip: boolean } }[]
+    | PipestateError,
+): Outcome {
   if (result instanceof PipestateError) return { ok: false, code: result.code, message: result.message.replace(HEX, '<version>') };
-  return { ok: true, changes: result.map((c) => `${c.nodeId}:${c.from}->${c.to}${c.record ? ` l${c.record.loop} r${c.record.retry} s${c.record.skip}` : ''}`) };
+  return {
+    ok: true,
+    changes: result.map(
+      (c) => `${c.nodeId}:${c.from}->${c.to}${c.record ? ` l${c.record.loop} r${c.record.retry} s${c.record.skip}` : ''}`,
+    ),
+  };
 }
 
 /** The task's state, comparable across engines: per node its state, counters and history length. */
@@ -118,16 +291,25 @@ const grouped = sharedSuite(2);
 const alone = sharedSuite(2, { groupCommit: false });
 
 /** Task ids in messages differ between the shared run and the reference: name the task "1" in both. */
-const renamed = (o: Outcome, taskId: string): Outcome => (o.ok ? { ok: true, changes: o.changes.map((c) => c.replace(`deleted ${taskId}`, 'deleted 1')) } : { ...o, message: o.message.replace(`task ${taskId}`, 'task 1') });
+const renamed = (o: Outcome, taskId: string): Outcome =>
+  o.ok
+    ? { ok: true, changes: o.changes.map((c) => c.replace(`deleted ${taskId}`, 'deleted 1')) }
+    : { ...o, message: o.message.replace(`task ${taskId}`, 'task 1') };
 
-for (const [mode, suite] of [['group commit', grouped], ['a transaction per command', alone]] as const) {
+for (const [mode, suite] of [
+  ['group commit', grouped],
+  ['a transaction per command', alone],
+] as const) {
   describe(`two instances racing on one task (${mode})`, () => {
     for (const s of SCENARIOS) {
       it(`${s.name}: the outcome is one of the two serial orders`, async () => {
         const [a, b] = suite.engines();
         const orders = [serial(s, [0, 1]), serial(s, [1, 0])];
         // Each engine sends each of the two commands once: (a, b) then (b, a).
-        for (const [first, second] of [[a, b], [b, a]] as const) {
+        for (const [first, second] of [
+          [a, b],
+          [b, a],
+        ] as const) {
           const task = await first.createTask({ project_id: '1', name: 'race', pipeline: PIPELINE });
           let cursor = 0;
           for (const step of s.setup) {
@@ -135,14 +317,21 @@ for (const [mode, suite] of [['group commit', grouped], ['a transaction per comm
             cursor = changes[changes.length - 1].seq;
           }
           await second.reflect(cursor);
-          const observed = (await Promise.all([shared(first, task.id, s.race[0]), shared(second, task.id, s.race[1])])).map((o) => renamed(o, task.id));
+          const observed = (await Promise.all([shared(first, task.id, s.race[0]), shared(second, task.id, s.race[1])])).map((o) =>
+            renamed(o, task.id),
+          );
           const last = Math.max(first.cursor, second.cursor);
           await first.reflect(last);
           await second.reflect(last);
           const stateA = stateOf(first.snapshot(), task.id);
           expect(stateOf(second.snapshot(), task.id)).toEqual(stateA);
-          const matches = orders.filter((o) => JSON.stringify(o.outcomes) === JSON.stringify(observed) && JSON.stringify(o.state) === JSON.stringify(stateA));
-          expect(matches.length, `observed ${JSON.stringify(observed)} / ${JSON.stringify(stateA)}; serial orders: ${JSON.stringify(orders)}`).toBeGreaterThan(0);
+          const matches = orders.filter(
+            (o) => JSON.stringify(o.outcomes) === JSON.stringify(observed) && JSON.stringify(o.state) === JSON.stringify(stateA),
+          );
+          expect(
+            matches.length,
+            `observed ${JSON.stringify(observed)} / ${JSON.stringify(stateA)}; serial orders: ${JSON.stringify(orders)}`,
+          ).toBeGreaterThan(0);
           if (s.exclusive) expect(observed.filter((o) => o.ok)).toHaveLength(1);
         }
       });

@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { PIPELINE, sharedSuite } from './helpers.js';
 
 let now = Date.UTC(2026, 0, 1);
-const suite = sharedSuite(2, { clock: () => now, maintenanceMs: 1e9, retention: { archiveAfterMs: 60_000, expireAfterMs: 600_000, sweepEveryMs: 60_000 } });
+const suite = sharedSuite(2, {
+  clock: () => now,
+  maintenanceMs: 1e9,
+  retention: { archiveAfterMs: 60_000, expireAfterMs: 600_000, sweepEveryMs: 60_000 },
+});
 
 describe('retention across instances', () => {
   it('archived by the lease holder, answered alike from the database by the other instance, then gone', async () => {

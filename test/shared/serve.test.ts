@@ -17,27 +17,58 @@ const dir = mkdtempSync(join(tmpdir(), 'pipestate-serve-'));
 const config = join(dir, 'config.json');
 writeFileSync(config, JSON.stringify({ projects: [{ id: '1', bk_biz_id: '2', name: 'ops', time_zone: 'UTC' }] }));
 
-const PIPELINE = { id: 'root', kind: 'pipeline', children: [{ id: 'a', kind: 'activity' }, { id: 'b', kind: 'activity' }] };
+const PIPELINE = {
+  id: 'root',
+  kind: 'pipeline',
+  children: [
+    { id: 'a', kind: 'activity' },
+    { id: 'b', kind: 'activity' },
+  ],
+};
 const services: Service[] = [];
 const lines: string[] = [];
 
 async function serve(): Promise<Service> {
   const s = await startService({
-    port: 0, host: '127.0.0.1', configPath: config, noAuth: true, env: {}, log: (l) => lines.push(l), warn: () => undefined,
-    databaseUrl: DATABASE_URL, shared: { schema, poolSize: 3 },
+    port: 0,
+    host: '127.0.0.1',
+    configPath: config,
+    noAuth: true,
+    env: {},
+    log: (l) => lines.push(l),
+    warn: () => undefined,
+    databaseUrl: DATABASE_URL,
+    shared: { schema, poolSize: 3 },
   });
   services.push(s);
   return s;
 }
 
-async function post(base: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ json: Record<string, any>; headers: Headers }> {
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  return { json: await res.json() as Record<string, any>, headers: res.headers };
+async function post(
+  base: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  // biome-ignore lint/suspicious/noExplicitAny: a service answer read field by field, as the test checks it
+): Promise<{ json: Record<string, any>; headers: Headers }> {
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: a service answer read field by field, as the test checks it
+  return { json: (await res.json()) as Record<string, any>, headers: res.headers };
 }
 
-async function get(base: string, path: string, headers: Record<string, string> = {}): Promise<{ json: Record<string, any>; headers: Headers }> {
+async function get(
+  base: string,
+  path: string,
+  headers: Record<string, string> = {},
+  // biome-ignore lint/suspicious/noExplicitAny: a service answer read field by field, as the test checks it
+): Promise<{ json: Record<string, any>; headers: Headers }> {
   const res = await fetch(`${base}${path}`, { headers });
-  return { json: await res.json() as Record<string, any>, headers: res.headers };
+  // biome-ignore lint/suspicious/noExplicitAny: a service answer read field by field, as the test checks it
+  return { json: (await res.json()) as Record<string, any>, headers: res.headers };
 }
 
 beforeAll(requirePostgres);
@@ -102,17 +133,51 @@ describe('pipestate serve --postgres', () => {
   it('refuses a configured project that differs from the one the database holds, and a data directory beside a database', async () => {
     const other = join(dir, 'other.json');
     writeFileSync(other, JSON.stringify({ projects: [{ id: '1', bk_biz_id: '2', name: 'renamed', time_zone: 'UTC' }] }));
-    const started = startService({ port: 0, host: '127.0.0.1', configPath: other, noAuth: true, env: {}, log: () => undefined, warn: () => undefined, databaseUrl: DATABASE_URL, shared: { schema } });
-    await expect(started).rejects.toThrow(/projects\[0\]: project 1 in postgres:.* is .*"name":"ops".*; a registered project cannot change/);
-    const both = startService({ port: 0, host: '127.0.0.1', configPath: config, noAuth: true, env: {}, log: () => undefined, warn: () => undefined, databaseUrl: DATABASE_URL, dataDir: dir });
+    const started = startService({
+      port: 0,
+      host: '127.0.0.1',
+      configPath: other,
+      noAuth: true,
+      env: {},
+      log: () => undefined,
+      warn: () => undefined,
+      databaseUrl: DATABASE_URL,
+      shared: { schema },
+    });
+    await expect(started).rejects.toThrow(
+      /projects\[0\]: project 1 in postgres:.* is .*"name":"ops".*; a registered project cannot change/,
+    );
+    const both = startService({
+      port: 0,
+      host: '127.0.0.1',
+      configPath: config,
+      noAuth: true,
+      env: {},
+      log: () => undefined,
+      warn: () => undefined,
+      databaseUrl: DATABASE_URL,
+      dataDir: dir,
+    });
     await expect(both).rejects.toThrow(/pass --data or --postgres, not both/);
   });
 
   it('refuses to start when the database cannot be reached, naming the URL without its password', async () => {
     const url = 'postgres://pipestate:s3cret@127.0.0.1:1/nowhere';
-    const started = startService({ port: 0, host: '127.0.0.1', configPath: config, noAuth: true, env: {}, log: () => undefined, warn: () => undefined, databaseUrl: url });
+    const started = startService({
+      port: 0,
+      host: '127.0.0.1',
+      configPath: config,
+      noAuth: true,
+      env: {},
+      log: () => undefined,
+      warn: () => undefined,
+      databaseUrl: url,
+    });
     await expect(started).rejects.toBeInstanceOf(JournalError);
-    const error = await started.then(() => new Error("started"), (e: Error) => e);
+    const error = await started.then(
+      () => new Error('started'),
+      (e: Error) => e,
+    );
     expect(error.message).toContain('postgres://pipestate:***@127.0.0.1:1/nowhere');
     expect(error.message).toMatch(/refused the connection/);
     expect(error.message).not.toContain('s3cret');

@@ -9,7 +9,9 @@ import { Store, type TaskDeleted } from '../../src/store/index.js';
 import { dumpSnapshot, refusal, versionCounter } from './helpers.js';
 
 const PIPELINE: NodeDefinition = {
-  id: 'root', kind: 'pipeline', children: [
+  id: 'root',
+  kind: 'pipeline',
+  children: [
     { id: 'a', kind: 'activity' },
     { id: 'sp', kind: 'subprocess', children: [{ id: 'b', kind: 'activity' }] },
   ],
@@ -22,10 +24,12 @@ function setup() {
   store.createProject({ id: '3', name: 'q' });
   store.createTask({ id: '10', project_id: '1', name: 'ten', pipeline: PIPELINE });
   store.createTask({ id: '11', project_id: '1', name: 'eleven', pipeline: PIPELINE });
-  const at = (t: number): Store => { now = t; return store; };
+  const at = (t: number): Store => {
+    now = t;
+    return store;
+  };
   return { store, at };
 }
-
 
 describe('deleteTask', () => {
   it('deletes a task whose root never started, is FINISHED or is REVOKED', () => {
@@ -50,13 +54,20 @@ describe('deleteTask', () => {
     const cases: [string, () => void][] = [
       ['RUNNING', () => {}],
       ['SUSPENDED', () => store.pause('10', 'root')],
-      ['FAILED', () => { store.resume('10', 'root'); store.fail('10', 'root'); }],
+      [
+        'FAILED',
+        () => {
+          store.resume('10', 'root');
+          store.fail('10', 'root');
+        },
+      ],
     ];
     for (const [state, reach] of cases) {
       reach();
       const before = store.snapshot();
       expect(refusal(() => store.deleteTask('10'))).toEqual({
-        code: 3545000, message: `cannot delete task 10: its root root is ${state}, delete needs CREATED, FINISHED or REVOKED`,
+        code: 3545000,
+        message: `cannot delete task 10: its root root is ${state}, delete needs CREATED, FINISHED or REVOKED`,
       });
       expect(store.snapshot()).toBe(before);
     }
@@ -65,7 +76,10 @@ describe('deleteTask', () => {
   it('refuses an unknown task with 3540400 and a task id that is not a string with 3540000', () => {
     const { store } = setup();
     expect(refusal(() => store.deleteTask('99'))).toEqual({ code: 3540400, message: 'task 99 does not exist' });
-    expect(refusal(() => store.deleteTask(10 as unknown as string))).toEqual({ code: 3540000, message: 'invalid taskId: must be a string' });
+    expect(refusal(() => store.deleteTask(10 as unknown as string))).toEqual({
+      code: 3540000,
+      message: 'invalid taskId: must be a string',
+    });
     store.deleteTask('10');
     expect(refusal(() => store.deleteTask('10'))).toEqual({ code: 3540400, message: 'task 10 does not exist' });
   });
@@ -73,7 +87,9 @@ describe('deleteTask', () => {
   it("emits 'task_deleted' {seq, taskId, projectId, at} with the next seq, and returns it", () => {
     const { store, at } = setup();
     const heard: TaskDeleted[] = [];
-    store.on('task_deleted', (e) => { heard.push(e); });
+    store.on('task_deleted', (e) => {
+      heard.push(e);
+    });
     at(2_000).start('11', 'root'); // seq 3
     const deleted = at(3_000).deleteTask('10');
     expect(deleted).toEqual({ seq: 4, taskId: '10', projectId: '1', at: 3_000 });

@@ -8,9 +8,18 @@ import { Store, type EngineEventName, type NodeChange, type TaskCreated } from '
 import { dumpSnapshot, hexVersion, recordEvents, versionCounter } from './helpers.js';
 
 const PIPELINE: NodeDefinition = {
-  id: 'root', kind: 'pipeline', children: [
+  id: 'root',
+  kind: 'pipeline',
+  children: [
     { id: 'a', kind: 'activity' },
-    { id: 'sp', kind: 'subprocess', children: [{ id: 'b', kind: 'activity' }, { id: 'c', kind: 'activity' }] },
+    {
+      id: 'sp',
+      kind: 'subprocess',
+      children: [
+        { id: 'b', kind: 'activity' },
+        { id: 'c', kind: 'activity' },
+      ],
+    },
   ],
 };
 
@@ -18,7 +27,10 @@ function setup(onListenerError?: (e: unknown, event: EngineEventName) => void) {
   let now = 1_000;
   const store = new Store({ clock: () => now, newVersion: versionCounter().next, onListenerError });
   store.createProject({ id: '1', name: 'p' });
-  const at = (t: number): Store => { now = t; return store; };
+  const at = (t: number): Store => {
+    now = t;
+    return store;
+  };
   return { store, at };
 }
 
@@ -43,13 +55,30 @@ describe('node events', () => {
     at(1_500).createTask({ id: '10', project_id: '1', name: 't', pipeline: PIPELINE });
     const events = recordEvents(store);
     const returned = at(2_000).start('10', 'root');
-    expect(events.nodes).toEqual([{
-      seq: 2, taskId: '10', nodeId: 'root', operation: 'start', from: 'CREATED', to: 'RUNNING', at: 2_000,
-      record: {
-        state: 'RUNNING', version: hexVersion(1), loop: 1, retry: 0, auto_retry_times: 0, skip: false, error_ignored: false,
-        started_at: 2_000, finished_at: null, state_refresh_at: 2_000, ex_data: undefined,
+    expect(events.nodes).toEqual([
+      {
+        seq: 2,
+        taskId: '10',
+        nodeId: 'root',
+        operation: 'start',
+        from: 'CREATED',
+        to: 'RUNNING',
+        at: 2_000,
+        record: {
+          state: 'RUNNING',
+          version: hexVersion(1),
+          loop: 1,
+          retry: 0,
+          auto_retry_times: 0,
+          skip: false,
+          error_ignored: false,
+          started_at: 2_000,
+          finished_at: null,
+          state_refresh_at: 2_000,
+          ex_data: undefined,
+        },
       },
-    }]);
+    ]);
     expect(Object.keys(events.nodes[0])).toEqual(['seq', 'taskId', 'nodeId', 'operation', 'from', 'to', 'at', 'record']);
     // what the operation returns is what was emitted, and the record is the snapshot's
     expect(returned).toEqual(events.nodes);
@@ -130,7 +159,11 @@ describe('node events', () => {
     store.start('11', 'root');
     store.start('10', 'a');
     expect(events.tasks.map((t) => t.seq)).toEqual([1, 3]);
-    expect(events.nodes.map((n) => [n.taskId, n.seq])).toEqual([['10', 2], ['11', 4], ['10', 5]]);
+    expect(events.nodes.map((n) => [n.taskId, n.seq])).toEqual([
+      ['10', 2],
+      ['11', 4],
+      ['10', 5],
+    ]);
   });
 
   it('a listener may operate on the store (an orchestrator finishing parents as children finish)', () => {
@@ -142,11 +175,17 @@ describe('node events', () => {
       const task = store.snapshot().getTask(c.taskId)!;
       const i = task.definition.indexOf(parent ?? '');
       if (parent && task.definition.end[i] > i + 1) {
-        try { store.finish(c.taskId, parent); } catch { /* a sibling still runs */ }
+        try {
+          store.finish(c.taskId, parent);
+        } catch {
+          /* a sibling still runs */
+        }
       }
     });
     const seen: [number, string, string][] = [];
-    store.on('node', (c) => { seen.push([c.seq, c.nodeId, c.to]); });
+    store.on('node', (c) => {
+      seen.push([c.seq, c.nodeId, c.to]);
+    });
     for (const n of ['root', 'sp', 'b', 'c']) at(2_000).start('10', n);
     at(2_001).finish('10', 'b');
     expect(store.snapshot().getNode('10', 'sp')!.state).toBe('RUNNING');
@@ -155,7 +194,13 @@ describe('node events', () => {
     expect(['root', 'sp', 'b', 'c'].map((n) => snap.getNode('10', n)!.state)).toEqual(['FINISHED', 'FINISHED', 'FINISHED', 'FINISHED']);
     // every change reached every listener once (the order is pinned below)
     expect(seen.map(([seq, n, to]) => `${seq} ${n} ${to}`).sort()).toEqual([
-      '2 root RUNNING', '3 sp RUNNING', '4 b RUNNING', '5 c RUNNING', '6 b FINISHED', '7 c FINISHED', '8 sp FINISHED',
+      '2 root RUNNING',
+      '3 sp RUNNING',
+      '4 b RUNNING',
+      '5 c RUNNING',
+      '6 b FINISHED',
+      '7 c FINISHED',
+      '8 sp FINISHED',
       '9 root FINISHED',
     ]);
   });
@@ -170,7 +215,9 @@ describe('node events', () => {
       if (c.nodeId === 'c' && c.to === 'FINISHED') store.finish('10', 'sp');
     });
     const seqs: number[] = [];
-    store.on('node', (c) => { seqs.push(c.seq); });
+    store.on('node', (c) => {
+      seqs.push(c.seq);
+    });
     for (const n of ['root', 'sp', 'c']) at(2_000).start('10', n);
     at(2_001).finish('10', 'c');
     expect(seqs).toEqual([2, 3, 4, 5, 6]);
@@ -180,7 +227,9 @@ describe('node events', () => {
     const { store, at } = setup();
     at(1_500).createTask({ id: '10', project_id: '1', name: 't', pipeline: PIPELINE });
     const seen: unknown[] = [];
-    store.on('node', (c) => { seen.push(store.snapshot().getNode(c.taskId, c.nodeId)); });
+    store.on('node', (c) => {
+      seen.push(store.snapshot().getNode(c.taskId, c.nodeId));
+    });
     const [change] = store.start('10', 'root');
     expect(seen).toEqual([change.record]);
   });
@@ -193,9 +242,15 @@ describe('on / off', () => {
     const first: NodeChange[] = [];
     const second: NodeChange[] = [];
     const tasks: TaskCreated[] = [];
-    const l1 = (c: NodeChange): void => { first.push(c); };
-    const l2 = (c: NodeChange): void => { second.push(c); };
-    const lt = (t: TaskCreated): void => { tasks.push(t); };
+    const l1 = (c: NodeChange): void => {
+      first.push(c);
+    };
+    const l2 = (c: NodeChange): void => {
+      second.push(c);
+    };
+    const lt = (t: TaskCreated): void => {
+      tasks.push(t);
+    };
     store.on('node', l1);
     store.on('node', l2);
     store.on('task', lt);
@@ -215,7 +270,9 @@ describe('on / off', () => {
     const { store, at } = setup();
     at(1_500).createTask({ id: '10', project_id: '1', name: 't', pipeline: PIPELINE });
     const got: string[] = [];
-    const l = (c: NodeChange): void => { got.push(c.nodeId); };
+    const l = (c: NodeChange): void => {
+      got.push(c.nodeId);
+    };
     store.on('node', l);
     store.off('task', l as never);
     store.off('node', () => {});
@@ -227,13 +284,19 @@ describe('on / off', () => {
 describe('listeners that throw', () => {
   it('are reported on stderr when no onListenerError is given, naming the event', () => {
     const written: unknown[][] = [];
-    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => { written.push(args); });
+    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+      written.push(args);
+    });
     try {
       const store = new Store({ clock: () => 1 });
       store.createProject({ id: '1', name: 'p' });
       const boom = new Error('listener bug');
-      store.on('node', () => { throw boom; });
-      store.on('task', () => { throw boom; });
+      store.on('node', () => {
+        throw boom;
+      });
+      store.on('task', () => {
+        throw boom;
+      });
       store.createTask({ id: '10', project_id: '1', name: 't', pipeline: PIPELINE });
       store.start('10', 'root');
       expect(written).toEqual([
@@ -247,12 +310,20 @@ describe('listeners that throw', () => {
 
   it('neither corrupt the store nor stop the other listeners; onListenerError hears each', () => {
     const errors: [unknown, EngineEventName][] = [];
-    const { store, at } = setup((e, event) => { errors.push([e, event]); });
+    const { store, at } = setup((e, event) => {
+      errors.push([e, event]);
+    });
     const boom = new Error('listener bug');
-    store.on('task', () => { throw boom; });
-    store.on('node', () => { throw boom; });
+    store.on('task', () => {
+      throw boom;
+    });
+    store.on('node', () => {
+      throw boom;
+    });
     const after: string[] = [];
-    store.on('node', (c) => { after.push(c.nodeId); });
+    store.on('node', (c) => {
+      after.push(c.nodeId);
+    });
 
     at(1_500).createTask({ id: '10', project_id: '1', name: 't', pipeline: PIPELINE });
     expect(errors).toEqual([[boom, 'task']]);
@@ -276,7 +347,11 @@ describe('listeners that throw', () => {
       if (withBadListener) {
         store.on('node', (c) => {
           // try to reach into what it was handed
-          try { (c.record as { state: string }).state = 'FINISHED'; } catch { /* frozen */ }
+          try {
+            (c.record as { state: string }).state = 'FINISHED';
+          } catch {
+            /* frozen */
+          }
           throw new Error('x');
         });
       }
@@ -291,11 +366,17 @@ describe('listeners that throw', () => {
   });
 
   it('an onListenerError that throws is contained too', () => {
-    const { store, at } = setup(() => { throw new Error('reporter bug'); });
+    const { store, at } = setup(() => {
+      throw new Error('reporter bug');
+    });
     at(1_500).createTask({ id: '10', project_id: '1', name: 't', pipeline: PIPELINE });
-    store.on('node', () => { throw new Error('listener bug'); });
+    store.on('node', () => {
+      throw new Error('listener bug');
+    });
     const later: string[] = [];
-    store.on('node', (c) => { later.push(c.nodeId); });
+    store.on('node', (c) => {
+      later.push(c.nodeId);
+    });
     expect(() => store.start('10', 'root')).not.toThrow();
     expect(later).toEqual(['root']);
     expect(store.snapshot().getNode('10', 'root')!.state).toBe('RUNNING');

@@ -72,11 +72,22 @@ export function dumpSnapshot(snap: Snapshot): Map<string, Map<string, NodeDump>>
 export function recordEvents(store: Store): { nodes: NodeChange[]; tasks: TaskCreated[]; stop: () => void } {
   const nodes: NodeChange[] = [];
   const tasks: TaskCreated[] = [];
-  const onNode = (c: NodeChange): void => { nodes.push(c); };
-  const onTask = (t: TaskCreated): void => { tasks.push(t); };
+  const onNode = (c: NodeChange): void => {
+    nodes.push(c);
+  };
+  const onTask = (t: TaskCreated): void => {
+    tasks.push(t);
+  };
   store.on('node', onNode);
   store.on('task', onTask);
-  return { nodes, tasks, stop: () => { store.off('node', onNode); store.off('task', onTask); } };
+  return {
+    nodes,
+    tasks,
+    stop: () => {
+      store.off('node', onNode);
+      store.off('task', onTask);
+    },
+  };
 }
 
 /** The code and message of the PipestateError `run` throws; fails the test when it throws none. */

@@ -10,8 +10,17 @@ import { allAttempts, droppedByPush, historyPage, pushAttempt, type History } fr
 
 /** An attempt told apart by its loop counter. */
 const attempt = (n: number): NodeRecord => ({
-  state: 'FAILED', version: '', loop: n, retry: 0, auto_retry_times: 0, skip: false, error_ignored: false,
-  started_at: null, finished_at: null, state_refresh_at: 0, ex_data: undefined,
+  state: 'FAILED',
+  version: '',
+  loop: n,
+  retry: 0,
+  auto_retry_times: 0,
+  skip: false,
+  error_ignored: false,
+  started_at: null,
+  finished_at: null,
+  state_refresh_at: 0,
+  ex_data: undefined,
 });
 const loops = (rs: readonly NodeRecord[]): number[] => rs.map((r) => r.loop);
 
@@ -23,31 +32,34 @@ function modelPage(kept: readonly number[], offset: number, limit: number): numb
 
 describe('a capped history', () => {
   it('keeps the newest cap attempts, counts the dropped ones, and pages like a slice from the newest end', () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 1, max: 12 }),
-      fc.integer({ min: 0, max: 60 }),
-      fc.array(fc.tuple(fc.nat(70), fc.nat(70)), { minLength: 1, maxLength: 8 }),
-      (cap, pushes, pages) => {
-        let h: History | undefined;
-        const heads: { head: History | undefined; kept: number[]; dropped: number }[] = [];
-        const all: number[] = [];
-        for (let n = 1; n <= pushes; n++) {
-          const kept = all.slice(-cap);
-          const expectDrop = kept.length === cap ? kept[0] : undefined;
-          expect(droppedByPush(h, cap)?.loop).toBe(expectDrop);
-          h = pushAttempt(h, attempt(n), cap);
-          all.push(n);
-          heads.push({ head: h, kept: all.slice(-cap), dropped: Math.max(0, all.length - cap) });
-        }
-        // every head, including the old ones a snapshot could still hold, answers as it did
-        for (const { head, kept, dropped } of heads) {
-          expect(head!.count).toBe(kept.length);
-          expect(head!.dropped).toBe(dropped);
-          expect(loops(allAttempts(head))).toEqual(kept);
-          for (const [offset, limit] of pages) expect(loops(historyPage(head, offset, limit))).toEqual(modelPage(kept, offset, limit));
-        }
-      },
-    ), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 0, max: 60 }),
+        fc.array(fc.tuple(fc.nat(70), fc.nat(70)), { minLength: 1, maxLength: 8 }),
+        (cap, pushes, pages) => {
+          let h: History | undefined;
+          const heads: { head: History | undefined; kept: number[]; dropped: number }[] = [];
+          const all: number[] = [];
+          for (let n = 1; n <= pushes; n++) {
+            const kept = all.slice(-cap);
+            const expectDrop = kept.length === cap ? kept[0] : undefined;
+            expect(droppedByPush(h, cap)?.loop).toBe(expectDrop);
+            h = pushAttempt(h, attempt(n), cap);
+            all.push(n);
+            heads.push({ head: h, kept: all.slice(-cap), dropped: Math.max(0, all.length - cap) });
+          }
+          // every head, including the old ones a snapshot could still hold, answers as it did
+          for (const { head, kept, dropped } of heads) {
+            expect(head!.count).toBe(kept.length);
+            expect(head!.dropped).toBe(dropped);
+            expect(loops(allAttempts(head))).toEqual(kept);
+            for (const [offset, limit] of pages) expect(loops(historyPage(head, offset, limit))).toEqual(modelPage(kept, offset, limit));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('an empty history answers empty pages and no drop', () => {

@@ -10,7 +10,14 @@ import { DEFAULT_STORE_LIMITS, Store, type StoreLimits } from '../../src/store/i
 import { NO_CLASS, emptyTrie, get, set, unset, type Trie } from '../../src/store/trie.js';
 import { refusal } from './helpers.js';
 
-const PIPELINE: NodeDefinition = { id: 'r', kind: 'pipeline', children: [{ id: 'a', kind: 'activity' }, { id: 'b', kind: 'activity' }] };
+const PIPELINE: NodeDefinition = {
+  id: 'r',
+  kind: 'pipeline',
+  children: [
+    { id: 'a', kind: 'activity' },
+    { id: 'b', kind: 'activity' },
+  ],
+};
 
 function running(limits: Partial<StoreLimits> = {}) {
   const store = new Store({ clock: () => 1_000, limits });
@@ -22,11 +29,13 @@ function running(limits: Partial<StoreLimits> = {}) {
   return store;
 }
 
-
 describe('ex_data per node', () => {
   it('defaults: 64 KiB of ex_data, 1,000 ended attempts a node, histories answered 100 at a time and at most 1,000', () => {
     expect(DEFAULT_STORE_LIMITS).toMatchObject({
-      maxNodeExDataBytes: 65_536, maxNodeHistories: 1_000, historiesDefaultLimit: 100, historiesMaxLimit: 1_000,
+      maxNodeExDataBytes: 65_536,
+      maxNodeHistories: 1_000,
+      historiesDefaultLimit: 100,
+      historiesMaxLimit: 1_000,
     });
   });
 
@@ -38,7 +47,8 @@ describe('ex_data per node', () => {
     const before = store.snapshot();
     const over = { text: `${atLimit.text}é` }; // two bytes in UTF-8
     expect(refusal(() => store.fail('7', 'b', { ex_data: over }))).toEqual({
-      code: 3540000, message: 'invalid ex_data: is 65538 bytes of JSON, over the limit of 65536 bytes (limits.maxNodeExDataBytes)',
+      code: 3540000,
+      message: 'invalid ex_data: is 65538 bytes of JSON, over the limit of 65536 bytes (limits.maxNodeExDataBytes)',
     });
     expect(refusal(() => store.forcedFail('7', 'b', { ex_data: over })).code).toBe(3540000);
     expect(store.snapshot()).toBe(before);
@@ -48,8 +58,9 @@ describe('ex_data per node', () => {
   it('the limit is configurable', () => {
     const store = running({ maxNodeExDataBytes: 10 });
     store.fail('7', 'a', { ex_data: '12345678' });
-    expect(refusal(() => store.fail('7', 'b', { ex_data: '123456789' })).message)
-      .toBe('invalid ex_data: is 11 bytes of JSON, over the limit of 10 bytes (limits.maxNodeExDataBytes)');
+    expect(refusal(() => store.fail('7', 'b', { ex_data: '123456789' })).message).toBe(
+      'invalid ex_data: is 11 bytes of JSON, over the limit of 10 bytes (limits.maxNodeExDataBytes)',
+    );
   });
 });
 
@@ -59,14 +70,15 @@ describe('the limits are checked', () => {
     expect(message({ maxHistories: 5 })).toMatch(/^invalid limits\.maxHistories: is not a limit \(limits are maxNodes, /);
     expect(message({ maxNodeHistories: 0 })).toBe('invalid limits.maxNodeHistories: must be a positive integer');
     expect(message({ historiesMaxLimit: 2.5 })).toBe('invalid limits.historiesMaxLimit: must be a positive integer');
-    expect(message({ historiesDefaultLimit: 200, historiesMaxLimit: 100 }))
-      .toBe('invalid limits.historiesDefaultLimit: must be at most limits.historiesMaxLimit (100)');
+    expect(message({ historiesDefaultLimit: 200, historiesMaxLimit: 100 })).toBe(
+      'invalid limits.historiesDefaultLimit: must be at most limits.historiesMaxLimit (100)',
+    );
   });
 
   it('refuses limits under which one page of histories could outgrow what one answer may hold (256 MiB)', () => {
     expect(refusal(() => new Store({ limits: { maxNodeExDataBytes: 1 << 20 } })).message).toBe(
-      'invalid limits.historiesMaxLimit: a page of 1000 histories of up to 1048576 bytes of ex_data could be 1049088000 bytes, '
-      + 'over the 268435456 one answer may hold: lower it or limits.maxNodeExDataBytes',
+      'invalid limits.historiesMaxLimit: a page of 1000 histories of up to 1048576 bytes of ex_data could be 1049088000 bytes, ' +
+        'over the 268435456 one answer may hold: lower it or limits.maxNodeExDataBytes',
     );
     expect(() => new Store({ limits: { maxNodeExDataBytes: 1 << 20, historiesDefaultLimit: 100, historiesMaxLimit: 255 } })).not.toThrow();
   });

@@ -24,8 +24,18 @@ import { Store, type NodeChange, type OperationArgs, type Snapshot, type TaskCre
 import { runs } from '../fc-runs.js';
 import { dumpSnapshot, hexVersion, type NodeDump } from './helpers.js';
 import {
-  SPEC_OPERATIONS, freshRecord, legalOperations, modelApply, modelNext, modelTask, specAllows,
-  type ModelRecord, type ModelTask, type NestedNode, type SpecKind, type SpecOperation,
+  SPEC_OPERATIONS,
+  freshRecord,
+  legalOperations,
+  modelApply,
+  modelNext,
+  modelTask,
+  specAllows,
+  type ModelRecord,
+  type ModelTask,
+  type NestedNode,
+  type SpecKind,
+  type SpecOperation,
 } from './reference-model.js';
 
 const MODEL_RUNS = runs('storeModel');
@@ -52,21 +62,36 @@ const leafShape: fc.Arbitrary<Shape> = fc.record({
 const subprocess = (children: fc.Arbitrary<Shape[]>): fc.Arbitrary<Shape> =>
   fc.record({ kind: fc.constant<SpecKind>('subprocess'), ignorable: fc.boolean(), children });
 
-const shapeAt = (depth: number): fc.Arbitrary<Shape> => depth === 0 ? leafShape : fc.oneof(
-  { weight: 3, arbitrary: leafShape },
-  { weight: 2, arbitrary: subprocess(fc.array(shapeAt(depth - 1), { maxLength: 3 })) },
-);
+const shapeAt = (depth: number): fc.Arbitrary<Shape> =>
+  depth === 0
+    ? leafShape
+    : fc.oneof({ weight: 3, arbitrary: leafShape }, { weight: 2, arbitrary: subprocess(fc.array(shapeAt(depth - 1), { maxLength: 3 })) });
 
 /** subprocesses nested exactly `levels` deep, with siblings on the way */
-const deepShape = (levels: number): fc.Arbitrary<Shape> => levels === 0 ? leafShape
-  : subprocess(fc.tuple(deepShape(levels - 1), fc.array(leafShape, { maxLength: 1 })).map(([d, rest]) => [d, ...rest]));
+const deepShape = (levels: number): fc.Arbitrary<Shape> =>
+  levels === 0
+    ? leafShape
+    : subprocess(fc.tuple(deepShape(levels - 1), fc.array(leafShape, { maxLength: 1 })).map(([d, rest]) => [d, ...rest]));
 
 const pipelineShape: fc.Arbitrary<Shape> = fc.oneof(
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant<SpecKind>('pipeline'), ignorable: fc.boolean(), children: fc.array(shapeAt(3), { maxLength: 4 }) }) },
-  { weight: 1, arbitrary: fc.record({
-    kind: fc.constant<SpecKind>('pipeline'), ignorable: fc.boolean(),
-    children: fc.tuple(fc.integer({ min: 3, max: 4 }).chain(deepShape), fc.array(leafShape, { maxLength: 2 })).map(([d, rest]) => [...rest, d]),
-  }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant<SpecKind>('pipeline'),
+      ignorable: fc.boolean(),
+      children: fc.array(shapeAt(3), { maxLength: 4 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant<SpecKind>('pipeline'),
+      ignorable: fc.boolean(),
+      children: fc
+        .tuple(fc.integer({ min: 3, max: 4 }).chain(deepShape), fc.array(leafShape, { maxLength: 2 }))
+        .map(([d, rest]) => [...rest, d]),
+    }),
+  },
 );
 
 const PROTOTYPE_IDS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
@@ -75,13 +100,17 @@ function toDefinition(shape: Shape, tricky: boolean): NestedNode {
   let n = 0;
   const nextId = (): string => (tricky && n < PROTOTYPE_IDS.length ? PROTOTYPE_IDS[n++] : `n${n++}`);
   const build = (s: Shape): NestedNode => ({
-    id: nextId(), kind: s.kind, error_ignorable: s.ignorable, children: s.children.map(build),
+    id: nextId(),
+    kind: s.kind,
+    error_ignorable: s.ignorable,
+    children: s.children.map(build),
   });
   return build(shape);
 }
 
 const payload: fc.Arbitrary<Json | undefined> = fc.option(
-  fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.parse(JSON.stringify(v)) as Json), { nil: undefined, freq: 3 },
+  fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.parse(JSON.stringify(v)) as Json),
+  { nil: undefined, freq: 3 },
 );
 
 interface Step {
@@ -145,17 +174,35 @@ const canonical = (name: SpecOperation | 'forcedFail'): SpecOperation => (name =
 
 /** Weights of legal operations: progress first; the one move that ends a task for good, rarely. */
 const WEIGHT: Readonly<Record<SpecOperation, number>> = {
-  start: 20, finish: 12, fail: 6, forced_fail: 3, pause: 4, resume: 8, retry: 6, skip: 4, reenter: 6, revoke: 1, callback: 3,
+  start: 20,
+  finish: 12,
+  fail: 6,
+  forced_fail: 3,
+  pause: 4,
+  resume: 8,
+  retry: 6,
+  skip: 4,
+  reenter: 6,
+  revoke: 1,
+  callback: 3,
 };
 
-type Expectation =
-  | { readonly kind: 'accept' }
-  | { readonly kind: 'refuse'; readonly code: number; readonly prefix?: string };
+type Expectation = { readonly kind: 'accept' } | { readonly kind: 'refuse'; readonly code: number; readonly prefix?: string };
 
 /** What the run saw, summed over runs: the suite is worthless if runs stay shallow. */
 const emptyCoverage = () => ({
-  runs: 0, accepted: 0, refused: 0, rerunLimitHit: 0, containerFinished: 0, revokeCascade: 0, retries: 0,
-  reentries: 0, deepStarts: 0, ignoredFailures: 0, staleVersionRefused: 0, snapshotsChecked: 0,
+  runs: 0,
+  accepted: 0,
+  refused: 0,
+  rerunLimitHit: 0,
+  containerFinished: 0,
+  revokeCascade: 0,
+  retries: 0,
+  reentries: 0,
+  deepStarts: 0,
+  ignoredFailures: 0,
+  staleVersionRefused: 0,
+  snapshotsChecked: 0,
 });
 let coverage = emptyCoverage();
 
@@ -177,8 +224,12 @@ function runScenario(scenario: Scenario): void {
   const store = new Store({ clock: () => now, newVersion: () => hexVersion(++versionsDrawn), rerunLimit: scenario.rerunLimit });
   const nodeEvents: NodeChange[] = [];
   const taskEvents: TaskCreated[] = [];
-  store.on('node', (c) => { nodeEvents.push(c); });
-  store.on('task', (t) => { taskEvents.push(t); });
+  store.on('node', (c) => {
+    nodeEvents.push(c);
+  });
+  store.on('task', (t) => {
+    taskEvents.push(t);
+  });
   store.createProject({ id: '1', name: 'p' });
 
   // a snapshot from before any task exists must never see one
@@ -195,7 +246,11 @@ function runScenario(scenario: Scenario): void {
     replay.set(id, new Map());
     now += 1;
   });
-  same(taskEvents.map((t) => [t.seq, t.taskId, t.at]), tasks.map((t, k) => [k + 1, t.id, t.createdAt]), 'task events');
+  same(
+    taskEvents.map((t) => [t.seq, t.taskId, t.at]),
+    tasks.map((t, k) => [k + 1, t.id, t.createdAt]),
+    'task events',
+  );
   let seq = tasks.length;
   /** the snapshot taken at the last snapshot step, while no operation has been accepted since */
   let current: Snapshot | undefined;
@@ -247,7 +302,9 @@ function runScenario(scenario: Scenario): void {
     let taskArg: unknown = task.id;
     let nodeArg = node.id;
     const args: Record<string, unknown> = {};
-    if (op === 'fail' || op === 'forced_fail') { if (step.payload !== undefined) args.ex_data = step.payload; }
+    if (op === 'fail' || op === 'forced_fail') {
+      if (step.payload !== undefined) args.ex_data = step.payload;
+    }
     if (op === 'callback' && step.payload !== undefined) args.data = step.payload;
     if (step.versionMode === 16 || step.versionMode === 17) args.version = node.record.version;
     if (step.versionMode === 18) args.version = staleVersion(node.history, node.record.version, seenVersions);
@@ -316,16 +373,21 @@ function runScenario(scenario: Scenario): void {
       current = undefined;
       const previous = new Map(task.nodes.map((n, i) => [i, n.record]));
       const changes = modelApply(task, index, op, now, scenario.rerunLimit, args.ex_data, () => 'MODEL-NEW-VERSION');
-      check(returned!.length === emitted.length && returned!.every((r, k) => r === emitted[k]),
-        `${what}: the changes returned are not the events emitted`);
-      same(emitted.map((e) => [e.nodeId, e.from, e.to]), changes.map((c) => [task.nodes[c.index].id, c.from, c.to]), what);
+      check(
+        returned!.length === emitted.length && returned!.every((r, k) => r === emitted[k]),
+        `${what}: the changes returned are not the events emitted`,
+      );
+      same(
+        emitted.map((e) => [e.nodeId, e.from, e.to]),
+        changes.map((c) => [task.nodes[c.index].id, c.from, c.to]),
+        what,
+      );
       emitted.forEach((event, k) => {
         const c = changes[k];
         const model = task.nodes[c.index];
         const before = previous.get(c.index)!;
         check(event.seq === ++seq, `${what}: seq ${event.seq}, expected ${seq}`);
-        check(event.taskId === task.id && event.operation === op && event.at === now,
-          `${what}: event ${JSON.stringify(event)}`);
+        check(event.taskId === task.id && event.operation === op && event.at === now, `${what}: event ${JSON.stringify(event)}`);
         check(specAllows(event.from, event.to), `${what}: ${event.from} → ${event.to} is not in the graph`);
         if (op === 'callback' && args.data !== undefined) same(event.data, args.data, `${what}: callback data`);
         else check(!('data' in event), `${what}: data on a ${op} event`);
@@ -357,8 +419,11 @@ function runScenario(scenario: Scenario): void {
   compareAll(store.snapshot());
 }
 
-function chooseLegal(tasks: readonly ModelTask[], rerunLimit: number, pick: number):
-  { task: ModelTask; index: number; op: SpecOperation } | undefined {
+function chooseLegal(
+  tasks: readonly ModelTask[],
+  rerunLimit: number,
+  pick: number,
+): { task: ModelTask; index: number; op: SpecOperation } | undefined {
   const candidates: { task: ModelTask; index: number; op: SpecOperation; weight: number }[] = [];
   let total = 0;
   for (const task of tasks) {
@@ -431,20 +496,36 @@ function modelRuns(): ReturnType<typeof emptyCoverage> {
 const MODEL_TIMEOUT = 60_000 + MODEL_RUNS * 30;
 
 describe('the store against a reference model of SPEC §2', () => {
-  it(`agrees on every step of random runs (${MODEL_RUNS} runs)`, () => {
-    expect(modelRuns().runs).toBe(MODEL_RUNS);
-  }, MODEL_TIMEOUT);
+  it(
+    `agrees on every step of random runs (${MODEL_RUNS} runs)`,
+    () => {
+      expect(modelRuns().runs).toBe(MODEL_RUNS);
+    },
+    MODEL_TIMEOUT,
+  );
 
   // Not vacuous: with enough runs, every interesting path was taken many times.
-  it.skipIf(MODEL_RUNS < 200)('took every interesting path', () => {
-    const c = modelRuns();
-    const msg = JSON.stringify(c);
-    expect(c.accepted, msg).toBeGreaterThan(c.runs * 20);
-    expect(c.refused, msg).toBeGreaterThan(c.runs * 2);
-    for (const key of ['rerunLimitHit', 'containerFinished', 'revokeCascade', 'retries', 'reentries', 'deepStarts',
-      'ignoredFailures', 'staleVersionRefused'] as const) {
-      expect(c[key], `${key}: ${msg}`).toBeGreaterThan(MODEL_RUNS / 20);
-    }
-    console.log(`model-based coverage: ${msg}`);
-  }, MODEL_TIMEOUT);
+  it.skipIf(MODEL_RUNS < 200)(
+    'took every interesting path',
+    () => {
+      const c = modelRuns();
+      const msg = JSON.stringify(c);
+      expect(c.accepted, msg).toBeGreaterThan(c.runs * 20);
+      expect(c.refused, msg).toBeGreaterThan(c.runs * 2);
+      for (const key of [
+        'rerunLimitHit',
+        'containerFinished',
+        'revokeCascade',
+        'retries',
+        'reentries',
+        'deepStarts',
+        'ignoredFailures',
+        'staleVersionRefused',
+      ] as const) {
+        expect(c[key], `${key}: ${msg}`).toBeGreaterThan(MODEL_RUNS / 20);
+      }
+      console.log(`model-based coverage: ${msg}`);
+    },
+    MODEL_TIMEOUT,
+  );
 });

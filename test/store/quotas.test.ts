@@ -9,7 +9,9 @@ import { DEFAULT_QUOTA, Store, quotasOf, type QuotaTable, type StoreOptions } fr
 import { recordEvents, refusal, versionCounter } from './helpers.js';
 
 const leaves = (n: number): NodeDefinition => ({
-  id: 'r', kind: 'pipeline', children: Array.from({ length: n }, (_, i) => ({ id: `n${i}`, kind: 'activity' as const })),
+  id: 'r',
+  kind: 'pipeline',
+  children: Array.from({ length: n }, (_, i) => ({ id: `n${i}`, kind: 'activity' as const })),
 });
 
 function setup(quotas: QuotaTable, options: StoreOptions = {}) {
@@ -19,7 +21,6 @@ function setup(quotas: QuotaTable, options: StoreOptions = {}) {
   store.createProject({ id: '3', name: 'q' });
   return store;
 }
-
 
 /** Runs a command that must be refused, and checks that nothing changed: snapshot, usage, events. */
 function refusedUnchanged(store: Store, run: () => unknown): string {
@@ -48,8 +49,9 @@ describe('quotas', () => {
     const store = setup({ default: { maxTasks: 2 } });
     store.createTask({ project_id: '1', name: 'a', pipeline: leaves(1) });
     store.createTask({ project_id: '1', name: 'b', pipeline: leaves(1) });
-    expect(refusedUnchanged(store, () => store.createTask({ project_id: '1', name: 'c', pipeline: leaves(1) })))
-      .toBe('quota maxTasks of project 1 would be exceeded: 2 of 2 in use, task 3 adds 1; delete archived tasks or raise the quota');
+    expect(refusedUnchanged(store, () => store.createTask({ project_id: '1', name: 'c', pipeline: leaves(1) }))).toBe(
+      'quota maxTasks of project 1 would be exceeded: 2 of 2 in use, task 3 adds 1; delete archived tasks or raise the quota',
+    );
     // another project has its own count
     expect(store.createTask({ project_id: '3', name: 'c', pipeline: leaves(1) }).id).toBe('3');
     store.deleteTask('1');
@@ -59,8 +61,9 @@ describe('quotas', () => {
   it('maxNodes: counts the nodes of every live task, root included', () => {
     const store = setup({ default: { maxNodes: 10 } });
     store.createTask({ id: '7', project_id: '1', name: 'a', pipeline: leaves(5) });
-    expect(refusedUnchanged(store, () => store.createTask({ id: '8', project_id: '1', name: 'b', pipeline: leaves(4) })))
-      .toBe('quota maxNodes of project 1 would be exceeded: 6 of 10 in use, task 8 adds 5; delete archived tasks or raise the quota');
+    expect(refusedUnchanged(store, () => store.createTask({ id: '8', project_id: '1', name: 'b', pipeline: leaves(4) }))).toBe(
+      'quota maxNodes of project 1 would be exceeded: 6 of 10 in use, task 8 adds 5; delete archived tasks or raise the quota',
+    );
     store.createTask({ id: '8', project_id: '1', name: 'b', pipeline: leaves(3) });
     expect(store.quota('1')!.usage.nodes).toBe(10);
   });
@@ -72,8 +75,9 @@ describe('quotas', () => {
     store.start('7', 'n0');
     store.fail('7', 'n0', { ex_data: 'x'.repeat(10) }); // 12 bytes: "xxxxxxxxxx"
     store.start('7', 'n1');
-    expect(refusedUnchanged(store, () => store.fail('7', 'n1', { ex_data: 'y'.repeat(8) })))
-      .toBe('quota maxExDataBytes of project 1 would be exceeded: 12 of 20 in use, this fail of node n1 of task 7 adds 10 bytes; delete archived tasks or raise the quota');
+    expect(refusedUnchanged(store, () => store.fail('7', 'n1', { ex_data: 'y'.repeat(8) }))).toBe(
+      'quota maxExDataBytes of project 1 would be exceeded: 12 of 20 in use, this fail of node n1 of task 7 adds 10 bytes; delete archived tasks or raise the quota',
+    );
     expect(store.snapshot().getNode('7', 'n1')!.state).toBe('RUNNING');
     store.fail('7', 'n1', { ex_data: 'y'.repeat(6) });
     expect(store.quota('1')!.usage.exDataBytes).toBe(20);
@@ -91,8 +95,9 @@ describe('quotas', () => {
     store.retry('7', 'n0');
     store.start('7', 'n0');
     store.fail('7', 'n0');
-    expect(refusedUnchanged(store, () => store.retry('7', 'n0')))
-      .toBe('quota maxHistories of project 1 would be exceeded: 1 of 1 in use, this retry of node n0 of task 7 ends 1 more attempt(s); delete archived tasks or raise the quota');
+    expect(refusedUnchanged(store, () => store.retry('7', 'n0'))).toBe(
+      'quota maxHistories of project 1 would be exceeded: 1 of 1 in use, this retry of node n0 of task 7 ends 1 more attempt(s); delete archived tasks or raise the quota',
+    );
     // skipping ends no attempt
     store.skip('7', 'n0');
   });
@@ -112,7 +117,12 @@ describe('quotas', () => {
     cycle('c'.repeat(8)); // 10 bytes in, the 100 of the oldest out
     expect(store.quota('1')!.usage).toMatchObject({ histories: 2, exDataBytes: 60 });
     expect(store.snapshot().getHistoryPage('7', 'n0')).toMatchObject({ total: 2, dropped: 1 });
-    expect(store.snapshot().getHistory('7', 'n0')!.map((r) => r.ex_data)).toEqual(['b'.repeat(48), 'c'.repeat(8)]);
+    expect(
+      store
+        .snapshot()
+        .getHistory('7', 'n0')!
+        .map((r) => r.ex_data),
+    ).toEqual(['b'.repeat(48), 'c'.repeat(8)]);
   });
 
   it('a project may have its own quota over the default, which is over the built-in one', () => {
@@ -123,11 +133,15 @@ describe('quotas', () => {
 
   it('the quota table is checked: unknown keys and values that are not positive integers are refused naming the field', () => {
     const invalid = (table: unknown): string => refusal(() => quotasOf(table as QuotaTable)).message;
-    expect(invalid({ default: { maxTask: 1 } })).toBe('invalid quotas.default.maxTask: is not a quota (quotas are maxTasks, maxNodes, maxExDataBytes, maxHistories)');
+    expect(invalid({ default: { maxTask: 1 } })).toBe(
+      'invalid quotas.default.maxTask: is not a quota (quotas are maxTasks, maxNodes, maxExDataBytes, maxHistories)',
+    );
     expect(invalid({ defaults: {} })).toBe('invalid quotas.defaults: is not known (known: default, projects)');
     expect(invalid({ default: { maxTasks: 0 } })).toBe('invalid quotas.default.maxTasks: must be a positive integer');
     expect(invalid({ default: { maxNodes: 1.5 } })).toBe('invalid quotas.default.maxNodes: must be a positive integer');
-    expect(invalid({ projects: { 1: { maxExDataBytes: '10' } } })).toBe('invalid quotas.projects.1.maxExDataBytes: must be a positive integer');
+    expect(invalid({ projects: { 1: { maxExDataBytes: '10' } } })).toBe(
+      'invalid quotas.projects.1.maxExDataBytes: must be a positive integer',
+    );
     expect(invalid({ projects: [] })).toBe('invalid quotas.projects: must be an object keyed by project id');
     expect(invalid({ default: null })).toBe('invalid quotas.default: must be an object');
     expect(invalid('x')).toBe('invalid quotas: must be an object');

@@ -9,8 +9,17 @@
 
 export type SpecState = 'CREATED' | 'READY' | 'RUNNING' | 'SUSPENDED' | 'FINISHED' | 'FAILED' | 'REVOKED';
 export type SpecOperation =
-  | 'start' | 'finish' | 'fail' | 'forced_fail' | 'pause' | 'resume'
-  | 'retry' | 'skip' | 'reenter' | 'revoke' | 'callback';
+  | 'start'
+  | 'finish'
+  | 'fail'
+  | 'forced_fail'
+  | 'pause'
+  | 'resume'
+  | 'retry'
+  | 'skip'
+  | 'reenter'
+  | 'revoke'
+  | 'callback';
 /** the root's revoke as it reaches each active descendant; a retry an auto_retry policy makes */
 export type SpecMove = SpecOperation | 'revoke_cascade' | 'auto_retry';
 export type SpecKind = 'pipeline' | 'subprocess' | 'activity' | 'event' | 'gateway';
@@ -18,7 +27,17 @@ export type Ancestors = 'running' | 'suspended' | 'archived';
 
 export const SPEC_STATES: readonly SpecState[] = ['CREATED', 'READY', 'RUNNING', 'SUSPENDED', 'FINISHED', 'FAILED', 'REVOKED'];
 export const SPEC_OPERATIONS: readonly SpecOperation[] = [
-  'start', 'finish', 'fail', 'forced_fail', 'pause', 'resume', 'retry', 'skip', 'reenter', 'revoke', 'callback',
+  'start',
+  'finish',
+  'fail',
+  'forced_fail',
+  'pause',
+  'resume',
+  'retry',
+  'skip',
+  'reenter',
+  'revoke',
+  'callback',
 ];
 
 /** SPEC §2's state graph, "from → to", with the REVOKED moves of a revoke's cascade. */
@@ -51,7 +70,11 @@ export interface SpecNodeTraits {
  * the node to, or null when it is refused.
  */
 export function specNext(
-  n: SpecNodeTraits, ancestors: Ancestors, descendantsActive: boolean, state: SpecState, op: SpecMove,
+  n: SpecNodeTraits,
+  ancestors: Ancestors,
+  descendantsActive: boolean,
+  state: SpecState,
+  op: SpecMove,
 ): SpecState | null {
   const live = ancestors !== 'archived';
   const running = ancestors === 'running';
@@ -135,8 +158,17 @@ export interface NestedNode {
 }
 
 export const freshRecord = (createdAt: number): ModelRecord => ({
-  state: 'CREATED', version: '', loop: 0, retry: 0, auto_retry_times: 0, skip: false, error_ignored: false,
-  started_at: null, finished_at: null, state_refresh_at: createdAt, ex_data: undefined,
+  state: 'CREATED',
+  version: '',
+  loop: 0,
+  retry: 0,
+  auto_retry_times: 0,
+  skip: false,
+  error_ignored: false,
+  started_at: null,
+  finished_at: null,
+  state_refresh_at: createdAt,
+  ex_data: undefined,
 });
 
 export function modelTask(id: string, pipeline: NestedNode, createdAt: number): ModelTask {
@@ -145,8 +177,13 @@ export function modelTask(id: string, pipeline: NestedNode, createdAt: number): 
   const visit = (d: NestedNode, parent: number): number => {
     const i = nodes.length;
     const node: ModelNode = {
-      id: d.id, kind: d.kind, errorIgnorable: d.error_ignorable ?? false, parent, children: [],
-      record: freshRecord(createdAt), history: [],
+      id: d.id,
+      kind: d.kind,
+      errorIgnorable: d.error_ignorable ?? false,
+      parent,
+      children: [],
+      record: freshRecord(createdAt),
+      history: [],
     };
     nodes.push(node);
     byId.set(d.id, i);
@@ -188,7 +225,9 @@ export const hasActiveDescendant = (t: ModelTask, i: number): boolean =>
 export function traitsOf(t: ModelTask, i: number, rerunLimit: number): SpecNodeTraits {
   const n = t.nodes[i];
   return {
-    container: isContainer(n.kind), root: n.parent < 0, errorIgnorable: n.errorIgnorable,
+    container: isContainer(n.kind),
+    root: n.parent < 0,
+    errorIgnorable: n.errorIgnorable,
     atRerunLimit: n.record.loop >= rerunLimit,
   };
 }
@@ -227,8 +266,13 @@ export interface ModelChange {
  * records. `mint` is asked for each new version, in the order the nodes change.
  */
 export function modelApply(
-  t: ModelTask, i: number, op: SpecOperation, now: number, rerunLimit: number,
-  exData: unknown, mint: () => string,
+  t: ModelTask,
+  i: number,
+  op: SpecOperation,
+  now: number,
+  rerunLimit: number,
+  exData: unknown,
+  mint: () => string,
 ): ModelChange[] {
   const changes: ModelChange[] = [];
   const moveOne = (j: number, move: SpecMove): void => {
@@ -239,10 +283,16 @@ export function modelApply(
     if (to === null) throw new Error(`model: ${move} of ${node.id} is not allowed`);
     const next: ModelRecord = { ...r, state: to, state_refresh_at: now };
     let fresh = false;
-    const newVersion = (): void => { next.version = mint(); fresh = true; };
+    const newVersion = (): void => {
+      next.version = mint();
+      fresh = true;
+    };
     switch (move) {
       case 'start':
-        if (r.loop === 0) { next.loop = 1; newVersion(); }
+        if (r.loop === 0) {
+          next.loop = 1;
+          newVersion();
+        }
         next.started_at = now;
         next.finished_at = null;
         break;

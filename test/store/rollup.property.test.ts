@@ -28,11 +28,17 @@ const PLAUSIBLE: Readonly<Record<State, readonly Operation[]>> = {
 
 /** A tree from a list of choices: node k hangs under one of the containers made before it. */
 function treeOf(shape: readonly { parent: number; container: boolean }[]): NodeDefinition {
-  interface Building { id: string; kind: NodeDefinition['kind']; children?: Building[] }
+  interface Building {
+    id: string;
+    kind: NodeDefinition['kind'];
+    children?: Building[];
+  }
   const root: Building = { id: 'n0', kind: 'pipeline', children: [] };
   const containers: Building[] = [root];
   shape.forEach((s, k) => {
-    const node: Building = s.container ? { id: `n${k + 1}`, kind: 'subprocess', children: [] } : { id: `n${k + 1}`, kind: k % 3 === 0 ? 'gateway' : 'activity' };
+    const node: Building = s.container
+      ? { id: `n${k + 1}`, kind: 'subprocess', children: [] }
+      : { id: `n${k + 1}`, kind: k % 3 === 0 ? 'gateway' : 'activity' };
     containers[s.parent % containers.length].children!.push(node);
     if (s.container) containers.push(node);
   });
@@ -68,37 +74,40 @@ describe('roll-ups', () => {
     const shapeArb = fc.array(fc.record({ parent: fc.nat(), container: fc.boolean() }), { minLength: 1, maxLength: 1_100, size: 'max' });
     const stepArb = fc.record({ node: fc.nat(), op: fc.nat(), snapshot: fc.integer({ min: 0, max: 30 }) });
     let moved = 0;
-    fc.assert(fc.property(shapeArb, fc.array(stepArb, { minLength: 1, maxLength: 400, size: 'max' }), (shape, steps) => {
-      let now = 0;
-      const store = new Store({ clock: () => ++now, newVersion: () => hexVersion(now), rerunLimit: 3 });
-      store.createProject({ id: '1', name: 'p' });
-      store.createTask({ id: '1', project_id: '1', name: 't', pipeline: treeOf(shape) });
-      const def = store.snapshot().getTask('1')!.definition;
-      const ids = def.ids;
-      const states: State[] = ids.map(() => 'CREATED');
-      const kept: { snap: Snapshot; rollups: Rollup[] }[] = [];
-      for (const step of steps) {
-        // Nodes whose parent runs: the others would refuse almost everything. States are followed
-        // from the changes, not read from a snapshot, so that runs of writes stay transient.
-        const open = ids.flatMap((_, i) => (i === 0 || states[def.parent[i]] === 'RUNNING' ? [i] : []));
-        const index = open[step.node % open.length];
-        const state = states[index];
-        const ops = PLAUSIBLE[state];
-        if (ops.length === 0) continue;
-        try {
-          for (const c of store.apply('1', ids[index], ops[step.op % ops.length])) states[def.indexOf(c.nodeId)] = c.to;
-          moved++;
-        } catch (e) {
-          if (!(e instanceof PipestateError)) throw e;
+    fc.assert(
+      fc.property(shapeArb, fc.array(stepArb, { minLength: 1, maxLength: 400, size: 'max' }), (shape, steps) => {
+        let now = 0;
+        const store = new Store({ clock: () => ++now, newVersion: () => hexVersion(now), rerunLimit: 3 });
+        store.createProject({ id: '1', name: 'p' });
+        store.createTask({ id: '1', project_id: '1', name: 't', pipeline: treeOf(shape) });
+        const def = store.snapshot().getTask('1')!.definition;
+        const ids = def.ids;
+        const states: State[] = ids.map(() => 'CREATED');
+        const kept: { snap: Snapshot; rollups: Rollup[] }[] = [];
+        for (const step of steps) {
+          // Nodes whose parent runs: the others would refuse almost everything. States are followed
+          // from the changes, not read from a snapshot, so that runs of writes stay transient.
+          const open = ids.flatMap((_, i) => (i === 0 || states[def.parent[i]] === 'RUNNING' ? [i] : []));
+          const index = open[step.node % open.length];
+          const state = states[index];
+          const ops = PLAUSIBLE[state];
+          if (ops.length === 0) continue;
+          try {
+            for (const c of store.apply('1', ids[index], ops[step.op % ops.length])) states[def.indexOf(c.nodeId)] = c.to;
+            moved++;
+          } catch (e) {
+            if (!(e instanceof PipestateError)) throw e;
+          }
+          if (step.snapshot === 0) {
+            const kept1 = store.snapshot();
+            kept.push({ snap: kept1, rollups: expectRollups(kept1) });
+          }
         }
-        if (step.snapshot === 0) {
-          const kept1 = store.snapshot();
-          kept.push({ snap: kept1, rollups: expectRollups(kept1) });
-        }
-      }
-      expectRollups(store.snapshot());
-      for (const k of kept) expectRollups(k.snap, k.rollups);
-    }), { numRuns: RUNS });
+        expectRollups(store.snapshot());
+        for (const k of kept) expectRollups(k.snap, k.rollups);
+      }),
+      { numRuns: RUNS },
+    );
     expect(moved).toBeGreaterThan(RUNS * 20);
   }, 300_000);
 
@@ -106,14 +115,30 @@ describe('roll-ups', () => {
     const store = new Store({ clock: () => 1 });
     store.createProject({ id: '1', name: 'p' });
     store.createTask({
-      id: '1', project_id: '1', name: 't', pipeline: {
-        id: 'r', kind: 'pipeline', children: [
-          { id: 'a', kind: 'activity' }, { id: 'b', kind: 'activity', error_ignorable: true },
-          { id: 's', kind: 'subprocess', children: [{ id: 'c', kind: 'event' }] }, { id: 'e', kind: 'subprocess' },
+      id: '1',
+      project_id: '1',
+      name: 't',
+      pipeline: {
+        id: 'r',
+        kind: 'pipeline',
+        children: [
+          { id: 'a', kind: 'activity' },
+          { id: 'b', kind: 'activity', error_ignorable: true },
+          { id: 's', kind: 'subprocess', children: [{ id: 'c', kind: 'event' }] },
+          { id: 'e', kind: 'subprocess' },
         ],
       },
     });
-    for (const [op, node] of [['start', 'r'], ['start', 'a'], ['finish', 'a'], ['start', 'b'], ['fail', 'b'], ['start', 's'], ['start', 'c'], ['fail', 'c']] as const) {
+    for (const [op, node] of [
+      ['start', 'r'],
+      ['start', 'a'],
+      ['finish', 'a'],
+      ['start', 'b'],
+      ['fail', 'b'],
+      ['start', 's'],
+      ['start', 'c'],
+      ['fail', 'c'],
+    ] as const) {
       store.apply('1', node, op);
     }
     const task = store.snapshot().getTask('1')!;

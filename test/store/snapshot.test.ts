@@ -10,7 +10,9 @@ import { Store, VERSION_PATTERN, randomVersion } from '../../src/store/index.js'
 import { dumpSnapshot, hexVersion, versionCounter } from './helpers.js';
 
 const PIPELINE: NodeDefinition = {
-  id: 'root', kind: 'pipeline', children: [
+  id: 'root',
+  kind: 'pipeline',
+  children: [
     { id: 'a', kind: 'activity' },
     { id: 'sp', kind: 'subprocess', children: [{ id: 'b', kind: 'activity' }] },
   ],
@@ -115,7 +117,9 @@ describe('snapshots', () => {
     expect(record.ex_data).toEqual({ nested: { list: [1] } });
     expect(Object.isFrozen(record)).toBe(true);
     expect(Object.isFrozen((record.ex_data as { nested: object }).nested)).toBe(true);
-    expect(() => { (record as { state: string }).state = 'RUNNING'; }).toThrow(TypeError);
+    expect(() => {
+      (record as { state: string }).state = 'RUNNING';
+    }).toThrow(TypeError);
   });
 });
 
@@ -133,7 +137,15 @@ describe('versions', () => {
 
   it('VERSION_PATTERN is exactly 32 lowercase hex digits', () => {
     for (const good of ['0'.repeat(32), 'f'.repeat(32), '0123456789abcdef'.repeat(2)]) expect(VERSION_PATTERN.test(good), good).toBe(true);
-    for (const bad of ['', 'A'.repeat(32), 'a'.repeat(31), 'a'.repeat(33), `${'a'.repeat(31)}g`, `${'a'.repeat(32)}\n`, ` ${'a'.repeat(32)}`]) {
+    for (const bad of [
+      '',
+      'A'.repeat(32),
+      'a'.repeat(31),
+      'a'.repeat(33),
+      `${'a'.repeat(31)}g`,
+      `${'a'.repeat(32)}\n`,
+      ` ${'a'.repeat(32)}`,
+    ]) {
       expect(VERSION_PATTERN.test(bad), JSON.stringify(bad)).toBe(false);
     }
   });
@@ -171,7 +183,11 @@ describe('the dump the "nothing changed" checks use', () => {
     const leaves = (n: number): NodeDefinition[] => Array.from({ length: n }, (_, k) => ({ id: `l${k}`, kind: 'activity' }));
     const store = new Store({ clock: () => 7, newVersion: versionCounter().next });
     store.createProject({ id: '1', name: 'p' });
-    for (const [id, n] of [['10', 3], ['11', 40], ['12', 1_100]] as const) {
+    for (const [id, n] of [
+      ['10', 3],
+      ['11', 40],
+      ['12', 1_100],
+    ] as const) {
       store.createTask({ id, project_id: '1', name: id, pipeline: { id: 'root', kind: 'pipeline', children: leaves(n) } });
       store.start(id, 'root');
       for (const k of new Set([0, 1, n - 1, Math.floor(n / 2)])) {

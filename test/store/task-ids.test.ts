@@ -16,7 +16,6 @@ function setup() {
   return store;
 }
 
-
 describe('task ids', () => {
   it('without an id, a task gets one plus the highest id ever registered', () => {
     const store = setup();
@@ -46,8 +45,10 @@ describe('task ids', () => {
     for (const id of ['0', '007', '9007199254740992', '99999999999999999', '1e3', ' 1', '-1', '']) {
       expect(refusal(() => store.createTask({ id, project_id: '1', name: 't', pipeline: PIPELINE }))).toEqual({ code: 3540000, message });
     }
-    expect(refusal(() => store.createTask({ id: 12 as unknown as string, project_id: '1', name: 't', pipeline: PIPELINE })))
-      .toEqual({ code: 3540000, message: 'invalid task.id: must be a string' });
+    expect(refusal(() => store.createTask({ id: 12 as unknown as string, project_id: '1', name: 't', pipeline: PIPELINE }))).toEqual({
+      code: 3540000,
+      message: 'invalid task.id: must be a string',
+    });
     expect(store.snapshot().size).toBe(0);
     expect(store.createTask({ id: String(MAX_TASK_ID), project_id: '1', name: 't', pipeline: PIPELINE }).id).toBe('9007199254740991');
   });
@@ -57,7 +58,8 @@ describe('task ids', () => {
     store.createTask({ id: String(MAX_TASK_ID), project_id: '1', name: 't', pipeline: PIPELINE });
     const before = store.snapshot();
     expect(refusal(() => store.createTask({ project_id: '1', name: 't', pipeline: PIPELINE }))).toEqual({
-      code: 3540000, message: 'invalid task.id: no id is left to assign: task 9007199254740991 has been registered',
+      code: 3540000,
+      message: 'invalid task.id: no id is left to assign: task 9007199254740991 has been registered',
     });
     expect(store.snapshot()).toBe(before);
     expect(store.createTask({ id: '5', project_id: '1', name: 't', pipeline: PIPELINE }).id).toBe('5');
@@ -65,7 +67,9 @@ describe('task ids', () => {
 
   it('a refused registration uses no id up', () => {
     const store = setup();
-    expect(refusal(() => store.createTask({ project_id: '1', name: 't', pipeline: { id: 'r', kind: 'activity' } as NodeDefinition })).code).toBe(3540000);
+    expect(
+      refusal(() => store.createTask({ project_id: '1', name: 't', pipeline: { id: 'r', kind: 'activity' } as NodeDefinition })).code,
+    ).toBe(3540000);
     expect(refusal(() => store.createTask({ project_id: '9', name: 't', pipeline: PIPELINE })).code).toBe(3540400);
     expect(store.createTask({ project_id: '1', name: 't', pipeline: PIPELINE }).id).toBe('1');
   });

@@ -16,46 +16,53 @@ describe('the task list index', () => {
       { arbitrary: fc.record({ kind: fc.constant('move' as const), task: fc.nat(), state: fc.constantFrom(...STATES) }), weight: 2 },
       { arbitrary: fc.record({ kind: fc.constant('remove' as const), task: fc.nat() }), weight: 1 },
     );
-    fc.assert(fc.property(fc.array(stepArb, { minLength: 1, maxLength: 700, size: 'max' }), fc.array(fc.nat({ max: 127 }), { minLength: 1, maxLength: 8 }), (steps, masks) => {
-      const index = new TaskListIndex();
-      const tasks: { id: string; project: string; state: State; gone: boolean }[] = [];
-      for (const step of steps) {
-        if (step.kind === 'add') {
-          const id = String(tasks.length + 1);
-          tasks.push({ id, project: String(step.project), state: 'CREATED', gone: false });
-          index.registered(id, String(step.project), `task ${id}`);
-        } else if (tasks.length > 0) {
-          const t = tasks[step.task % tasks.length];
-          if (step.kind === 'move') {
-            if (!t.gone) t.state = step.state;
-            index.rootMoved(t.id, step.state);
-          } else {
-            t.gone = true;
-            index.removed(t.id);
+    fc.assert(
+      fc.property(
+        fc.array(stepArb, { minLength: 1, maxLength: 700, size: 'max' }),
+        fc.array(fc.nat({ max: 127 }), { minLength: 1, maxLength: 8 }),
+        (steps, masks) => {
+          const index = new TaskListIndex();
+          const tasks: { id: string; project: string; state: State; gone: boolean }[] = [];
+          for (const step of steps) {
+            if (step.kind === 'add') {
+              const id = String(tasks.length + 1);
+              tasks.push({ id, project: String(step.project), state: 'CREATED', gone: false });
+              index.registered(id, String(step.project), `task ${id}`);
+            } else if (tasks.length > 0) {
+              const t = tasks[step.task % tasks.length];
+              if (step.kind === 'move') {
+                if (!t.gone) t.state = step.state;
+                index.rootMoved(t.id, step.state);
+              } else {
+                t.gone = true;
+                index.removed(t.id);
+              }
+            }
           }
-        }
-      }
-      for (const project of ['1', '2', '3']) {
-        const list = index.project(project);
-        const mine = tasks.filter((t) => t.project === project && !t.gone).reverse();
-        if (list === undefined) {
-          expect(mine).toEqual([]);
-          continue;
-        }
-        for (const mask of [...masks, ALL_STATES, 0]) {
-          const expected = mine.filter((t) => (mask & maskOf([t.state])) !== 0).map((t) => t.id);
-          expect(list.count(mask)).toBe(expected.length);
-          const ranked = expected.map((_, rank) => list.newest(mask, rank));
-          expect(ranked).toEqual(expected);
-          expect(list.newest(mask, expected.length)).toBeUndefined();
-        }
-        const scanned: string[] = [];
-        list.scanNewestFirst((id, name, state) => {
-          scanned.push(`${id} ${name} ${state}`);
-        });
-        expect(scanned).toEqual(mine.map((t) => `${t.id} task ${t.id} ${t.state}`));
-      }
-    }), { numRuns: 100 });
+          for (const project of ['1', '2', '3']) {
+            const list = index.project(project);
+            const mine = tasks.filter((t) => t.project === project && !t.gone).reverse();
+            if (list === undefined) {
+              expect(mine).toEqual([]);
+              continue;
+            }
+            for (const mask of [...masks, ALL_STATES, 0]) {
+              const expected = mine.filter((t) => (mask & maskOf([t.state])) !== 0).map((t) => t.id);
+              expect(list.count(mask)).toBe(expected.length);
+              const ranked = expected.map((_, rank) => list.newest(mask, rank));
+              expect(ranked).toEqual(expected);
+              expect(list.newest(mask, expected.length)).toBeUndefined();
+            }
+            const scanned: string[] = [];
+            list.scanNewestFirst((id, name, state) => {
+              scanned.push(`${id} ${name} ${state}`);
+            });
+            expect(scanned).toEqual(mine.map((t) => `${t.id} task ${t.id} ${t.state}`));
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 
   it('follows the roots of the tasks a store registers and operates', () => {

@@ -26,42 +26,75 @@ function brute(values: Map<number, number>, lo: number, hi: number): number[] {
 describe('trie class counts', () => {
   it('match the values in any range, across growth and old versions', () => {
     const writeArb = fc.record({ index: fc.nat({ max: 40_000 }), value: fc.integer({ min: -1, max: CLASSES - 1 }), fresh: fc.boolean() });
-    fc.assert(fc.property(fc.array(writeArb, { minLength: 1, maxLength: 300 }), fc.array(fc.tuple(fc.nat({ max: 41_000 }), fc.nat({ max: 41_000 })), { maxLength: 20 }), (writes, ranges) => {
-      let t = emptyTrie<number>(0, CLASSES);
-      let edit = {};
-      const values = new Map<number, number>();
-      const versions: { t: Trie<number>; values: Map<number, number> }[] = [];
-      for (const w of writes) {
-        if (w.fresh) {
-          versions.push({ t, values: new Map(values) });
-          edit = {};
-        }
-        const before = values.get(w.index) ?? NO_CLASS;
-        t = set(t, w.index, w.value, edit, before, w.value);
-        values.set(w.index, w.value);
-      }
-      versions.push({ t, values });
-      for (const v of versions) {
-        for (const [a, b] of [[0, Infinity], ...ranges]) {
-          const lo = Math.min(a, b);
-          const hi = Math.max(a, b);
-          expect(counts(v.t, lo, hi)).toEqual(brute(v.values, lo, hi));
-        }
-        for (const [i, value] of v.values) expect(get(v.t, i)).toBe(value);
-      }
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(
+        fc.array(writeArb, { minLength: 1, maxLength: 300 }),
+        fc.array(fc.tuple(fc.nat({ max: 41_000 }), fc.nat({ max: 41_000 })), { maxLength: 20 }),
+        (writes, ranges) => {
+          let t = emptyTrie<number>(0, CLASSES);
+          let edit = {};
+          const values = new Map<number, number>();
+          const versions: { t: Trie<number>; values: Map<number, number> }[] = [];
+          for (const w of writes) {
+            if (w.fresh) {
+              versions.push({ t, values: new Map(values) });
+              edit = {};
+            }
+            const before = values.get(w.index) ?? NO_CLASS;
+            t = set(t, w.index, w.value, edit, before, w.value);
+            values.set(w.index, w.value);
+          }
+          versions.push({ t, values });
+          for (const v of versions) {
+            for (const [a, b] of [[0, Infinity], ...ranges]) {
+              const lo = Math.min(a, b);
+              const hi = Math.max(a, b);
+              expect(counts(v.t, lo, hi)).toEqual(brute(v.values, lo, hi));
+            }
+            for (const [i, value] of v.values) expect(get(v.t, i)).toBe(value);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('visits exactly the values of the asked classes, in order, and stops when told', () => {
     let t = emptyTrie<number>(0, CLASSES);
     const edit = {};
-    const written = [[5, 0], [40, 1], [1_000, 2], [1_001, 1], [33_000, 1], [70_000, -1]] as const;
+    const written = [
+      [5, 0],
+      [40, 1],
+      [1_000, 2],
+      [1_001, 1],
+      [33_000, 1],
+      [70_000, -1],
+    ] as const;
     for (const [i, v] of written) t = set(t, i, v, edit, NO_CLASS, v);
     const seen: number[] = [];
-    visitClasses(t, 0, Infinity, [1], (v) => v === 1, (_, i) => { seen.push(i); });
+    visitClasses(
+      t,
+      0,
+      Infinity,
+      [1],
+      (v) => v === 1,
+      (_, i) => {
+        seen.push(i);
+      },
+    );
     expect(seen).toEqual([40, 1_001, 33_000]);
     const first: number[] = [];
-    visitClasses(t, 41, 40_000, [1, 2], (v) => v === 1 || v === 2, (_, i) => { first.push(i); return true; });
+    visitClasses(
+      t,
+      41,
+      40_000,
+      [1, 2],
+      (v) => v === 1 || v === 2,
+      (_, i) => {
+        first.push(i);
+        return true;
+      },
+    );
     expect(first).toEqual([1_000]);
   });
 });

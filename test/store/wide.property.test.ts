@@ -14,8 +14,15 @@ import type { NodeRecord } from '../../src/lifecycle/index.js';
 import { runs } from '../fc-runs.js';
 import { hexVersion } from './helpers.js';
 import {
-  ACTIVE_STATES, SPEC_OPERATIONS, legalOperations, modelApply, modelNext, modelTask,
-  type ModelRecord, type NestedNode, type SpecOperation,
+  ACTIVE_STATES,
+  SPEC_OPERATIONS,
+  legalOperations,
+  modelApply,
+  modelNext,
+  modelTask,
+  type ModelRecord,
+  type NestedNode,
+  type SpecOperation,
 } from './reference-model.js';
 
 /** These runs are long: a twentieth of the model suite's count, at least 10 (test/fc-runs.ts). */
@@ -28,13 +35,25 @@ function same(actual: unknown, expected: unknown, message: string): void {
 /** root → `groups` subprocesses of `width` activities each (some error_ignorable), plus a few leaves */
 function widePipeline(groups: number, width: number): NestedNode {
   return {
-    id: 'root', kind: 'pipeline', children: [
+    id: 'root',
+    kind: 'pipeline',
+    children: [
       { id: 'first', kind: 'activity' },
-      ...Array.from({ length: groups }, (_, g): NestedNode => ({
-        id: `g${g}`, kind: 'subprocess', children: Array.from({ length: width }, (_, k): NestedNode => ({
-          id: `g${g}-${k}`, kind: k % 3 === 0 ? 'gateway' : 'activity', error_ignorable: k % 7 === 0,
-        })),
-      })),
+      ...Array.from(
+        { length: groups },
+        (_, g): NestedNode => ({
+          id: `g${g}`,
+          kind: 'subprocess',
+          children: Array.from(
+            { length: width },
+            (_, k): NestedNode => ({
+              id: `g${g}-${k}`,
+              kind: k % 3 === 0 ? 'gateway' : 'activity',
+              error_ignorable: k % 7 === 0,
+            }),
+          ),
+        }),
+      ),
       { id: 'last', kind: 'event' },
     ],
   };
@@ -57,7 +76,10 @@ function see(snap: Snapshot): Seen {
   const ids = snap.getTask('10')!.definition.ids;
   const records = ids.map((id) => snap.getNode('10', id));
   return {
-    ids, records, copies: records.map((r) => plain(r!)), histories: ids.map((id) => [...snap.getHistory('10', id)!]),
+    ids,
+    records,
+    copies: records.map((r) => plain(r!)),
+    histories: ids.map((id) => [...snap.getHistory('10', id)!]),
   };
 }
 
@@ -94,112 +116,133 @@ const WIDE_TIMEOUT = 120_000 + WIDE_RUNS * 2_000;
 
 function wideProperty(): void {
   const stepArb = fc.record({
-    node: fc.nat(), op: fc.nat(), legal: fc.integer({ min: 0, max: 9 }), snapshot: fc.integer({ min: 0, max: 19 }),
+    node: fc.nat(),
+    op: fc.nat(),
+    legal: fc.integer({ min: 0, max: 9 }),
+    snapshot: fc.integer({ min: 0, max: 19 }),
   });
-  fc.assert(fc.property(
-    fc.integer({ min: 2, max: 4 }), fc.integer({ min: 300, max: 700 }), fc.array(stepArb, { minLength: 100, maxLength: 400, size: 'max' }),
-    (groups, width, steps) => {
-      coverage.runs++;
-      let now = 1_000;
-      let drawn = 0;
-      const store = new Store({ clock: () => now, newVersion: () => hexVersion(++drawn), rerunLimit: 2 });
-      store.createProject({ id: '1', name: 'p' });
-      const pipeline = widePipeline(groups, width);
-      store.createTask({ id: '10', project_id: '1', name: 't', pipeline: pipeline as NodeDefinition });
-      const task = modelTask('10', pipeline, now);
-      const kept: { snap: Snapshot; seen: Seen }[] = [];
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 2, max: 4 }),
+      fc.integer({ min: 300, max: 700 }),
+      fc.array(stepArb, { minLength: 100, maxLength: 400, size: 'max' }),
+      (groups, width, steps) => {
+        coverage.runs++;
+        let now = 1_000;
+        let drawn = 0;
+        const store = new Store({ clock: () => now, newVersion: () => hexVersion(++drawn), rerunLimit: 2 });
+        store.createProject({ id: '1', name: 'p' });
+        const pipeline = widePipeline(groups, width);
+        store.createTask({ id: '10', project_id: '1', name: 't', pipeline: pipeline as NodeDefinition });
+        const task = modelTask('10', pipeline, now);
+        const kept: { snap: Snapshot; seen: Seen }[] = [];
 
-      /** One operation on engine and model; they must agree on it. */
-      const attempt = (index: number, op: SpecOperation, exData: string | undefined): void => {
-        const id = task.nodes[index].id;
-        const to = modelNext(task, index, op, 2);
-        let changes;
-        try {
-          changes = store.apply('10', id, op, exData === undefined ? undefined : { ex_data: exData });
-        } catch (e) {
-          if (!(e instanceof PipestateError)) throw e;
-          if (to !== null) throw new Error(`${op} ${id}: the engine refused what the model accepts: ${e.message}`);
-          expect(e.code).toBe(3545000);
-          if (op === 'finish' && task.nodes[index].children.length > 0 && task.nodes[index].record.state === 'RUNNING') {
-            coverage.containerFinishRefused++;
+        /** One operation on engine and model; they must agree on it. */
+        const attempt = (index: number, op: SpecOperation, exData: string | undefined): void => {
+          const id = task.nodes[index].id;
+          const to = modelNext(task, index, op, 2);
+          let changes: ReturnType<typeof store.apply>;
+          try {
+            changes = store.apply('10', id, op, exData === undefined ? undefined : { ex_data: exData });
+          } catch (e) {
+            if (!(e instanceof PipestateError)) throw e;
+            if (to !== null) throw new Error(`${op} ${id}: the engine refused what the model accepts: ${e.message}`);
+            expect(e.code).toBe(3545000);
+            if (op === 'finish' && task.nodes[index].children.length > 0 && task.nodes[index].record.state === 'RUNNING') {
+              coverage.containerFinishRefused++;
+            }
+            return;
           }
-          return;
-        }
-        if (to === null) throw new Error(`${op} ${id} (${task.nodes[index].record.state}): accepted, the model refuses`);
-        if (op === 'finish' && task.nodes[index].children.length > 0) coverage.containerFinished++;
-        const expected = modelApply(task, index, op, now, 2, exData, () => '');
-        same(changes.map((c) => [c.nodeId, c.from, c.to]), expected.map((c) => [task.nodes[c.index].id, c.from, c.to]), `${op} ${id}`);
-        changes.forEach((c, k) => {
-          const m = task.nodes[expected[k].index];
-          if (expected[k].newVersion) m.record.version = c.record.version;
-          same(plain(c.record), m.record, `${op} ${id}: record of ${m.id}`);
-        });
-      };
+          if (to === null) throw new Error(`${op} ${id} (${task.nodes[index].record.state}): accepted, the model refuses`);
+          if (op === 'finish' && task.nodes[index].children.length > 0) coverage.containerFinished++;
+          const expected = modelApply(task, index, op, now, 2, exData, () => '');
+          same(
+            changes.map((c) => [c.nodeId, c.from, c.to]),
+            expected.map((c) => [task.nodes[c.index].id, c.from, c.to]),
+            `${op} ${id}`,
+          );
+          changes.forEach((c, k) => {
+            const m = task.nodes[expected[k].index];
+            if (expected[k].newVersion) m.record.version = c.record.version;
+            same(plain(c.record), m.record, `${op} ${id}: record of ${m.id}`);
+          });
+        };
 
-      /** What it takes to bring a container's active leaves to FINISHED, then the container. */
-      const drainPlan = (container: number): [number, SpecOperation][] => {
-        const plan: [number, SpecOperation][] = [];
-        for (const j of task.nodes[container].children) {
-          const state = task.nodes[j].record.state;
-          if (state === 'SUSPENDED') plan.push([j, 'resume'], [j, 'start'], [j, 'finish']);
-          if (state === 'READY') plan.push([j, 'start'], [j, 'finish']);
-          if (state === 'RUNNING') plan.push([j, 'finish']);
-        }
-        plan.push([container, 'finish']);
-        return plan;
-      };
+        /** What it takes to bring a container's active leaves to FINISHED, then the container. */
+        const drainPlan = (container: number): [number, SpecOperation][] => {
+          const plan: [number, SpecOperation][] = [];
+          for (const j of task.nodes[container].children) {
+            const state = task.nodes[j].record.state;
+            if (state === 'SUSPENDED') plan.push([j, 'resume'], [j, 'start'], [j, 'finish']);
+            if (state === 'READY') plan.push([j, 'start'], [j, 'finish']);
+            if (state === 'RUNNING') plan.push([j, 'finish']);
+          }
+          plan.push([container, 'finish']);
+          return plan;
+        };
 
-      // Get the containers running first, so that the leaves have something to do.
-      const containers = task.nodes.flatMap((n, i) => (n.children.length > 0 ? [i] : []));
-      for (const i of containers) attempt(i, 'start', undefined);
+        // Get the containers running first, so that the leaves have something to do.
+        const containers = task.nodes.flatMap((n, i) => (n.children.length > 0 ? [i] : []));
+        for (const i of containers) attempt(i, 'start', undefined);
 
-      for (const step of steps) {
-        now += 1 + (step.node % 3);
-        if (step.legal === 9 && step.op % 2 === 0) {
-          // Now and then drive a group to its end, so containers finish over wide subtrees.
-          for (const [j, op] of drainPlan(containers[step.node % containers.length])) attempt(j, op, undefined);
-        } else {
-          // Containers are few and leaves many: ask containers often, or they would never move.
-          const index = step.op % 4 === 0 ? containers[step.node % containers.length] : step.node % task.nodes.length;
-          const legal = legalOperations(task, index, 2).filter(([o]) => o !== 'revoke');
-          const op = step.legal < 8 && legal.length > 0 ? legal[step.op % legal.length][0] : SPEC_OPERATIONS[step.op % SPEC_OPERATIONS.length];
-          attempt(index, op, op === 'fail' || op === 'forced_fail' ? `e${step.op}` : undefined);
+        for (const step of steps) {
+          now += 1 + (step.node % 3);
+          if (step.legal === 9 && step.op % 2 === 0) {
+            // Now and then drive a group to its end, so containers finish over wide subtrees.
+            for (const [j, op] of drainPlan(containers[step.node % containers.length])) attempt(j, op, undefined);
+          } else {
+            // Containers are few and leaves many: ask containers often, or they would never move.
+            const index = step.op % 4 === 0 ? containers[step.node % containers.length] : step.node % task.nodes.length;
+            const legal = legalOperations(task, index, 2).filter(([o]) => o !== 'revoke');
+            const op =
+              step.legal < 8 && legal.length > 0 ? legal[step.op % legal.length][0] : SPEC_OPERATIONS[step.op % SPEC_OPERATIONS.length];
+            attempt(index, op, op === 'fail' || op === 'forced_fail' ? `e${step.op}` : undefined);
+          }
+          if (step.snapshot === 0) {
+            const snap = store.snapshot();
+            for (const k of kept) expectUnchanged(k.snap, k.seen);
+            kept.push({ snap, seen: see(snap) });
+            if (kept.length > 3) kept.shift();
+          }
         }
-        if (step.snapshot === 0) {
-          const snap = store.snapshot();
-          for (const k of kept) expectUnchanged(k.snap, k.seen);
-          kept.push({ snap, seen: see(snap) });
-          if (kept.length > 3) kept.shift();
-        }
-      }
 
-      // The end: every record, then a revoke, whose cascade must be exactly the active nodes.
-      const snap = store.snapshot();
-      task.nodes.forEach((n) => same(plain(snap.getNode('10', n.id)!), n.record, `node ${n.id}`));
-      for (const k of kept) expectUnchanged(k.snap, k.seen);
-      const active = task.nodes.flatMap((n, i) => (i > 0 && ACTIVE_STATES.includes(n.record.state) ? [n.id] : []));
-      if (modelNext(task, 0, 'revoke', 2) !== null) {
-        now += 1;
-        const revoked = store.revoke('10', 'root').map((c) => c.nodeId);
-        expect(revoked).toEqual(['root', ...active]);
-        coverage.revokedActive += active.length;
-      }
-    },
-  ), { numRuns: WIDE_RUNS });
+        // The end: every record, then a revoke, whose cascade must be exactly the active nodes.
+        const snap = store.snapshot();
+        for (const n of task.nodes) same(plain(snap.getNode('10', n.id)!), n.record, `node ${n.id}`);
+        for (const k of kept) expectUnchanged(k.snap, k.seen);
+        const active = task.nodes.flatMap((n, i) => (i > 0 && ACTIVE_STATES.includes(n.record.state) ? [n.id] : []));
+        if (modelNext(task, 0, 'revoke', 2) !== null) {
+          now += 1;
+          const revoked = store.revoke('10', 'root').map((c) => c.nodeId);
+          expect(revoked).toEqual(['root', ...active]);
+          coverage.revokedActive += active.length;
+        }
+      },
+    ),
+    { numRuns: WIDE_RUNS },
+  );
 }
 
 describe('a wide task (records three trie levels deep)', () => {
-  it(`agrees with the reference model on long random runs (${WIDE_RUNS} runs)`, () => {
-    expect(wideRuns().runs).toBe(WIDE_RUNS);
-  }, WIDE_TIMEOUT);
+  it(
+    `agrees with the reference model on long random runs (${WIDE_RUNS} runs)`,
+    () => {
+      expect(wideRuns().runs).toBe(WIDE_RUNS);
+    },
+    WIDE_TIMEOUT,
+  );
 
-  it('took the paths that matter: containers finished and refused to finish, cascades revoked', () => {
-    const coverage = wideRuns();
-    expect(coverage.containerFinished, JSON.stringify(coverage)).toBeGreaterThan(WIDE_RUNS / 2);
-    expect(coverage.containerFinishRefused, JSON.stringify(coverage)).toBeGreaterThan(WIDE_RUNS);
-    expect(coverage.revokedActive, JSON.stringify(coverage)).toBeGreaterThan(WIDE_RUNS);
-    console.log(`wide coverage: ${JSON.stringify(coverage)}`);
-  }, WIDE_TIMEOUT);
+  it(
+    'took the paths that matter: containers finished and refused to finish, cascades revoked',
+    () => {
+      const coverage = wideRuns();
+      expect(coverage.containerFinished, JSON.stringify(coverage)).toBeGreaterThan(WIDE_RUNS / 2);
+      expect(coverage.containerFinishRefused, JSON.stringify(coverage)).toBeGreaterThan(WIDE_RUNS);
+      expect(coverage.revokedActive, JSON.stringify(coverage)).toBeGreaterThan(WIDE_RUNS);
+      console.log(`wide coverage: ${JSON.stringify(coverage)}`);
+    },
+    WIDE_TIMEOUT,
+  );
 });
 
 describe('many tasks (the task vector grows past two trie levels)', () => {

@@ -19,20 +19,37 @@ import { buildWeb } from '../../web/build.js';
 import { ESB, send } from '../http/helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const OUT = new URL('../../bench/out/', import.meta.url).pathname;
 const APP = { bk_app_code: 'web', bk_app_secret: 'web-secret', bk_username: 'tester' };
 /** every wait for the page is bounded by this, except the one the issue bounds tighter */
 const WAIT = 10_000;
 
 const RELEASE: NodeDefinition = {
-  id: 'release', kind: 'pipeline', name: 'Release 2.4', children: [
+  id: 'release',
+  kind: 'pipeline',
+  name: 'Release 2.4',
+  children: [
     { id: 'fetch', kind: 'activity', name: 'Fetch package' },
-    { id: 'deploy', kind: 'subprocess', name: 'Deploy', children: [
-      { id: 'migrate', kind: 'activity', name: 'Migrate database' },
-      { id: 'canary', kind: 'activity', name: 'Canary' },
-      { id: 'fleet', kind: 'activity', name: 'Fleet' },
-    ] },
+    {
+      id: 'deploy',
+      kind: 'subprocess',
+      name: 'Deploy',
+      children: [
+        { id: 'migrate', kind: 'activity', name: 'Migrate database' },
+        { id: 'canary', kind: 'activity', name: 'Canary' },
+        { id: 'fleet', kind: 'activity', name: 'Fleet' },
+      ],
+    },
     { id: 'notify', kind: 'activity', name: 'Notify' },
   ],
 };
@@ -41,8 +58,13 @@ const RELEASE: NodeDefinition = {
 function bigPipeline(n: number): NodeDefinition {
   const per = Math.floor((n - 101) / 100);
   return {
-    id: 'big', kind: 'pipeline', name: 'Big', children: Array.from({ length: 100 }, (_, g) => ({
-      id: `g${g}`, kind: 'subprocess' as const, name: `group ${g}`,
+    id: 'big',
+    kind: 'pipeline',
+    name: 'Big',
+    children: Array.from({ length: 100 }, (_, g) => ({
+      id: `g${g}`,
+      kind: 'subprocess' as const,
+      name: `group ${g}`,
       children: Array.from({ length: per }, (_x, k) => ({ id: `g${g}-${k}`, kind: 'activity' as const, name: `step ${g}.${k}` })),
     })),
   };
@@ -82,25 +104,49 @@ describe.skipIf(!available)('the web view in Chromium', () => {
     mkdirSync(OUT, { recursive: true });
     profile = mkdtempSync(join(tmpdir(), 'pipestate-chromium-'));
     const config = join(profile, 'config.json');
-    writeFileSync(config, JSON.stringify({
-      projects: [{ id: '1', bk_biz_id: '2', name: 'Web shop' }],
-      apps: [{ bk_app_code: APP.bk_app_code, bk_app_secret: APP.bk_app_secret, projects: '*' }],
-    }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        projects: [{ id: '1', bk_biz_id: '2', name: 'Web shop' }],
+        apps: [{ bk_app_code: APP.bk_app_code, bk_app_secret: APP.bk_app_secret, projects: '*' }],
+      }),
+    );
     service = await startService({ port: 0, host: '127.0.0.1', configPath: config, noAuth: false, env: {}, log: () => {}, warn: () => {} });
     engine = service.engine;
     engine.createTask({ id: '100', project_id: '1', name: 'Release 2.4', pipeline: RELEASE });
-    for (const [op, node] of [['start', 'release'], ['start', 'fetch'], ['finish', 'fetch'], ['start', 'deploy'], ['start', 'migrate']] as const) engine.apply('100', node, op);
+    for (const [op, node] of [
+      ['start', 'release'],
+      ['start', 'fetch'],
+      ['finish', 'fetch'],
+      ['start', 'deploy'],
+      ['start', 'migrate'],
+    ] as const)
+      engine.apply('100', node, op);
     engine.fail('100', 'migrate', { ex_data: 'migration 0042 failed: lock wait timeout' });
-    engine.createTask({ id: '101', project_id: '1', name: 'Nightly backup', pipeline: { id: 'b', kind: 'pipeline', children: [{ id: 'dump', kind: 'activity' }] } });
-    for (const [op, node] of [['start', 'b'], ['start', 'dump'], ['finish', 'dump'], ['finish', 'b']] as const) engine.apply('101', node, op);
+    engine.createTask({
+      id: '101',
+      project_id: '1',
+      name: 'Nightly backup',
+      pipeline: { id: 'b', kind: 'pipeline', children: [{ id: 'dump', kind: 'activity' }] },
+    });
+    for (const [op, node] of [
+      ['start', 'b'],
+      ['start', 'dump'],
+      ['finish', 'dump'],
+      ['finish', 'b'],
+    ] as const)
+      engine.apply('101', node, op);
     engine.createTask({ id: '102', project_id: '1', name: 'Big rollout (10^4 nodes)', pipeline: bigPipeline(10_001) });
     engine.start('102', 'big');
     for (let g = 0; g < 100; g += 2) engine.start('102', `g${g}`);
 
     browser = await chromium.launchPersistentContext(join(profile, 'profile'), {
-      executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 720 },
+      executablePath: CHROMIUM,
+      headless: true,
+      args: FLAGS,
+      viewport: { width: 1280, height: 720 },
     });
-    page = browser.pages()[0] ?? await browser.newPage();
+    page = browser.pages()[0] ?? (await browser.newPage());
     page.setDefaultTimeout(WAIT);
     await page.goto(`${service.url}/ui/`);
     await page.fill('input[name=app_code]', APP.bk_app_code);
@@ -120,12 +166,24 @@ describe.skipIf(!available)('the web view in Chromium', () => {
   it('the list shows what get_task_list answers', async () => {
     await page.waitForSelector('tr[data-task="100"]');
     const answer = engine.getTaskList({ bk_biz_id: '2' });
-    const rows = await page.$$eval('tr[data-task]', (trs) => trs.map((tr) => ({
-      id: tr.getAttribute('data-task'), state: tr.getAttribute('data-state'), text: [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim()),
-    })));
-    expect(rows.map((r) => [r.id, r.state, r.text[1], r.text[2], r.text[3], r.text[5], r.text[6]])).toEqual(answer.data!.map((t) => [
-      String(t.id), t.state, t.name, String(t.id), `${t.progress.finished}/${t.progress.total}`, String(t.counts.FAILED), String(t.counts.SUSPENDED),
-    ]));
+    const rows = await page.$$eval('tr[data-task]', (trs) =>
+      trs.map((tr) => ({
+        id: tr.getAttribute('data-task'),
+        state: tr.getAttribute('data-state'),
+        text: [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim()),
+      })),
+    );
+    expect(rows.map((r) => [r.id, r.state, r.text[1], r.text[2], r.text[3], r.text[5], r.text[6]])).toEqual(
+      answer.data!.map((t) => [
+        String(t.id),
+        t.state,
+        t.name,
+        String(t.id),
+        `${t.progress.finished}/${t.progress.total}`,
+        String(t.counts.FAILED),
+        String(t.counts.SUSPENDED),
+      ]),
+    );
     expect(rows[2].text[0]).toBe('✖ FAILED'); // the symbol and the state's name, not colour alone
     await page.screenshot({ path: join(OUT, 'ui-list.png') });
     await page.selectOption('select[name=root_state]', 'FINISHED');
@@ -139,7 +197,9 @@ describe.skipIf(!available)('the web view in Chromium', () => {
     const status = engine.getTaskStatus({ bk_biz_id: '2', task_id: '100', with_ex_data: true }).data!;
     for (const n of flatten(status)) {
       const row = await page.$eval(`.tree-row[data-node="${n.id}"]`, (el) => ({
-        state: el.getAttribute('data-state'), name: el.querySelector('.name')?.textContent, symbol: el.querySelector('.symbol')?.getAttribute('aria-label'),
+        state: el.getAttribute('data-state'),
+        name: el.querySelector('.name')?.textContent,
+        symbol: el.querySelector('.symbol')?.getAttribute('aria-label'),
       }));
       expect(row, n.id).toEqual({ state: n.state, name: n.name, symbol: n.state });
     }
@@ -191,8 +251,14 @@ describe.skipIf(!available)('the web view in Chromium', () => {
     engine.start('100', 'migrate');
     await page.click('a[href="#/task/100/timeline"]');
     await page.waitForSelector('.gantt-row[data-node="migrate"] .bar[data-attempt="3"]');
-    const bars = await page.$$eval('.gantt-row[data-node="migrate"] .bar', (els) => els.map((e) => [e.getAttribute('data-attempt'), e.getAttribute('data-state')]));
-    expect(bars).toEqual([['1', 'FAILED'], ['2', 'FAILED'], ['3', 'RUNNING']]);
+    const bars = await page.$$eval('.gantt-row[data-node="migrate"] .bar', (els) =>
+      els.map((e) => [e.getAttribute('data-attempt'), e.getAttribute('data-state')]),
+    );
+    expect(bars).toEqual([
+      ['1', 'FAILED'],
+      ['2', 'FAILED'],
+      ['3', 'RUNNING'],
+    ]);
     expect(await page.$('.now-line')).not.toBeNull();
     await page.click('button:text("Zoom in")');
     await page.screenshot({ path: join(OUT, 'ui-timeline.png') });
@@ -205,10 +271,14 @@ describe.skipIf(!available)('the web view in Chromium', () => {
     timings.bigFirstPaintMs = Date.now() - opened;
     const rendered = await page.$$eval('.tree-row', (rows) => rows.length);
     expect(rendered).toBeLessThan(200); // only the rows in view (and a margin) exist
-    await page.$eval('.tree .vlist', (el) => { el.scrollTop = el.scrollHeight; });
+    await page.$eval('.tree .vlist', (el) => {
+      el.scrollTop = el.scrollHeight;
+    });
     await page.waitForSelector('.tree-row[data-node="g99-98"]');
     expect(await page.$('.tree-row[data-node="big"]')).toBeNull(); // scrolled out, so not rendered
-    await page.$eval('.tree .vlist', (el) => { el.scrollTop = 0; });
+    await page.$eval('.tree .vlist', (el) => {
+      el.scrollTop = 0;
+    });
     await page.waitForSelector('.tree-row[data-node="g0-19"][data-state="CREATED"]');
     // a burst: a thousand leaves started at once, then one more that is in view
     await page.evaluate(() => {

@@ -20,11 +20,20 @@ function recorder() {
   const events: SseEvent[] = [];
   const states: string[] = [];
   const waiters: (() => void)[] = [];
-  const changed = () => waiters.splice(0).forEach((w) => w());
+  const changed = () => {
+    for (const w of waiters.splice(0)) w();
+  };
   return {
-    events, states,
-    onEvent: (e: SseEvent) => { events.push(e); changed(); },
-    onState: (s: WatchState, detail?: string) => { states.push(detail === undefined ? s : `${s}: ${detail}`); changed(); },
+    events,
+    states,
+    onEvent: (e: SseEvent) => {
+      events.push(e);
+      changed();
+    },
+    onState: (s: WatchState, detail?: string) => {
+      states.push(detail === undefined ? s : `${s}: ${detail}`);
+      changed();
+    },
     async until(holds: () => boolean): Promise<void> {
       while (!holds()) await new Promise<void>((resolve) => waiters.push(resolve));
     },
@@ -33,10 +42,16 @@ function recorder() {
 
 const creds = { appCode: 'alpha', appSecret: 'alpha-secret', username: 'alice', bizId: '2', scope: 'cmdb_biz' as const };
 
-describe('the page\'s watch client', () => {
+describe("the page's watch client", () => {
   it('resumes by cursor after a dropped connection: the missed change arrives once, no second status', async () => {
     const r = recorder();
-    const w = openWatch({ client: new ApiClient(h.base, creds), taskId: '10', onEvent: r.onEvent, onState: r.onState, delay: async () => {} });
+    const w = openWatch({
+      client: new ApiClient(h.base, creds),
+      taskId: '10',
+      onEvent: r.onEvent,
+      onState: r.onState,
+      delay: async () => {},
+    });
     await r.until(() => r.events.length === 1);
     h.engine.start('10', 'root');
     await r.until(() => r.events.length === 2);
@@ -44,7 +59,9 @@ describe('the page\'s watch client', () => {
     h.engine.start('10', 'a');
     await r.until(() => r.events.length === 3);
     expect(r.events.map((e) => [e.event, e.event === 'change' ? (JSON.parse(e.data) as { node_id: string }).node_id : ''])).toEqual([
-      ['status', ''], ['change', 'root'], ['change', 'a'],
+      ['status', ''],
+      ['change', 'root'],
+      ['change', 'a'],
     ]);
     await r.until(() => r.states.filter((s) => s === 'open').length === 2);
     expect(r.states.slice(0, 4)).toEqual(['connecting', 'open', 'waiting', 'connecting']);
@@ -53,11 +70,19 @@ describe('the page\'s watch client', () => {
     await r.until(() => r.states.at(-1) === 'closed');
   });
 
-  it('reports a refusal with the service\'s message and does not retry', async () => {
+  it("reports a refusal with the service's message and does not retry", async () => {
     const r = recorder();
-    openWatch({ client: new ApiClient(h.base, { ...creds, appSecret: 'wrong' }), taskId: '10', onEvent: r.onEvent, onState: r.onState, delay: async () => {} });
+    openWatch({
+      client: new ApiClient(h.base, { ...creds, appSecret: 'wrong' }),
+      taskId: '10',
+      onEvent: r.onEvent,
+      onState: r.onState,
+      delay: async () => {},
+    });
     await r.until(() => r.states.some((s) => s.startsWith('refused')));
-    const reply = await fetch(`${h.base}/get_task_status/10/2/`, { headers: new ApiClient(h.base, { ...creds, appSecret: 'wrong' }).headers() });
+    const reply = await fetch(`${h.base}/get_task_status/10/2/`, {
+      headers: new ApiClient(h.base, { ...creds, appSecret: 'wrong' }).headers(),
+    });
     const { message } = (await reply.json()) as { message: string };
     expect(r.states).toEqual(['connecting', `refused: ${message}`]);
   });

@@ -9,7 +9,12 @@ import { failure } from '../envelope.js';
 import type { Envelope, RequestContext } from '../types.js';
 import type { EnginePort } from './port.js';
 
-export async function acknowledged(engine: EnginePort, cursorBefore: number, envelope: Envelope<unknown>, ctx: RequestContext): Promise<Envelope<unknown>> {
+export async function acknowledged(
+  engine: EnginePort,
+  cursorBefore: number,
+  envelope: Envelope<unknown>,
+  ctx: RequestContext,
+): Promise<Envelope<unknown>> {
   if (!envelope.result || engine.cursor === cursorBefore) return envelope;
   try {
     await engine.durable();

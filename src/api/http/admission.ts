@@ -28,7 +28,8 @@ export class Admission {
   constructor(readonly options: AdmissionOptions = DEFAULT_ADMISSION) {
     for (const key of ['concurrency', 'queue', 'retryAfterSeconds'] as const) {
       const v = options[key];
-      if (!Number.isSafeInteger(v) || v < (key === 'concurrency' ? 1 : 0)) throw new RangeError(`admission ${key} must be a whole number${key === 'concurrency' ? ' ≥ 1' : ' ≥ 0'}`);
+      if (!Number.isSafeInteger(v) || v < (key === 'concurrency' ? 1 : 0))
+        throw new RangeError(`admission ${key} must be a whole number${key === 'concurrency' ? ' ≥ 1' : ' ≥ 0'}`);
     }
   }
 

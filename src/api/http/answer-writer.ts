@@ -25,7 +25,14 @@ function head(res: ServerResponse, status: number, contentType: string, requestI
 }
 
 /** One write with a Content-Length (HEAD: the same headers, no body; node leaves it out). */
-export function sendText(res: ServerResponse, status: number, text: string, contentType: string, requestId: string, headers?: Headers): void {
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  contentType: string,
+  requestId: string,
+  headers?: Headers,
+): void {
   if (res.headersSent) {
     // A stream was already open (a watch): nothing more can be said in it.
     res.destroy();
@@ -78,7 +85,12 @@ export function* writePieces(res: ServerResponse, pieces: Iterator<string, void,
  * serialized once its headers are known.
  */
 export function* writeJson(
-  res: ServerResponse, status: number, value: unknown, requestId: string, stallMs: number, headers?: Headers,
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  requestId: string,
+  stallMs: number,
+  headers?: Headers,
 ): Job<void> {
   const { whole, pieces } = peekPieces(value);
   if (whole !== undefined) {

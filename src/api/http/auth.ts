@@ -52,7 +52,8 @@ function credentials(params: Params, headers: IncomingHttpHeaders): Readonly<Rec
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw badAuthorizationHeader();
     fromHeader = parsed as Readonly<Record<string, unknown>>;
   }
-  const pick = (key: string): unknown => (Object.hasOwn(params, key) ? params[key] : Object.hasOwn(fromHeader, key) ? fromHeader[key] : undefined);
+  const pick = (key: string): unknown =>
+    Object.hasOwn(params, key) ? params[key] : Object.hasOwn(fromHeader, key) ? fromHeader[key] : undefined;
   return { bk_app_code: pick('bk_app_code'), bk_app_secret: pick('bk_app_secret'), bk_username: pick('bk_username') };
 }
 

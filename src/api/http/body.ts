@@ -40,8 +40,13 @@ export function queryParams(search: URLSearchParams, listFields: ReadonlySet<str
   const out: Params = {};
   for (const [key, list] of values) {
     const value = listFields.has(key)
-      ? list.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '')
-      : list.length === 1 ? list[0] : list;
+      ? list
+          .flatMap((v) => v.split(','))
+          .map((v) => v.trim())
+          .filter((v) => v !== '')
+      : list.length === 1
+        ? list[0]
+        : list;
     Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
   }
   return out;
@@ -67,7 +72,12 @@ export function alreadyParsed(req: IncomingMessage, listFields: ReadonlySet<stri
  * The body as params; `{}` when there is none. A form is parsed only once its parameters are
  * counted (at most `limits.maxKeys`). Throws an HttpRefusal.
  */
-export function parseBody(raw: Buffer, contentType: string | undefined, listFields: ReadonlySet<string>, limits: ScanLimits = DEFAULT_SCAN): Params {
+export function parseBody(
+  raw: Buffer,
+  contentType: string | undefined,
+  listFields: ReadonlySet<string>,
+  limits: ScanLimits = DEFAULT_SCAN,
+): Params {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(raw);

@@ -49,7 +49,10 @@ export class ChangeLog {
   private readonly listeners = new Set<ChangeListener>();
   private readonly onNode = (change: NodeChange): void => this.append(change);
 
-  constructor(private readonly engine: EnginePort, readonly retention: RetentionOptions = DEFAULT_RETENTION) {
+  constructor(
+    private readonly engine: EnginePort,
+    readonly retention: RetentionOptions = DEFAULT_RETENTION,
+  ) {
     if (!Number.isSafeInteger(retention.maxEvents) || retention.maxEvents < 1) throw new RangeError('maxEvents must be a positive integer');
     this.ring = new Array<Entry | undefined>(retention.maxEvents);
     // Only durable changes: a watcher never sees a change the journal could still lose, so a
@@ -108,7 +111,11 @@ export class ChangeLog {
     this.expire();
     for (const listener of this.listeners) {
       // One broken watcher must not keep the others from hearing the change.
-      try { listener(change); } catch { this.listeners.delete(listener); }
+      try {
+        listener(change);
+      } catch {
+        this.listeners.delete(listener);
+      }
     }
   }
 

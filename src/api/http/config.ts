@@ -92,10 +92,22 @@ const isObject = (v: unknown): v is Readonly<Record<string, unknown>> => typeof 
 
 /** The limit keys, and the least each may be. */
 const LIMIT_KEYS: ReadonlyMap<keyof ServiceLimits, number> = new Map([
-  ['max_body_bytes', 1], ['max_definition_bytes', 1], ['max_concurrent_reads', 1], ['max_queued_reads', 0],
+  ['max_body_bytes', 1],
+  ['max_definition_bytes', 1],
+  ['max_concurrent_reads', 1],
+  ['max_queued_reads', 0],
 ] as const);
 const TOP_KEYS: ReadonlySet<string> = new Set([
-  'projects', 'apps', 'quotas', 'task_url', 'database_url', 'data_dir', 'durability', 'retention', '$comment', ...LIMIT_KEYS.keys(),
+  'projects',
+  'apps',
+  'quotas',
+  'task_url',
+  'database_url',
+  'data_dir',
+  'durability',
+  'retention',
+  '$comment',
+  ...LIMIT_KEYS.keys(),
 ]);
 const DURABILITY_KEYS: ReadonlySet<string> = new Set(['mode', 'batch_ms', 'checkpoint_every']);
 const RETENTION_KEYS: ReadonlySet<string> = new Set(['archive_after_hours', 'expire_after_hours']);
@@ -104,7 +116,8 @@ const APP_KEYS: ReadonlySet<string> = new Set(['bk_app_code', 'bk_app_secret', '
 
 function checkKeys(value: Readonly<Record<string, unknown>>, allowed: ReadonlySet<string>, where: string, source: string): void {
   for (const key of Object.keys(value)) {
-    if (!allowed.has(key)) throw new ConfigError(`${source}: ${where} has an unknown key ${JSON.stringify(key)} (known: ${[...allowed].join(', ')})`);
+    if (!allowed.has(key))
+      throw new ConfigError(`${source}: ${where} has an unknown key ${JSON.stringify(key)} (known: ${[...allowed].join(', ')})`);
   }
 }
 
@@ -143,15 +156,18 @@ export function parseConfig(json: unknown, source = 'config'): ServiceConfig {
   for (const [key, least] of LIMIT_KEYS) {
     const v = json[key];
     if (v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < least) throw new ConfigError(`${source}: ${key} must be a whole number of at least ${least}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < least)
+      throw new ConfigError(`${source}: ${key} must be a whole number of at least ${least}`);
     limits[key] = v;
   }
   return {
-    projects, apps,
+    projects,
+    apps,
     ...(json.quotas === undefined ? {} : { quotas: parseQuotas(json.quotas, source, ids) }),
     ...(typeof json.task_url === 'string' ? { task_url: json.task_url } : {}),
     ...(Object.keys(limits).length > 0 ? { limits } : {}),
-    ...durabilityOf(json, source), ...databaseOf(json, source),
+    ...durabilityOf(json, source),
+    ...databaseOf(json, source),
   };
 }
 
@@ -165,7 +181,8 @@ function parseQuotas(raw: unknown, source: string, projectIds: ReadonlySet<strin
   }
   const table = raw as QuotaTable;
   for (const id of Object.keys(table.projects ?? {})) {
-    if (!projectIds.has(id)) throw new ConfigError(`${source}: quotas.projects names project ${JSON.stringify(id)}, which is not configured`);
+    if (!projectIds.has(id))
+      throw new ConfigError(`${source}: quotas.projects names project ${JSON.stringify(id)}, which is not configured`);
   }
   return table;
 }
@@ -179,11 +196,17 @@ function databaseOf(json: Readonly<Record<string, unknown>>, source: string): Pi
 }
 
 const number = (v: unknown, where: string, source: string, min: number): number => {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new ConfigError(`${source}: ${where} must be a number of at least ${min}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min)
+    throw new ConfigError(`${source}: ${where} must be a number of at least ${min}`);
   return v;
 };
 
-function section(json: Readonly<Record<string, unknown>>, key: string, keys: ReadonlySet<string>, source: string): Readonly<Record<string, unknown>> | undefined {
+function section(
+  json: Readonly<Record<string, unknown>>,
+  key: string,
+  keys: ReadonlySet<string>,
+  source: string,
+): Readonly<Record<string, unknown>> | undefined {
   const v = json[key];
   if (v === undefined) return undefined;
   if (!isObject(v)) throw new ConfigError(`${source}: ${key} must be an object`);
@@ -192,7 +215,10 @@ function section(json: Readonly<Record<string, unknown>>, key: string, keys: Rea
 }
 
 /** data_dir, durability and retention, checked for shape; the engine checks the values' sense. */
-function durabilityOf(json: Readonly<Record<string, unknown>>, source: string): Pick<ServiceConfig, 'data_dir' | 'durability' | 'retention'> {
+function durabilityOf(
+  json: Readonly<Record<string, unknown>>,
+  source: string,
+): Pick<ServiceConfig, 'data_dir' | 'durability' | 'retention'> {
   const out: { data_dir?: string; durability?: DurabilityConfig; retention?: RetentionConfig } = {};
   if (json.data_dir !== undefined) out.data_dir = nonEmptyString(json.data_dir, 'data_dir', source);
   const d = section(json, 'durability', DURABILITY_KEYS, source);
@@ -200,14 +226,20 @@ function durabilityOf(json: Readonly<Record<string, unknown>>, source: string): 
     out.durability = {
       ...(d.mode !== undefined ? { mode: nonEmptyString(d.mode, 'durability.mode', source) } : {}),
       ...(d.batch_ms !== undefined ? { batch_ms: number(d.batch_ms, 'durability.batch_ms', source, 0) } : {}),
-      ...(d.checkpoint_every !== undefined ? { checkpoint_every: number(d.checkpoint_every, 'durability.checkpoint_every', source, 1) } : {}),
+      ...(d.checkpoint_every !== undefined
+        ? { checkpoint_every: number(d.checkpoint_every, 'durability.checkpoint_every', source, 1) }
+        : {}),
     };
   }
   const r = section(json, 'retention', RETENTION_KEYS, source);
   if (r) {
     out.retention = {
-      ...(r.archive_after_hours !== undefined ? { archive_after_hours: number(r.archive_after_hours, 'retention.archive_after_hours', source, 0) } : {}),
-      ...(r.expire_after_hours !== undefined ? { expire_after_hours: number(r.expire_after_hours, 'retention.expire_after_hours', source, 0) } : {}),
+      ...(r.archive_after_hours !== undefined
+        ? { archive_after_hours: number(r.archive_after_hours, 'retention.archive_after_hours', source, 0) }
+        : {}),
+      ...(r.expire_after_hours !== undefined
+        ? { expire_after_hours: number(r.expire_after_hours, 'retention.expire_after_hours', source, 0) }
+        : {}),
     };
   }
   return out;
@@ -224,7 +256,8 @@ function parseApp(a: unknown, where: string, source: string, projectIds: Readonl
     throw new ConfigError(`${source}: ${where}.projects must be "*" or an array of project ids`);
   }
   for (const p of projects as string[]) {
-    if (!projectIds.has(p)) throw new ConfigError(`${source}: ${where}.projects names project ${JSON.stringify(p)}, which is not configured`);
+    if (!projectIds.has(p))
+      throw new ConfigError(`${source}: ${where}.projects names project ${JSON.stringify(p)}, which is not configured`);
   }
   return { bk_app_code: code, bk_app_secret: secret, projects: [...(projects as string[])] };
 }
@@ -255,7 +288,13 @@ export function appFromEnv(env: Env): AppConfig | undefined {
   if (!code && !secret) return undefined;
   if (!code || !secret) throw new ConfigError(`${ENV.appCode} and ${ENV.appSecret} must be set together`);
   const list = (env[ENV.appProjects] ?? '*').trim();
-  const projects = list === '*' || list === '' ? '*' : list.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const projects =
+    list === '*' || list === ''
+      ? '*'
+      : list
+          .split(',')
+          .map((p) => p.trim())
+          .filter((p) => p !== '');
   return { bk_app_code: code, bk_app_secret: secret, projects };
 }
 

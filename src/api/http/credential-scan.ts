@@ -164,7 +164,7 @@ const decode = (body: Uint8Array, from: number, to: number): string =>
 /** Counts the parameters of a form body, stopping past `maxKeys`: a form is parsed only after this. */
 export function checkFormSize(body: Uint8Array, limits: ScanLimits = DEFAULT_SCAN): void {
   let keys = 0;
-  for (let from = 0; from <= body.length;) {
+  for (let from = 0; from <= body.length; ) {
     let to = body.indexOf(0x26, from);
     if (to < 0) to = body.length;
     if (to > from && ++keys > limits.maxKeys) throw tooManyKeys(limits.maxKeys);

@@ -47,7 +47,9 @@ function startWorker(): Worker {
   // (require.resolve finds the API's CommonJS build; its ES module twin sits beside it.)
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
   const source = new URL('./definition-worker.ts', import.meta.url).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(source)}); });`, { eval: true });
+  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(source)}); });`, {
+    eval: true,
+  });
 }
 
 export class DefinitionParser {
@@ -73,7 +75,12 @@ export class DefinitionParser {
     if ('failure' in reply) throw reply.failure === 'json' ? malformedJson() : notAnObject();
     const p = reply.pipeline;
     if (p === undefined) return { params: reply.params };
-    const refused = function* (problem: string): Slices<unknown> { return refusedDefinition(problem); };
+    // A refusal as sliced work: the store raises it when it runs the first slice.
+    const refused = (problem: string): Slices<unknown> =>
+      (function* () {
+        yield;
+        return refusedDefinition(problem);
+      })();
     return { params: reply.params, pipeline: 'packed' in p ? unpackDefinition(p.packed) : refused(p.problem) };
   }
 

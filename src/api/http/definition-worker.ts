@@ -15,11 +15,11 @@ export interface ParseRequest {
 export type ParseReply =
   | { readonly id: number; readonly failure: 'json' | 'object' }
   | {
-    readonly id: number;
-    readonly params: Record<string, unknown>;
-    /** absent when the body has no pipeline (or it is null): create_task says it is required */
-    readonly pipeline?: { readonly packed: PackedDefinition } | { readonly problem: string };
-  };
+      readonly id: number;
+      readonly params: Record<string, unknown>;
+      /** absent when the body has no pipeline (or it is null): create_task says it is required */
+      readonly pipeline?: { readonly packed: PackedDefinition } | { readonly problem: string };
+    };
 
 // The store checks its own limits on the result; the body's size bounds the work here.
 const UNLIMITED = { maxNodes: Infinity, maxDepth: Infinity, maxNameLength: Infinity };

@@ -73,7 +73,8 @@ export class Feed {
   wants(e: LogEntry): boolean {
     if (e.change.taskId !== this.taskId) return false;
     // Every feed of a task shares its definition (a task id is never reused), so the index is the task's.
-    const i = (e.index ??= this.definition.indexOf(e.change.nodeId));
+    e.index ??= this.definition.indexOf(e.change.nodeId);
+    const i = e.index;
     return i >= this.first && i < this.end;
   }
 }
@@ -90,14 +91,20 @@ export class Fanout {
   private round: Round | undefined;
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly log: ChangeLog, private readonly options: FanoutOptions = DEFAULT_FANOUT) {
+  constructor(
+    private readonly log: ChangeLog,
+    private readonly options: FanoutOptions = DEFAULT_FANOUT,
+  ) {
     this.unsubscribe = log.subscribe((c) => this.heard(c));
   }
 
   /** Starts feeding a stream from its cursor. */
   add(feed: Feed): void {
     let feeds = this.byTask.get(feed.taskId);
-    if (!feeds) this.byTask.set(feed.taskId, (feeds = new Set()));
+    if (!feeds) {
+      feeds = new Set();
+      this.byTask.set(feed.taskId, feeds);
+    }
     feeds.add(feed);
     feed.caughtUp = feed.cursor >= this.log.cursor;
     if (!feed.caughtUp) this.soon();
@@ -256,7 +263,8 @@ export class Fanout {
       if (bytes >= this.options.highWaterBytes) return false;
       cursor = e.change.seq;
       if (feed.wants(e)) {
-        const frame = (e.frame ??= changeFrame(e.change));
+        e.frame ??= changeFrame(e.change);
+        const frame = e.frame;
         frames.push(frame);
         bytes += frame.length;
       }

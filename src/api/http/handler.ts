@@ -109,12 +109,16 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
   const admission = new Admission({ ...DEFAULT_ADMISSION, ...options.admission });
   const slicer = new Slicer({ ...DEFAULT_SLICER, ...options.slicer });
   const stallMs = options.answerStallMs ?? 30_000;
-  const intake = new Intake(auth, {
-    maxBodyBytes: options.bodyLimitBytes ?? 1 << 20,
-    maxDefinitionBytes: options.definitionLimitBytes ?? 64 << 20,
-    bodyTimeoutMs: options.bodyTimeoutMs ?? 10_000,
-    scan: { ...DEFAULT_SCAN, ...options.scan },
-  }, slicer);
+  const intake = new Intake(
+    auth,
+    {
+      maxBodyBytes: options.bodyLimitBytes ?? 1 << 20,
+      maxDefinitionBytes: options.definitionLimitBytes ?? 64 << 20,
+      bodyTimeoutMs: options.bodyTimeoutMs ?? 10_000,
+      scan: { ...DEFAULT_SCAN, ...options.scan },
+    },
+    slicer,
+  );
 
   /**
    * Runs a job that may be heavy. Its first slice runs at once: a light job (a small answer, the
@@ -151,12 +155,17 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
 
   /** A read answered in slices: built from one snapshot, then written as the socket takes it. */
   function* readJob(
-    res: ServerResponse, work: Generator<void, Envelope<unknown>, undefined>, stored: () => Envelope<unknown> | Promise<Envelope<unknown>>, requestId: string,
+    res: ServerResponse,
+    work: Generator<void, Envelope<unknown>, undefined>,
+    stored: () => Envelope<unknown> | Promise<Envelope<unknown>>,
+    requestId: string,
   ): Job<number> {
     let envelope = yield* work;
     if (envelope.code === ERROR_CODES.notFound) {
       // Not in memory: an engine with storage behind it may still hold the task (archived).
-      const again = Promise.resolve(stored()).then((e) => { envelope = e; });
+      const again = Promise.resolve(stored()).then((e) => {
+        envelope = e;
+      });
       yield again;
     }
     yield* writeJson(res, statusOf(envelope), envelope, requestId, stallMs, engine.answerHeaders?.());
@@ -182,12 +191,23 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
   }
 
   /** The caller's parameters (intake.ts) and the context the engine answers them in. */
-  async function authenticated(req: IncomingMessage, url: URL, match: Match, base: RequestContext): Promise<{ params: Params; ctx: RequestContext }> {
+  async function authenticated(
+    req: IncomingMessage,
+    url: URL,
+    match: Match,
+    base: RequestContext,
+  ): Promise<{ params: Params; ctx: RequestContext }> {
     const { params, caller } = await intake.read(req, url, match);
     return { params, ctx: { ...base, canSee: caller.canSee } };
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL, match: Match, base: RequestContext): Promise<Answer | Written | undefined> {
+  async function route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    match: Match,
+    base: RequestContext,
+  ): Promise<Answer | Written | undefined> {
     const action = match.route.action;
     switch (action.kind) {
       case 'health':
@@ -212,15 +232,19 @@ export function createHandler(engine: EnginePort, options: HandlerOptions = {}):
         withMinCursor(req, params);
         // A shared engine first applies the cursor the read names (bounded wait, else refused).
         const behind = await reflected(params);
-        if (behind !== undefined) return { status: 200, envelope: failure(behind.code, behind.message, ctx), headers: engine.answerHeaders?.() };
-        const code = await admitted(res, () => readJob(res, action.run(engine, params, ctx), () => action.stored(engine, params, ctx), base.request_id!));
+        if (behind !== undefined)
+          return { status: 200, envelope: failure(behind.code, behind.message, ctx), headers: engine.answerHeaders?.() };
+        const code = await admitted(res, () =>
+          readJob(res, action.run(engine, params, ctx), () => action.stored(engine, params, ctx), base.request_id!),
+        );
         return code === undefined ? undefined : { written: code };
       }
       case 'watch': {
         const { params, ctx } = await authenticated(req, url, match, base);
         const lastEventId = req.headers['last-event-id'] ?? params.last_event_id;
         // A cursor from another instance of a shared deployment: resume once this one has it (bounded).
-        if (typeof lastEventId === 'string' && /^[0-9]{1,15}$/.test(lastEventId.trim())) await engine.reflect?.(Number(lastEventId.trim())).catch(() => undefined);
+        if (typeof lastEventId === 'string' && /^[0-9]{1,15}$/.test(lastEventId.trim()))
+          await engine.reflect?.(Number(lastEventId.trim())).catch(() => undefined);
         const refused = await watches.start(res, {
           taskId: String(params.task_id),
           // "" is absent, as get_task_status reads it (the whole task)

@@ -44,7 +44,6 @@ export interface Intaken {
   readonly caller: Caller;
 }
 
-
 /**
  * A body labelled a form is read as JSON when it opens as a JSON object (parseBody takes a body that
  * parses as a JSON object as JSON whatever its label, as bk-sops does: `curl -d '{…}'`), so the
@@ -115,15 +114,17 @@ export class Intake {
     const raw = await readRaw(req, {
       limitBytes: definition ? maxDefinitionBytes : maxBodyBytes,
       timeoutMs: bodyTimeoutMs,
-      check: authenticated ? undefined : {
-        atBytes: maxBodyBytes,
-        run: (head) => {
-          const asForm = readAsForm(contentType, head);
-          if (!asForm) refuseNonObject(head);
-          const found = (asForm ? scanForm : scanJson)(head, scan).credentials;
-          this.auth.authenticate({ ...query, ...found }, req.headers);
-        },
-      },
+      check: authenticated
+        ? undefined
+        : {
+            atBytes: maxBodyBytes,
+            run: (head) => {
+              const asForm = readAsForm(contentType, head);
+              if (!asForm) refuseNonObject(head);
+              const found = (asForm ? scanForm : scanJson)(head, scan).credentials;
+              this.auth.authenticate({ ...query, ...found }, req.headers);
+            },
+          },
     });
     if (!definition || raw.length < OFF_THREAD_BYTES || readAsForm(contentType, raw)) return parseBody(raw, contentType, match.lists, scan);
     if (this.definitions.full) throw busy(`${this.definitions.queue} task definitions are waiting to be parsed`, 1);

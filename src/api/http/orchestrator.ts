@@ -80,7 +80,13 @@ export function createTask(engine: EnginePort, params: Params, ctx: RequestConte
     const task = engine.createTask({ project_id: project.id, name: r.name, pipeline: r.pipeline });
     // The registration is the engine's latest change: a watcher resumes after it from this cursor.
     const { cursor } = engine.snapshot();
-    return { task_id: Number(task.id), project_id: task.project_id, name: task.name, created_at: new Date(task.created_at).toISOString(), cursor };
+    return {
+      task_id: Number(task.id),
+      project_id: task.project_id,
+      name: task.name,
+      created_at: new Date(task.created_at).toISOString(),
+      cursor,
+    };
   });
 }
 

@@ -14,8 +14,9 @@ export type ApiMethod = (request: unknown, ctx?: RequestContext) => Envelope<unk
 /** The same, as work in slices (model/slices.ts): what the service runs for large answers. */
 export type SlicedApiMethod = (request: unknown, ctx?: RequestContext) => Slices<Envelope<unknown>>;
 
-export interface EnginePort extends Pick<Store, 'createTask' | 'deleteTask' | 'apply' | 'snapshot' | 'on' | 'off' | 'cursor' | 'durable'>,
-  Pick<Engine, 'storageStatus' | 'recentChanges'> {
+export interface EnginePort
+  extends Pick<Store, 'createTask' | 'deleteTask' | 'apply' | 'snapshot' | 'on' | 'off' | 'cursor' | 'durable'>,
+    Pick<Engine, 'storageStatus' | 'recentChanges'> {
   readonly getTaskStatus: ApiMethod;
   readonly getTasksStatus: ApiMethod;
   readonly getTaskNodeDetail: ApiMethod;
@@ -32,7 +33,12 @@ export interface EnginePort extends Pick<Store, 'createTask' | 'deleteTask' | 'a
    * journal: it answers them, running `run` as the decision; undefined for a route that is not a
    * command. An in-process engine has no such hook: routes run as they are.
    */
-  readonly command?: (route: string, params: Params, ctx: RequestContext, run: (engine: EnginePort) => Envelope<unknown> | Promise<Envelope<unknown>>) => Promise<Envelope<unknown>> | undefined;
+  readonly command?: (
+    route: string,
+    params: Params,
+    ctx: RequestContext,
+    run: (engine: EnginePort) => Envelope<unknown> | Promise<Envelope<unknown>>,
+  ) => Promise<Envelope<unknown>> | undefined;
   /** Resolves once the engine reflects `cursor` (a shared engine waits, bounded, then refuses). */
   readonly reflect?: (cursor: number) => Promise<void>;
   /** Headers every API answer carries (a shared engine: its cursor, and how stale when the journal is unreachable). */

@@ -22,8 +22,12 @@ export const noRoute = (method: string, path: string): HttpRefusal =>
   new HttpRefusal(404, ERROR_CODES.notFound, `no route for ${method} ${path}`);
 
 export const methodNotAllowed = (method: string, allowed: readonly string[]): HttpRefusal =>
-  new HttpRefusal(405, ERROR_CODES.invalid, `method ${method} is not allowed here; use ${allowed.join(' or ')}`,
-    new Map([['Allow', allowed.join(', ')]]));
+  new HttpRefusal(
+    405,
+    ERROR_CODES.invalid,
+    `method ${method} is not allowed here; use ${allowed.join(' or ')}`,
+    new Map([['Allow', allowed.join(', ')]]),
+  );
 
 export const tooLarge = (limit: number): HttpRefusal =>
   new HttpRefusal(413, ERROR_CODES.invalid, `request body exceeds the limit of ${limit} bytes`);
@@ -31,14 +35,11 @@ export const tooLarge = (limit: number): HttpRefusal =>
 export const bodyTimeout = (ms: number): HttpRefusal =>
   new HttpRefusal(408, ERROR_CODES.invalid, `request body not received within ${ms} ms`);
 
-export const malformedJson = (): HttpRefusal =>
-  new HttpRefusal(200, ERROR_CODES.invalid, 'request body is not valid JSON');
+export const malformedJson = (): HttpRefusal => new HttpRefusal(200, ERROR_CODES.invalid, 'request body is not valid JSON');
 
-export const notAnObject = (): HttpRefusal =>
-  new HttpRefusal(200, ERROR_CODES.invalid, 'request body must be a JSON object');
+export const notAnObject = (): HttpRefusal => new HttpRefusal(200, ERROR_CODES.invalid, 'request body must be a JSON object');
 
-export const malformedUrl = (): HttpRefusal =>
-  new HttpRefusal(400, ERROR_CODES.invalid, 'request URL is malformed');
+export const malformedUrl = (): HttpRefusal => new HttpRefusal(400, ERROR_CODES.invalid, 'request URL is malformed');
 
 // Authentication failures answer HTTP 200 with code 3540100, as the ESB does: bk-sops clients
 // read `result` and `code`, not the HTTP status. The message never says which part was wrong
@@ -54,14 +55,16 @@ export const badAuthorizationHeader = (): HttpRefusal =>
 
 /** Past the admission queue: the client should come back later, not pile up. */
 export const busy = (what: string, retryAfterSeconds: number): HttpRefusal =>
-  new HttpRefusal(503, ERROR_CODES.unexpected, `the service is busy: ${what}; retry after ${retryAfterSeconds} s`,
-    new Map([['Retry-After', String(retryAfterSeconds)]]));
+  new HttpRefusal(
+    503,
+    ERROR_CODES.unexpected,
+    `the service is busy: ${what}; retry after ${retryAfterSeconds} s`,
+    new Map([['Retry-After', String(retryAfterSeconds)]]),
+  );
 
-export const requestTimedOut = (): HttpRefusal =>
-  new HttpRefusal(408, ERROR_CODES.invalid, 'request not received in time');
+export const requestTimedOut = (): HttpRefusal => new HttpRefusal(408, ERROR_CODES.invalid, 'request not received in time');
 
 export const malformedBody = (): HttpRefusal =>
   new HttpRefusal(400, ERROR_CODES.invalid, 'the request body is malformed (its chunked encoding cannot be read)');
 
-export const aborted = (): HttpRefusal =>
-  new HttpRefusal(400, ERROR_CODES.invalid, 'the request was aborted before its body was received');
+export const aborted = (): HttpRefusal => new HttpRefusal(400, ERROR_CODES.invalid, 'the request was aborted before its body was received');

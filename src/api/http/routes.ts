@@ -63,32 +63,88 @@ const TASK_THEN_BIZ = ['task_id', 'bk_biz_id'] as const;
 const NONE: ReadonlySet<string> = new Set();
 
 export const ROUTES: readonly Route[] = [
-  { name: 'get_task_status', auth: true, esb: QUERY, gateway: { method: 'GET', params: TASK_THEN_BIZ },
-    action: { kind: 'read', run: (e, p, c) => e.getTaskStatusSliced(p, c), stored: (e, p, c) => e.getTaskStatus(p, c) } },
-  { name: 'get_tasks_status', auth: true, esb: QUERY, gateway: { method: 'POST', params: ['bk_biz_id'] },
-    lists: new Set(['task_id_list']), action: { kind: 'read', run: (e, p, c) => e.getTasksStatusSliced(p, c), stored: (e, p, c) => e.getTasksStatus(p, c) } },
-  { name: 'get_task_node_detail', auth: true, esb: QUERY, gateway: { method: 'GET', params: TASK_THEN_BIZ },
-    action: { kind: 'read', run: (e, p, c) => e.getTaskNodeDetailSliced(p, c), stored: (e, p, c) => e.getTaskNodeDetail(p, c) } },
-  { name: 'operate_task', auth: true, esb: COMMAND, gateway: { method: 'POST', params: TASK_THEN_BIZ },
-    action: { kind: 'api', run: (e, p, c) => e.operateTask(p, c) } },
-  { name: 'operate_node', auth: true, esb: COMMAND, gateway: { method: 'POST', params: ['bk_biz_id', 'task_id'] },
-    action: { kind: 'api', run: (e, p, c) => e.operateNode(p, c) } },
+  {
+    name: 'get_task_status',
+    auth: true,
+    esb: QUERY,
+    gateway: { method: 'GET', params: TASK_THEN_BIZ },
+    action: { kind: 'read', run: (e, p, c) => e.getTaskStatusSliced(p, c), stored: (e, p, c) => e.getTaskStatus(p, c) },
+  },
+  {
+    name: 'get_tasks_status',
+    auth: true,
+    esb: QUERY,
+    gateway: { method: 'POST', params: ['bk_biz_id'] },
+    lists: new Set(['task_id_list']),
+    action: { kind: 'read', run: (e, p, c) => e.getTasksStatusSliced(p, c), stored: (e, p, c) => e.getTasksStatus(p, c) },
+  },
+  {
+    name: 'get_task_node_detail',
+    auth: true,
+    esb: QUERY,
+    gateway: { method: 'GET', params: TASK_THEN_BIZ },
+    action: { kind: 'read', run: (e, p, c) => e.getTaskNodeDetailSliced(p, c), stored: (e, p, c) => e.getTaskNodeDetail(p, c) },
+  },
+  {
+    name: 'operate_task',
+    auth: true,
+    esb: COMMAND,
+    gateway: { method: 'POST', params: TASK_THEN_BIZ },
+    action: { kind: 'api', run: (e, p, c) => e.operateTask(p, c) },
+  },
+  {
+    name: 'operate_node',
+    auth: true,
+    esb: COMMAND,
+    gateway: { method: 'POST', params: ['bk_biz_id', 'task_id'] },
+    action: { kind: 'api', run: (e, p, c) => e.operateNode(p, c) },
+  },
   // bk-sops' create_task instantiates a template (path: template_id, project); pipestate registers
   // a definition the orchestrator sends, under an id it assigns: the path names the project only.
-  { name: 'create_task', auth: true, esb: COMMAND, gateway: { method: 'POST', params: ['bk_biz_id'] },
-    action: { kind: 'api', run: createTask } },
-  { name: 'delete_task', auth: true, esb: COMMAND, gateway: { method: 'POST', params: TASK_THEN_BIZ },
-    action: { kind: 'api', run: deleteTask } },
-  { name: 'node_event', auth: true, esb: COMMAND, gateway: { method: 'POST', params: TASK_THEN_BIZ },
-    action: { kind: 'api', run: nodeEvent } },
-  { name: 'get_task_summary', auth: true, esb: QUERY, gateway: { method: 'GET', params: TASK_THEN_BIZ },
-    action: { kind: 'api', run: (e, p, c) => e.getTaskSummary(p, c) } },
-  { name: 'get_task_list', auth: true, esb: QUERY, gateway: { method: 'GET', params: ['bk_biz_id'] },
-    lists: new Set(['root_state']), action: { kind: 'api', run: (e, p, c) => e.getTaskList(p, c) } },
-  { name: 'get_task_nodes', auth: true, esb: QUERY, gateway: { method: 'GET', params: TASK_THEN_BIZ },
-    action: { kind: 'api', run: (e, p, c) => e.getTaskNodes(p, c) } },
-  { name: 'watch_task_status', auth: true, esb: ['GET'], gateway: { method: 'GET', params: TASK_THEN_BIZ },
-    action: { kind: 'watch' } },
+  {
+    name: 'create_task',
+    auth: true,
+    esb: COMMAND,
+    gateway: { method: 'POST', params: ['bk_biz_id'] },
+    action: { kind: 'api', run: createTask },
+  },
+  {
+    name: 'delete_task',
+    auth: true,
+    esb: COMMAND,
+    gateway: { method: 'POST', params: TASK_THEN_BIZ },
+    action: { kind: 'api', run: deleteTask },
+  },
+  {
+    name: 'node_event',
+    auth: true,
+    esb: COMMAND,
+    gateway: { method: 'POST', params: TASK_THEN_BIZ },
+    action: { kind: 'api', run: nodeEvent },
+  },
+  {
+    name: 'get_task_summary',
+    auth: true,
+    esb: QUERY,
+    gateway: { method: 'GET', params: TASK_THEN_BIZ },
+    action: { kind: 'api', run: (e, p, c) => e.getTaskSummary(p, c) },
+  },
+  {
+    name: 'get_task_list',
+    auth: true,
+    esb: QUERY,
+    gateway: { method: 'GET', params: ['bk_biz_id'] },
+    lists: new Set(['root_state']),
+    action: { kind: 'api', run: (e, p, c) => e.getTaskList(p, c) },
+  },
+  {
+    name: 'get_task_nodes',
+    auth: true,
+    esb: QUERY,
+    gateway: { method: 'GET', params: TASK_THEN_BIZ },
+    action: { kind: 'api', run: (e, p, c) => e.getTaskNodes(p, c) },
+  },
+  { name: 'watch_task_status', auth: true, esb: ['GET'], gateway: { method: 'GET', params: TASK_THEN_BIZ }, action: { kind: 'watch' } },
   { name: 'healthz', auth: false, fixed: { path: 'healthz', method: 'GET' }, action: { kind: 'health' } },
   { name: 'metrics', auth: false, fixed: { path: 'metrics', method: 'GET' }, action: { kind: 'metrics' } },
 ];
@@ -125,12 +181,17 @@ export class RouteTable {
     // HEAD is GET without the body (node:http leaves the body out).
     const as = method === 'HEAD' ? 'GET' : method;
     const esb = this.matchEsb(segments);
-    if (esb) return esb.esb!.includes(as as Method) ? { route: esb, pathParams: new Map(), lists: esb.lists ?? NONE } : methodNotAllowed(method, allowed(esb.esb!));
+    if (esb)
+      return esb.esb!.includes(as as Method)
+        ? { route: esb, pathParams: new Map(), lists: esb.lists ?? NONE }
+        : methodNotAllowed(method, allowed(esb.esb!));
     const route = this.byFirstSegment.get(segments[0]);
     if (!route) return undefined;
     if (route.fixed) {
       if (segments.length !== 1) return undefined;
-      return route.fixed.method === as ? { route, pathParams: new Map(), lists: NONE } : methodNotAllowed(method, allowed([route.fixed.method]));
+      return route.fixed.method === as
+        ? { route, pathParams: new Map(), lists: NONE }
+        : methodNotAllowed(method, allowed([route.fixed.method]));
     }
     const gw = route.gateway!;
     const values = segments.slice(1);

@@ -33,25 +33,35 @@ const CLIENT_ERRORS: ReadonlyMap<string, readonly [number, string]> = new Map([
 ]);
 const BAD_REQUEST: readonly [number, string] = [400, 'malformed HTTP request'];
 
-const REASONS: ReadonlyMap<number, string> = new Map([[400, 'Bad Request'], [408, 'Request Timeout'], [431, 'Request Header Fields Too Large']]);
+const REASONS: ReadonlyMap<number, string> = new Map([
+  [400, 'Bad Request'],
+  [408, 'Request Timeout'],
+  [431, 'Request Header Fields Too Large'],
+]);
 
 export class PipestateServer extends Server {
   /** the web view's files, when served */
   readonly ui: UiFiles | undefined;
 
-  constructor(readonly handler: PipestateHandler, options: ServerOptions) {
+  constructor(
+    readonly handler: PipestateHandler,
+    options: ServerOptions,
+  ) {
     const ui = options.ui ? new UiFiles(options.ui.dir) : undefined;
     const headersTimeout = options.headersTimeoutMs ?? 10_000;
     const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
-    super({
-      headersTimeout,
-      requestTimeout,
-      keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
-      // how often node checks the two timeouts above; its default (30 s) would make them coarse
-      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4))),
-    }, (req: IncomingMessage, res: ServerResponse) => {
-      if (ui === undefined || !ui.handle(req, res)) handler(req, res);
-    });
+    super(
+      {
+        headersTimeout,
+        requestTimeout,
+        keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
+        // how often node checks the two timeouts above; its default (30 s) would make them coarse
+        connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4))),
+      },
+      (req: IncomingMessage, res: ServerResponse) => {
+        if (ui === undefined || !ui.handle(req, res)) handler(req, res);
+      },
+    );
     this.ui = ui;
     this.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket));
   }
@@ -84,8 +94,8 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   const [status, message] = CLIENT_ERRORS.get(error.code ?? '') ?? BAD_REQUEST;
   const body = JSON.stringify(failure(ERROR_CODES.invalid, message));
   socket.end(
-    `HTTP/1.1 ${status} ${REASONS.get(status)}\r\nContent-Type: application/json; charset=utf-8\r\n`
-    + `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${REASONS.get(status)}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
 

@@ -221,7 +221,10 @@ export function* jsonPieces(value: unknown, options: PieceOptions = {}): Generat
  * text when it is (a small answer, written at once with a Content-Length), undefined when not;
  * `pieces` gives the whole text either way.
  */
-export function peekPieces(value: unknown, options?: PieceOptions): { readonly whole: string | undefined; readonly pieces: Iterator<string, void, undefined> } {
+export function peekPieces(
+  value: unknown,
+  options?: PieceOptions,
+): { readonly whole: string | undefined; readonly pieces: Iterator<string, void, undefined> } {
   const all = jsonPieces(value, options);
   const first = all.next();
   const text = first.done ? '' : first.value;

@@ -13,6 +13,7 @@
  */
 
 /** What a job hands back at a checkpoint: nothing (paused), or something to wait for. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a query's Slices<T> yields void, and a job runs them as they are
 export type Step = void | Promise<unknown>;
 export type Job<T> = Generator<Step, T, undefined>;
 

@@ -22,8 +22,22 @@ export function changeFrame(c: NodeChange): Buffer {
   const started_at = isoOrNull(c.record.started_at);
   const finished_at = isoOrNull(c.record.finished_at);
   const data = {
-    cursor: c.seq, task_id: c.taskId, node_id: c.nodeId, operation: c.operation, from: c.from, to: c.to, at,
-    state, version, loop, retry, skip, error_ignored, started_at, finished_at, ...(ex_data !== undefined ? { ex_data } : {}),
+    cursor: c.seq,
+    task_id: c.taskId,
+    node_id: c.nodeId,
+    operation: c.operation,
+    from: c.from,
+    to: c.to,
+    at,
+    state,
+    version,
+    loop,
+    retry,
+    skip,
+    error_ignored,
+    started_at,
+    finished_at,
+    ...(ex_data !== undefined ? { ex_data } : {}),
   };
   return Buffer.from(`id: ${c.seq}\nevent: change\ndata: ${JSON.stringify(data)}\n\n`);
 }
@@ -39,7 +53,8 @@ export const taskDeletedFrame = (d: { readonly seq: number; readonly taskId: str
 /** Says the cursor cannot be resumed from; the full status follows. */
 export function resetFrame(lastEventId: string, retention: Pick<RetentionOptions, 'maxEvents' | 'maxAgeMs'>): string {
   const { maxEvents, maxAgeMs } = retention;
-  const message = `cursor ${JSON.stringify(lastEventId)} is no longer retained (this server keeps the last ${maxEvents} changes `
-    + `for at most ${Math.round(maxAgeMs / 1000)} s), or was not issued by it; changes may have been missed, so the full status follows`;
+  const message =
+    `cursor ${JSON.stringify(lastEventId)} is no longer retained (this server keeps the last ${maxEvents} changes ` +
+    `for at most ${Math.round(maxAgeMs / 1000)} s), or was not issued by it; changes may have been missed, so the full status follows`;
   return `event: reset\ndata: ${JSON.stringify({ last_event_id: lastEventId, message })}\n\n`;
 }

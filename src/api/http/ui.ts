@@ -27,7 +27,8 @@ const TYPES: ReadonlyMap<string, string> = new Map([
 ]);
 
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   // always revalidated: a rebuilt page is picked up at the next load
@@ -40,8 +41,10 @@ interface Asset {
   readonly etag: string;
 }
 
-const NOT_BUILT = Buffer.from('<!doctype html><meta charset="utf-8"><title>pipestate</title>'
-  + '<p>The web view is not built. Run <code>npm run build</code>, then restart pipestate.</p>\n');
+const NOT_BUILT = Buffer.from(
+  '<!doctype html><meta charset="utf-8"><title>pipestate</title>' +
+    '<p>The web view is not built. Run <code>npm run build</code>, then restart pipestate.</p>\n',
+);
 
 export class UiFiles {
   private readonly assets = new Map<string, Asset>();
@@ -98,7 +101,14 @@ export class UiFiles {
   }
 }
 
-function send(res: ServerResponse, status: number, type: string, body: Buffer, headers: Readonly<Record<string, string>>, method: string | undefined): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: Buffer,
+  headers: Readonly<Record<string, string>>,
+  method: string | undefined,
+): void {
   res.statusCode = status;
   res.setHeader('Content-Type', type);
   res.setHeader('Content-Length', body.length);

@@ -40,8 +40,11 @@ export interface WatchOptions {
 }
 
 export const DEFAULT_WATCH: WatchOptions = {
-  heartbeatMs: 15_000, stallTimeoutMs: 30_000, highWaterBytes: DEFAULT_FANOUT.highWaterBytes,
-  flushIntervalMs: DEFAULT_FANOUT.flushIntervalMs, now: Date.now,
+  heartbeatMs: 15_000,
+  stallTimeoutMs: 30_000,
+  highWaterBytes: DEFAULT_FANOUT.highWaterBytes,
+  flushIntervalMs: DEFAULT_FANOUT.flushIntervalMs,
+  now: Date.now,
 };
 
 export interface WatchRequest {
@@ -152,7 +155,9 @@ export class Watches {
       return { head: true };
     }
     res.write(RETRY_FRAME);
-    const feed = new Feed(res, req.taskId, task.definition, first, task.definition.end[first], resumeFrom ?? cursor, (f) => this.lost(f, req));
+    const feed = new Feed(res, req.taskId, task.definition, first, task.definition.end[first], resumeFrom ?? cursor, (f) =>
+      this.lost(f, req),
+    );
     if (status !== undefined) yield* this.sendStatus(res, status.pieces, cursor, req.lastEventId);
     return { feed };
   }
@@ -175,7 +180,12 @@ export class Watches {
   }
 
   /** The `status` event (after a `reset` when a cursor could not be resumed), paced. */
-  private *sendStatus(res: ServerResponse, pieces: Iterator<string, void, undefined>, cursor: number, unresumed: string | undefined): Job<void> {
+  private *sendStatus(
+    res: ServerResponse,
+    pieces: Iterator<string, void, undefined>,
+    cursor: number,
+    unresumed: string | undefined,
+  ): Job<void> {
     const { stallTimeoutMs } = this.options;
     if (unresumed !== undefined && !res.write(resetFrame(unresumed, this.log.retention))) yield drained(res, stallTimeoutMs);
     if (!res.write(statusFrameHead(cursor))) yield drained(res, stallTimeoutMs);
@@ -199,12 +209,15 @@ export class Watches {
       yield* this.sendStatus(res, status.pieces, cursor, unresumed);
       return cursor;
     }.bind(this);
-    this.admitted(res, again, true).then((cursor) => {
-      if (cursor === undefined || res.destroyed) return void res.end();
-      feed.cursor = cursor;
-      feed.caughtUp = false;
-      this.fanout.add(feed);
-    }, () => res.destroy());
+    this.admitted(res, again, true).then(
+      (cursor) => {
+        if (cursor === undefined || res.destroyed) return void res.end();
+        feed.cursor = cursor;
+        feed.caughtUp = false;
+        this.fanout.add(feed);
+      },
+      () => res.destroy(),
+    );
   }
 
   /** One timer for every stream: keep-alive comments, and the end of clients that stopped reading. */

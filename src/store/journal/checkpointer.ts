@@ -53,7 +53,9 @@ export class Checkpointer {
 
   /** The checkpoint in progress, or a new one; undefined when nothing changed since the last. */
   run(): Promise<CheckpointReport | undefined> {
-    this.running ??= this.write().finally(() => { this.running = undefined; });
+    this.running ??= this.write().finally(() => {
+      this.running = undefined;
+    });
     return this.running;
   }
 
@@ -73,7 +75,13 @@ export class Checkpointer {
     let nodes = 0;
     for (const t of snap.tasksInOrder()) nodes += t.definition.size;
     const header: CheckpointHeader = {
-      lsn, seq, projects: snap.projectsInOrder().length, tasks: snap.size, nodes, highestTaskId, takenAt: Date.now(),
+      lsn,
+      seq,
+      projects: snap.projectsInOrder().length,
+      tasks: snap.size,
+      nodes,
+      highestTaskId,
+      takenAt: Date.now(),
     };
     let parts = 0;
     const chunk = this.options.chunk;
@@ -81,12 +89,15 @@ export class Checkpointer {
       yield ['projects', snap.projectsInOrder().map(encodeProject)];
       for (const t of snap.tasksInOrder()) for (const p of taskParts(t, chunk)) yield p;
     }
-    await this.port.writeCheckpoint(header, (async function* counted() {
-      for await (const p of all()) {
-        parts++;
-        yield p;
-      }
-    })());
+    await this.port.writeCheckpoint(
+      header,
+      (async function* counted() {
+        for await (const p of all()) {
+          parts++;
+          yield p;
+        }
+      })(),
+    );
     this.lastLsn = lsn;
     await this.port.dropBefore(lsn, Math.max(0, seq - this.options.keepChanges));
     return { header, parts, seconds: (performance.now() - started) / 1000 };

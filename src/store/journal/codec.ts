@@ -10,11 +10,25 @@
 import { crc32 as nativeCrc32 } from 'node:zlib';
 import { freeze } from 'immer';
 import {
-  ACTIVE, ENGINE_OPERATIONS, NODE_KINDS, OPERATIONS, STATES, type EngineOperation, type Json, type NodeKind, type NodeRecord,
-  type Operation, type State,
+  ACTIVE,
+  ENGINE_OPERATIONS,
+  NODE_KINDS,
+  OPERATIONS,
+  STATES,
+  type EngineOperation,
+  type Json,
+  type NodeKind,
+  type NodeRecord,
+  type Operation,
+  type State,
 } from '../../lifecycle/index.js';
 import {
-  TRAIT_ERROR_IGNORABLE, compileDefinition, type NodeDefinition, type PipelineDefinition, type Project, type Task,
+  TRAIT_ERROR_IGNORABLE,
+  compileDefinition,
+  type NodeDefinition,
+  type PipelineDefinition,
+  type Project,
+  type Task,
 } from '../../model/index.js';
 import type { NodeChange } from '../events.js';
 import { historyAt, type TaskView } from '../task-slot.js';
@@ -73,8 +87,16 @@ type RecordArray = (string | number | null | Json)[];
 /** [state, version, loop, retry, skip, error_ignored, started_at, finished_at, state_refresh_at, auto_retry_times, ex_data?] */
 export function encodeRecord(r: NodeRecord): RecordArray {
   const a: RecordArray = [
-    STATE_CODE.get(r.state)!, r.version, r.loop, r.retry, r.skip ? 1 : 0, r.error_ignored ? 1 : 0,
-    r.started_at, r.finished_at, r.state_refresh_at, r.auto_retry_times,
+    STATE_CODE.get(r.state)!,
+    r.version,
+    r.loop,
+    r.retry,
+    r.skip ? 1 : 0,
+    r.error_ignored ? 1 : 0,
+    r.started_at,
+    r.finished_at,
+    r.state_refresh_at,
+    r.auto_retry_times,
   ];
   if (r.ex_data !== undefined) a.push(r.ex_data);
   return a;
@@ -104,14 +126,32 @@ export function decodeRecord(a: unknown): NodeRecord {
   const finishedAt = a[7] as number | null;
   const refreshAt = a[8] as number;
   const autoRetryTimes = a[9] as number;
-  if (!Number.isSafeInteger(autoRetryTimes) || autoRetryTimes < 0 || state === undefined || typeof version !== 'string' || !Number.isSafeInteger(loop) || !Number.isSafeInteger(retry)
-    || (a[4] !== 0 && a[4] !== 1) || (a[5] !== 0 && a[5] !== 1) || !isTimeValue(startedAt) || !isTimeValue(finishedAt)
-    || typeof refreshAt !== 'number') {
+  if (
+    !Number.isSafeInteger(autoRetryTimes) ||
+    autoRetryTimes < 0 ||
+    state === undefined ||
+    typeof version !== 'string' ||
+    !Number.isSafeInteger(loop) ||
+    !Number.isSafeInteger(retry) ||
+    (a[4] !== 0 && a[4] !== 1) ||
+    (a[5] !== 0 && a[5] !== 1) ||
+    !isTimeValue(startedAt) ||
+    !isTimeValue(finishedAt) ||
+    typeof refreshAt !== 'number'
+  ) {
     throw new TypeError('record: a field is malformed');
   }
   return Object.freeze({
-    state, version, loop, retry, auto_retry_times: autoRetryTimes, skip: a[4] === 1, error_ignored: a[5] === 1,
-    started_at: startedAt, finished_at: finishedAt, state_refresh_at: refreshAt,
+    state,
+    version,
+    loop,
+    retry,
+    auto_retry_times: autoRetryTimes,
+    skip: a[4] === 1,
+    error_ignored: a[5] === 1,
+    started_at: startedAt,
+    finished_at: finishedAt,
+    state_refresh_at: refreshAt,
     ex_data: a.length === 11 ? freeze(a[10] as Json, true) : undefined,
   });
 }
@@ -123,7 +163,14 @@ export const isActiveRecord = (r: NodeRecord): boolean => ACTIVE.has(r.state);
 
 /** A node's policies as its definition spells them (auto_retry, timeout), so the compiler reads them again. */
 type PolicyFields = Readonly<Record<string, unknown>>;
-type DefinitionArrays = [ids: string[], names: string[], kinds: number[], parent: number[], ignorable: number[], policies: [number, PolicyFields][]];
+type DefinitionArrays = [
+  ids: string[],
+  names: string[],
+  kinds: number[],
+  parent: number[],
+  ignorable: number[],
+  policies: [number, PolicyFields][],
+];
 const DEFINITION_ARRAYS = 6;
 
 export const encodeDefinition = (d: PipelineDefinition): DefinitionArrays => definitionSlice(d, 0, d.size);
@@ -140,7 +187,14 @@ function definitionSlice(d: PipelineDefinition, lo: number, hi: number): Definit
     policies.push([i, fields]);
   }
   policies.sort((x, y) => x[0] - y[0]);
-  return [d.ids.slice(lo, hi), d.names.slice(lo, hi), Array.from(d.kinds.subarray(lo, hi)), Array.from(d.parent.subarray(lo, hi)), ignorable, policies];
+  return [
+    d.ids.slice(lo, hi),
+    d.names.slice(lo, hi),
+    Array.from(d.kinds.subarray(lo, hi)),
+    Array.from(d.parent.subarray(lo, hi)),
+    ignorable,
+    policies,
+  ];
 }
 
 /** A definition once accepted is accepted again, whatever limits the engine has now. */
@@ -150,20 +204,35 @@ export function decodeDefinition(taskId: string, a: unknown): PipelineDefinition
   if (!Array.isArray(a) || a.length !== DEFINITION_ARRAYS || !a.every(Array.isArray)) throw new TypeError('definition: not six arrays');
   const [ids, names, kinds, parent, ignorable, policies] = a as DefinitionArrays;
   const size = ids.length;
-  if (names.length !== size || kinds.length !== size || parent.length !== size || size === 0) throw new TypeError('definition: arrays differ in length');
+  if (names.length !== size || kinds.length !== size || parent.length !== size || size === 0)
+    throw new TypeError('definition: arrays differ in length');
   const flags = new Uint8Array(size);
   for (const i of ignorable) flags[i] = 1;
-  interface Mutable { id: string; name: string; kind: NodeKind; error_ignorable: boolean; children: Mutable[]; [policy: string]: unknown }
+  interface Mutable {
+    id: string;
+    name: string;
+    kind: NodeKind;
+    error_ignorable: boolean;
+    children: Mutable[];
+    [policy: string]: unknown;
+  }
   const nodes: Mutable[] = new Array(size);
   for (let i = 0; i < size; i++) {
     const kind = NODE_KINDS[kinds[i]];
     const p = parent[i];
-    if (kind === undefined || !Number.isSafeInteger(p) || p >= i || (p < 0) !== (i === 0)) throw new TypeError('definition: not in preorder');
+    if (kind === undefined || !Number.isSafeInteger(p) || p >= i || p < 0 !== (i === 0)) throw new TypeError('definition: not in preorder');
     nodes[i] = { id: ids[i], name: names[i], kind, error_ignorable: flags[i] === 1, children: [] };
     if (p >= 0) nodes[p].children.push(nodes[i]);
   }
   for (const entry of policies) {
-    if (!Array.isArray(entry) || !Number.isSafeInteger(entry[0]) || entry[0] < 0 || entry[0] >= size || typeof entry[1] !== 'object' || entry[1] === null) {
+    if (
+      !Array.isArray(entry) ||
+      !Number.isSafeInteger(entry[0]) ||
+      entry[0] < 0 ||
+      entry[0] >= size ||
+      typeof entry[1] !== 'object' ||
+      entry[1] === null
+    ) {
       throw new TypeError('definition: a policy is malformed');
     }
     const { auto_retry: autoRetry, timeout } = entry[1] as Record<string, unknown>;
@@ -192,8 +261,16 @@ function encodeEntry(e: JournalEntry): unknown[] {
       const first = e.changes[0];
       const nodes = e.changes.map((c) => [c.nodeId, STATE_CODE.get(c.from)!, encodeRecord(c.record)]);
       // data (a callback's) is any JSON value, null included: boxed so that "none" stays apart
-      return [KIND.nodes, first.seq, first.taskId, OP_CODE.get(first.operation)!, first.at, e.ended ? 1 : 0,
-        'data' in first ? [first.data] : 0, nodes];
+      return [
+        KIND.nodes,
+        first.seq,
+        first.taskId,
+        OP_CODE.get(first.operation)!,
+        first.at,
+        e.ended ? 1 : 0,
+        'data' in first ? [first.data] : 0,
+        nodes,
+      ];
     }
     case 'deleted': {
       const d = e.deleted;
@@ -210,7 +287,15 @@ function decodeEntry(a: unknown): JournalEntry {
   switch (a[0]) {
     case KIND.project: {
       const bizId = a[2] === null ? null : at<string>(a, 2, w, isString);
-      return { kind: 'project', project: Object.freeze({ id: at<string>(a, 1, w, isString), bk_biz_id: bizId, name: at<string>(a, 3, w, isString), time_zone: at<string>(a, 4, w, isString) }) };
+      return {
+        kind: 'project',
+        project: Object.freeze({
+          id: at<string>(a, 1, w, isString),
+          bk_biz_id: bizId,
+          name: at<string>(a, 3, w, isString),
+          time_zone: at<string>(a, 4, w, isString),
+        }),
+      };
     }
     case KIND.task: {
       const seq = at<number>(a, 1, w, isInt);
@@ -241,20 +326,30 @@ function decodeEntry(a: unknown): JournalEntry {
         if (typeof nodeId !== 'string' || from === undefined) throw new TypeError('entry: a change is malformed');
         const record = decodeRecord(n[2]);
         // Two literal shapes, as the store builds them.
-        changes[k] = Object.freeze(data === undefined
-          ? { seq: seq + k, taskId, nodeId, operation, from, to: record.state, at: time, record }
-          : { seq: seq + k, taskId, nodeId, operation, from, to: record.state, at: time, record, data });
+        changes[k] = Object.freeze(
+          data === undefined
+            ? { seq: seq + k, taskId, nodeId, operation, from, to: record.state, at: time, record }
+            : { seq: seq + k, taskId, nodeId, operation, from, to: record.state, at: time, record, data },
+        );
       }
       return { kind: 'nodes', changes, ended: a[5] === 1 };
     }
     case KIND.deleted: {
-      const deleted = { seq: at<number>(a, 1, w, isInt), taskId: at<string>(a, 2, w, isString), projectId: at<string>(a, 3, w, isString), at: at<number>(a, 4, w, Number.isFinite) };
+      const deleted = {
+        seq: at<number>(a, 1, w, isInt),
+        taskId: at<string>(a, 2, w, isString),
+        projectId: at<string>(a, 3, w, isString),
+        at: at<number>(a, 4, w, Number.isFinite),
+      };
       return { kind: 'deleted', deleted: Object.freeze(deleted) };
     }
     case KIND.archived:
       return {
-        kind: 'archived', taskId: at<string>(a, 1, w, isString), projectId: at<string>(a, 2, w, isString),
-        at: at<number>(a, 3, w, Number.isFinite), expiresAt: at<number>(a, 4, w, Number.isFinite),
+        kind: 'archived',
+        taskId: at<string>(a, 1, w, isString),
+        projectId: at<string>(a, 2, w, isString),
+        at: at<number>(a, 3, w, Number.isFinite),
+        expiresAt: at<number>(a, 4, w, Number.isFinite),
       } satisfies ArchivedEntry;
     default:
       throw new TypeError(`entry: unknown kind ${JSON.stringify(a[0])}`);
@@ -321,7 +416,12 @@ export const encodeProject = (p: Project): unknown[] => [p.id, p.bk_biz_id, p.na
 export function decodeProject(a: unknown): Project {
   const w = 'project';
   const bizId = (a as unknown[])[1] === null ? null : at<string>(a, 1, w, isString);
-  return Object.freeze({ id: at<string>(a, 0, w, isString), bk_biz_id: bizId, name: at<string>(a, 2, w, isString), time_zone: at<string>(a, 3, w, isString) });
+  return Object.freeze({
+    id: at<string>(a, 0, w, isString),
+    bk_biz_id: bizId,
+    name: at<string>(a, 2, w, isString),
+    time_zone: at<string>(a, 3, w, isString),
+  });
 }
 
 /** A task part read back: checked for shape, values decoded. */
@@ -329,7 +429,11 @@ export type DecodedTaskPart =
   | { readonly kind: 'task'; readonly task: Task; readonly size: number }
   | { readonly kind: 'definition'; readonly taskId: string; readonly start: number; readonly arrays: DefinitionArrays }
   | { readonly kind: 'records'; readonly taskId: string; readonly start: number; readonly records: readonly (NodeRecord | undefined)[] }
-  | { readonly kind: 'histories'; readonly taskId: string; readonly histories: readonly (readonly [number, readonly NodeRecord[], number])[] };
+  | {
+      readonly kind: 'histories';
+      readonly taskId: string;
+      readonly histories: readonly (readonly [number, readonly NodeRecord[], number])[];
+    };
 
 export function decodeTaskPart(a: unknown): DecodedTaskPart {
   const w = 'task part';
@@ -337,7 +441,12 @@ export function decodeTaskPart(a: unknown): DecodedTaskPart {
   const id = at<string>(a, 1, w, isString);
   switch (a[0]) {
     case 'task': {
-      const task: Task = Object.freeze({ id, project_id: at<string>(a, 2, w, isString), name: at<string>(a, 3, w, isString), created_at: at<number>(a, 4, w, Number.isFinite) });
+      const task: Task = Object.freeze({
+        id,
+        project_id: at<string>(a, 2, w, isString),
+        name: at<string>(a, 3, w, isString),
+        created_at: at<number>(a, 4, w, Number.isFinite),
+      });
       return { kind: 'task', task, size: at<number>(a, 5, w, isInt) };
     }
     case 'definition': {
@@ -346,15 +455,23 @@ export function decodeTaskPart(a: unknown): DecodedTaskPart {
     }
     case 'records':
       return {
-        kind: 'records', taskId: id, start: at<number>(a, 2, w, isInt),
+        kind: 'records',
+        taskId: id,
+        start: at<number>(a, 2, w, isInt),
         records: at<unknown[]>(a, 3, w, Array.isArray).map((r) => (r === 0 ? undefined : decodeRecord(r))),
       };
     case 'histories':
       return {
-        kind: 'histories', taskId: id,
-        histories: at<unknown[]>(a, 2, w, Array.isArray).map((h) => [
-          at<number>(h, 0, w, isInt), at<unknown[]>(h, 1, w, Array.isArray).map(decodeRecord), at<number>(h, 2, w, (v) => isInt(v) && (v as number) >= 0),
-        ] as const),
+        kind: 'histories',
+        taskId: id,
+        histories: at<unknown[]>(a, 2, w, Array.isArray).map(
+          (h) =>
+            [
+              at<number>(h, 0, w, isInt),
+              at<unknown[]>(h, 1, w, Array.isArray).map(decodeRecord),
+              at<number>(h, 2, w, (v) => isInt(v) && (v as number) >= 0),
+            ] as const,
+        ),
       };
     default:
       throw new TypeError(`${w}: unknown kind ${JSON.stringify(a[0])}`);

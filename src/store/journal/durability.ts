@@ -30,7 +30,6 @@ export const DEFAULT_DURABILITY: DurabilityOptions = {
   log: (message, error) => console.error(`pipestate: ${message}`, error ?? ''),
 };
 
-
 export class Durability {
   private constructor(
     private readonly port: JournalPort,
@@ -52,12 +51,30 @@ export class Durability {
     const { report, recent } = await recover(port, hold, options.checkpoint.keepChanges);
     const { log, timers } = options;
     let checkpointer: Checkpointer | undefined;
-    const commits = new GroupCommit(port, hold, options, timers, {
-      written: (lsn) => checkpointer?.written(lsn),
-      failed: (error, discarded) => log(`journal write failed; ${discarded} change(s) not yet durable were undone; writes are refused until the storage takes them again`, error),
-      recovered: () => log('journal writable again; writes are accepted'),
-    }, { lsn: report.lsn });
-    checkpointer = new Checkpointer(port, hold, commits, options.checkpoint, (e) => log('checkpoint failed (the journal still holds every change)', e), report.checkpointLsn);
+    const commits = new GroupCommit(
+      port,
+      hold,
+      options,
+      timers,
+      {
+        written: (lsn) => checkpointer?.written(lsn),
+        failed: (error, discarded) =>
+          log(
+            `journal write failed; ${discarded} change(s) not yet durable were undone; writes are refused until the storage takes them again`,
+            error,
+          ),
+        recovered: () => log('journal writable again; writes are accepted'),
+      },
+      { lsn: report.lsn },
+    );
+    checkpointer = new Checkpointer(
+      port,
+      hold,
+      commits,
+      options.checkpoint,
+      (e) => log('checkpoint failed (the journal still holds every change)', e),
+      report.checkpointLsn,
+    );
     const retention = new Retention(port, hold, commits, clock, (id) => hold.project(id), options.retention);
     hold.connect(commits);
     retention.start(timers, (e) => log('retention sweep failed', e));

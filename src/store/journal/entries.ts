@@ -66,9 +66,13 @@ export interface JournalBatch {
 /** The seq an entry carries, if any. */
 export function seqOf(e: JournalEntry): number | undefined {
   switch (e.kind) {
-    case 'task': return e.created.seq;
-    case 'nodes': return e.changes[e.changes.length - 1].seq;
-    case 'deleted': return e.deleted.seq;
-    default: return undefined;
+    case 'task':
+      return e.created.seq;
+    case 'nodes':
+      return e.changes[e.changes.length - 1].seq;
+    case 'deleted':
+      return e.deleted.seq;
+    default:
+      return undefined;
   }
 }

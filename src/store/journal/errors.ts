@@ -9,7 +9,11 @@ import { ERROR_CODES, PipestateError } from '../../model/index.js';
 export class JournalError extends Error {
   override readonly name = 'JournalError';
   /** `${path}: ${reason}` */
-  constructor(readonly path: string, readonly reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${path}: ${reason}`, options);
   }
 }

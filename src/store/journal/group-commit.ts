@@ -151,7 +151,13 @@ export class GroupCommit implements ChangeSink {
   }
 
   status(): JournalStatus {
-    return { storage: this.port.location, mode: this.options.mode, journal: this.unavailable ?? 'ok', accepted: this.lsn, durable: this.durableLsn };
+    return {
+      storage: this.port.location,
+      mode: this.options.mode,
+      journal: this.unavailable ?? 'ok',
+      accepted: this.lsn,
+      durable: this.durableLsn,
+    };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -204,7 +210,10 @@ export class GroupCommit implements ChangeSink {
     let lastSeq = this.durableSeq;
     for (let k = entries.length - 1; k >= 0; k--) {
       const s = seqOf(entries[k]);
-      if (s !== undefined) { lastSeq = s; break; }
+      if (s !== undefined) {
+        lastSeq = s;
+        break;
+      }
     }
     const batch: JournalBatch = { first: this.lsn - entries.length + 1, last: this.lsn, lastSeq, entries };
     // The store as it is now is exactly the state after this batch: every change accepted so far is in it.
@@ -217,7 +226,10 @@ export class GroupCommit implements ChangeSink {
     } catch (error) {
       settled = Promise.reject(error);
     }
-    settled.then(() => this.written(), (error: unknown) => this.failed(error));
+    settled.then(
+      () => this.written(),
+      (error: unknown) => this.failed(error),
+    );
   }
 
   private written(): void {
@@ -253,13 +265,16 @@ export class GroupCommit implements ChangeSink {
     if (this.closed) return;
     this.probing = this.timers.schedule(() => {
       this.probing = undefined;
-      this.port.probe().then(() => {
-        this.failure = undefined;
-        this.events.recovered?.();
-      }, (error: unknown) => {
-        this.failure = error;
-        this.probeLater();
-      });
+      this.port.probe().then(
+        () => {
+          this.failure = undefined;
+          this.events.recovered?.();
+        },
+        (error: unknown) => {
+          this.failure = error;
+          this.probeLater();
+        },
+      );
     }, this.options.retryMs);
   }
 }

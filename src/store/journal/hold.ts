@@ -40,7 +40,10 @@ export class ReplayMismatch extends Error {
 }
 
 export class JournalHold {
-  constructor(private readonly s: StoreInternals, readonly rerunLimit: number) {}
+  constructor(
+    private readonly s: StoreInternals,
+    readonly rerunLimit: number,
+  ) {}
 
   /** Every change accepted from now on goes to `sink` (replay is over). */
   connect(sink: ChangeSink): void {
@@ -108,11 +111,21 @@ export class JournalHold {
 
   replay(e: JournalEntry): void {
     switch (e.kind) {
-      case 'project': return this.addProject(e.project);
-      case 'task': return this.addTask(e.task, e.definition, e.created.seq);
-      case 'nodes': return this.replayNodes(e.changes, e.ended);
-      case 'deleted': return this.removeTask(e.deleted.taskId, e.deleted.seq);
-      case 'archived': return this.removeTask(e.taskId, undefined);
+      case 'project':
+        this.addProject(e.project);
+        return;
+      case 'task':
+        this.addTask(e.task, e.definition, e.created.seq);
+        return;
+      case 'nodes':
+        this.replayNodes(e.changes, e.ended);
+        return;
+      case 'deleted':
+        this.removeTask(e.deleted.taskId, e.deleted.seq);
+        return;
+      case 'archived':
+        this.removeTask(e.taskId, undefined);
+        return;
     }
   }
 
@@ -127,7 +140,8 @@ export class JournalHold {
   /** Registers a task as the journal recorded it; `seq` undefined when a checkpoint restores it. */
   addTask(task: Task, definition: PipelineDefinition, seq: number | undefined): void {
     const { registry } = this.s;
-    if (!registry.projectIndex.has(task.project_id)) throw new ReplayMismatch(`task ${task.id} names project ${task.project_id}, which is not registered`);
+    if (!registry.projectIndex.has(task.project_id))
+      throw new ReplayMismatch(`task ${task.id} names project ${task.project_id}, which is not registered`);
     if (registry.taskIndex.has(task.id)) throw new ReplayMismatch(`task ${task.id} is registered twice`);
     if (seq !== undefined) this.advance(seq, seq);
     this.s.register(task, definition);
@@ -197,11 +211,19 @@ export class JournalHold {
 
 /** A task slot outside the store (read back from the archive): its usage counts against nothing. */
 function standaloneTask(task: Task, project: Project, definition: PipelineDefinition, edit: Edit): TaskSlot {
-  return slotUnder({
-    task, project, definition, initial: initialRecord(task.created_at),
-    records: emptyTrie(definition.size, ROLLUP_CLASSES), histories: emptyTrie(definition.size),
-    usage: new TaskUsage(new ProjectUsage(project.id, DEFAULT_QUOTA)), edit,
-  }, edit);
+  return slotUnder(
+    {
+      task,
+      project,
+      definition,
+      initial: initialRecord(task.created_at),
+      records: emptyTrie(definition.size, ROLLUP_CLASSES),
+      histories: emptyTrie(definition.size),
+      usage: new TaskUsage(new ProjectUsage(project.id, DEFAULT_QUOTA)),
+      edit,
+    },
+    edit,
+  );
 }
 
 function fillStandalone(slot: TaskSlot, part: FillPart, edit: Edit): void {
@@ -229,15 +251,20 @@ function fillStandalone(slot: TaskSlot, part: FillPart, edit: Edit): void {
 export function taskFromParts(parts: readonly DecodedTaskPart[], projectOf: (projectId: string) => Project | undefined): TaskView {
   const edit: Edit = {};
   let slot: TaskSlot | undefined;
-  const assembler = new TaskAssembler((task, definition) => {
-    if (slot !== undefined) throw new ReplayMismatch(`archived task ${slot.task.id} holds another task`);
-    const project = projectOf(task.project_id);
-    if (project === undefined) throw new ReplayMismatch(`archived task ${task.id} names project ${task.project_id}, which is not registered`);
-    slot = standaloneTask(task, project, definition, edit);
-  }, (part) => {
-    if (slot === undefined || part.taskId !== slot.task.id) throw new ReplayMismatch(`archived task ${part.taskId} holds parts of another task`);
-    fillStandalone(slot, part, edit);
-  });
+  const assembler = new TaskAssembler(
+    (task, definition) => {
+      if (slot !== undefined) throw new ReplayMismatch(`archived task ${slot.task.id} holds another task`);
+      const project = projectOf(task.project_id);
+      if (project === undefined)
+        throw new ReplayMismatch(`archived task ${task.id} names project ${task.project_id}, which is not registered`);
+      slot = standaloneTask(task, project, definition, edit);
+    },
+    (part) => {
+      if (slot === undefined || part.taskId !== slot.task.id)
+        throw new ReplayMismatch(`archived task ${part.taskId} holds parts of another task`);
+      fillStandalone(slot, part, edit);
+    },
+  );
   for (const part of parts) assembler.push(part);
   assembler.end();
   if (slot === undefined) throw new ReplayMismatch('an archived task holds no task');

@@ -46,7 +46,10 @@ export async function recover(port: JournalPort, hold: JournalHold, keepRecent: 
   const checkpoint = stored.checkpoint;
   try {
     if (checkpoint !== undefined) {
-      const assembler = new TaskAssembler((task, definition) => hold.addTask(task, definition, undefined), (part) => hold.fillTask(part));
+      const assembler = new TaskAssembler(
+        (task, definition) => hold.addTask(task, definition, undefined),
+        (part) => hold.fillTask(part),
+      );
       for await (const part of port.readCheckpoint()) {
         if (part.kind === 'projects') for (const p of part.projects) hold.addProject(p);
         else assembler.push(part);
@@ -84,18 +87,30 @@ export async function recover(port: JournalPort, hold: JournalHold, keepRecent: 
     mismatch(error);
   }
   if (position !== Math.max(from, stored.lastLsn)) {
-    throw new JournalError(port.location, `the journal ends at position ${position} but ${stored.lastLsn} was written: entries are missing`);
+    throw new JournalError(
+      port.location,
+      `the journal ends at position ${position} but ${stored.lastLsn} was written: entries are missing`,
+    );
   }
   if (stored.lastLsn > 0 && hold.seq !== stored.lastSeq) {
-    throw new JournalError(port.location, `the journal replays to seq ${hold.seq} but seq ${stored.lastSeq} was written: entries are missing`);
+    throw new JournalError(
+      port.location,
+      `the journal replays to seq ${hold.seq} but seq ${stored.lastSeq} was written: entries are missing`,
+    );
   }
   const snap = hold.snapshot();
   let nodes = 0;
   for (const t of snap.tasksInOrder()) nodes += t.definition.size;
   return {
     report: {
-      projects: snap.projectsInOrder().length, tasks: snap.size, nodes, changes: replayed,
-      checkpointLsn: from, lsn: position, seq: hold.seq, seconds: (now() - started) / 1000,
+      projects: snap.projectsInOrder().length,
+      tasks: snap.size,
+      nodes,
+      changes: replayed,
+      checkpointLsn: from,
+      lsn: position,
+      seq: hold.seq,
+      seconds: (now() - started) / 1000,
     },
     recent: recent.slice(-keepRecent),
   };

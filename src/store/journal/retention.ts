@@ -70,9 +70,13 @@ export class Retention {
     this.stopped = false;
     const next = () => {
       if (this.stopped) return;
-      this.timer = timers.schedule(() => {
-        this.sweep().catch(onError).finally(next);
-      }, this.options.sweepEveryMs, true);
+      this.timer = timers.schedule(
+        () => {
+          this.sweep().catch(onError).finally(next);
+        },
+        this.options.sweepEveryMs,
+        true,
+      );
     };
     next();
   }
@@ -85,7 +89,9 @@ export class Retention {
 
   /** The sweep in progress, or a new one. */
   sweep(): Promise<SweepReport> {
-    this.sweeping ??= this.sweepNow().finally(() => { this.sweeping = undefined; });
+    this.sweeping ??= this.sweepNow().finally(() => {
+      this.sweeping = undefined;
+    });
     return this.sweeping;
   }
 
@@ -123,10 +129,16 @@ export class Retention {
       this.hold.removeTask(view.task.id, undefined);
       this.leaving.set(view.task.id, view);
       this.commits.archived({
-        kind: 'archived', taskId: view.task.id, projectId: view.task.project_id, at,
-        expiresAt: finishedAt + this.options.expireAfterMs, state,
+        kind: 'archived',
+        taskId: view.task.id,
+        projectId: view.task.project_id,
+        at,
+        expiresAt: finishedAt + this.options.expireAfterMs,
+        state,
       });
-      const settled = () => { this.leaving.delete(view.task.id); };
+      const settled = () => {
+        this.leaving.delete(view.task.id);
+      };
       this.commits.durable().then(settled, settled);
       archived++;
     }

@@ -38,7 +38,12 @@ export interface ConnectOptions {
   readonly synchronousCommit: boolean;
 }
 
-export const DEFAULT_CONNECT: Omit<ConnectOptions, 'url'> = { schema: 'pipestate', poolSize: 10, connectTimeoutMs: 5_000, synchronousCommit: true };
+export const DEFAULT_CONNECT: Omit<ConnectOptions, 'url'> = {
+  schema: 'pipestate',
+  poolSize: 10,
+  connectTimeoutMs: 5_000,
+  synchronousCommit: true,
+};
 
 /**
  * Session settings: a transaction left idle by a client that vanished (a partition, a stuck

@@ -20,7 +20,13 @@ import { JournalError } from '../errors.js';
 import type { CheckpointPart, DecodedCheckpointPart } from '../port.js';
 import type { Position } from '../shared/position.js';
 import type {
-  ArchivedRow, CommandTransaction, JournalRow, Lease, ReadResult, SharedCheckpoint, SharedJournalPort,
+  ArchivedRow,
+  CommandTransaction,
+  JournalRow,
+  Lease,
+  ReadResult,
+  SharedCheckpoint,
+  SharedJournalPort,
 } from '../shared/port.js';
 import { DEFAULT_CONNECT, SCHEMA_PATTERN, newClient, newPool, openFailure, redactUrl, type ConnectOptions } from './connection.js';
 import { migrate } from './schema.js';
@@ -45,7 +51,11 @@ export class PgJournal implements SharedJournalPort {
   /** the NOTIFY channel of this schema */
   private readonly channel: string;
 
-  private constructor(private readonly pool: pg.Pool, private readonly o: ConnectOptions, readonly migrated: { from: number; to: number }) {
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly o: ConnectOptions,
+    readonly migrated: { from: number; to: number },
+  ) {
     this.location = `${redactUrl(o.url)} (schema ${o.schema})`;
     this.s = `"${o.schema}"`;
     this.channel = `pipestate_${o.schema}`.slice(0, 63);
@@ -57,7 +67,8 @@ export class PgJournal implements SharedJournalPort {
    */
   static async open(options: PgJournalOptions): Promise<PgJournal> {
     const o = connectOptions(options);
-    if (!SCHEMA_PATTERN.test(o.schema)) throw new JournalError(redactUrl(o.url), `schema ${JSON.stringify(o.schema)} is not a plain lower-case identifier`);
+    if (!SCHEMA_PATTERN.test(o.schema))
+      throw new JournalError(redactUrl(o.url), `schema ${JSON.stringify(o.schema)} is not a plain lower-case identifier`);
     const pool = newPool(o);
     let migrated: { from: number; to: number };
     try {
@@ -127,15 +138,29 @@ export class PgJournal implements SharedJournalPort {
   }
 
   async latestCheckpoint(): Promise<SharedCheckpoint | undefined> {
-    const { rows } = await this.pool.query<{ id: string; xid: string; n: number; seq: string; entries: string; header: Record<string, number> }>(
+    const { rows } = await this.pool.query<{
+      id: string;
+      xid: string;
+      n: number;
+      seq: string;
+      entries: string;
+      header: Record<string, number>;
+    }>(
       `SELECT id::text, xid::text, n, seq::text, entries::text, header FROM ${this.s}.checkpoint WHERE complete ORDER BY checkpoint.xid DESC, checkpoint.n DESC, checkpoint.id DESC LIMIT 1`,
     );
     const r = rows[0];
     if (r === undefined) return undefined;
     const h = r.header;
     return {
-      id: Number(r.id), position: position(r.xid, r.n), seq: Number(r.seq), entries: Number(r.entries),
-      projects: h.projects, tasks: h.tasks, nodes: h.nodes, highestTaskId: h.highestTaskId ?? 0, takenAt: h.takenAt,
+      id: Number(r.id),
+      position: position(r.xid, r.n),
+      seq: Number(r.seq),
+      entries: Number(r.entries),
+      projects: h.projects,
+      tasks: h.tasks,
+      nodes: h.nodes,
+      highestTaskId: h.highestTaskId ?? 0,
+      takenAt: h.takenAt,
     };
   }
 
@@ -143,7 +168,8 @@ export class PgJournal implements SharedJournalPort {
     const page = 64;
     for (let from = 0; ; from += page) {
       const { rows } = await this.pool.query<{ body: Buffer }>(
-        `SELECT body FROM ${this.s}.checkpoint_part WHERE checkpoint_id = $1 AND part >= $2 ORDER BY part LIMIT $3`, [id, from, page],
+        `SELECT body FROM ${this.s}.checkpoint_part WHERE checkpoint_id = $1 AND part >= $2 ORDER BY part LIMIT $3`,
+        [id, from, page],
       );
       for (const r of rows) yield decodePart(r.body);
       if (rows.length < page) return;
@@ -213,16 +239,24 @@ export class PgJournal implements SharedJournalPort {
     await client.connect();
     let held = false;
     try {
-      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1), 1) AS ok', [`pipestate:${this.o.schema}:lease:${name}`]);
+      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1), 1) AS ok', [
+        `pipestate:${this.o.schema}:lease:${name}`,
+      ]);
       held = rows[0].ok;
     } finally {
       if (!held) await client.end().catch(() => undefined);
     }
     let alive = held;
-    client.on('end', () => { alive = false; });
-    client.on('error', () => { alive = false; });
+    client.on('end', () => {
+      alive = false;
+    });
+    client.on('error', () => {
+      alive = false;
+    });
     return {
-      get held() { return alive; },
+      get held() {
+        return alive;
+      },
       release: async () => {
         if (!alive) return;
         alive = false;
@@ -233,11 +267,18 @@ export class PgJournal implements SharedJournalPort {
 
   async readArchived(taskId: string): Promise<ArchivedRow | undefined> {
     const { rows } = await this.pool.query<{ project_id: string; archived_at: string; expires_at: string; body: Buffer }>(
-      `SELECT project_id, archived_at::text, expires_at::text, body FROM ${this.s}.archive WHERE task_id = $1`, [taskId],
+      `SELECT project_id, archived_at::text, expires_at::text, body FROM ${this.s}.archive WHERE task_id = $1`,
+      [taskId],
     );
     const r = rows[0];
     if (r === undefined) return undefined;
-    return { taskId, projectId: r.project_id, archivedAt: Number(r.archived_at), expiresAt: Number(r.expires_at), parts: decodeTask(r.body) };
+    return {
+      taskId,
+      projectId: r.project_id,
+      archivedAt: Number(r.archived_at),
+      expiresAt: Number(r.expires_at),
+      parts: decodeTask(r.body),
+    };
   }
 
   async expireArchived(now: number): Promise<number> {
@@ -270,7 +311,11 @@ class PgCommand implements CommandTransaction {
   /** a connection lost while checked out errors here (the next query rejects): never an unhandled event */
   private readonly onError = (): void => undefined;
 
-  constructor(private readonly client: pg.PoolClient, private readonly schema: string, private readonly channel: string) {
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly schema: string,
+    private readonly channel: string,
+  ) {
     this.s = `"${schema}"`;
     client.on('error', this.onError);
   }
@@ -281,7 +326,10 @@ class PgCommand implements CommandTransaction {
    */
   private chain: Promise<unknown> = Promise.resolve();
 
-  private query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string | pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult<R>> {
+  private query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string | pg.QueryConfig,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>> {
     const run = () => this.client.query<R>(text as string, values);
     const next = this.chain.then(run, run);
     this.chain = next.catch(() => undefined);
@@ -312,7 +360,10 @@ class PgCommand implements CommandTransaction {
     // An advisory lock draws no transaction id: waiting here holds no follower back. The head is
     // read by the next statement, with a snapshot taken once the lock is held.
     const lit = pg.escapeLiteral;
-    const rows = await this.batch<{ xid: string; n: number }>(`${this.begin}SELECT pg_advisory_xact_lock(hashtext(${lit(`pipestate:${this.schema}:task`)}), hashtext(${lit(key)}));
+    const rows = await this.batch<{
+      xid: string;
+      n: number;
+    }>(`${this.begin}SELECT pg_advisory_xact_lock(hashtext(${lit(`pipestate:${this.schema}:task`)}), hashtext(${lit(key)}));
       SELECT h.xid::text AS xid, h.n FROM (
         SELECT DISTINCT ON (key) xid, n FROM ${this.s}.journal WHERE key = ANY(ARRAY[${keys.map(lit).join(', ')}]::text[]) ORDER BY key, xid DESC, n DESC
       ) h ORDER BY h.xid DESC, h.n DESC LIMIT 1`);
@@ -321,7 +372,8 @@ class PgCommand implements CommandTransaction {
 
   async tryLock(key: string, keys: readonly string[]): Promise<{ readonly locked: boolean; readonly head: Position | undefined }> {
     const lit = pg.escapeLiteral;
-    const results = (await this.query(`${this.begin}SELECT pg_try_advisory_xact_lock(hashtext(${lit(`pipestate:${this.schema}:task`)}), hashtext(${lit(key)})) AS locked;
+    const results =
+      (await this.query(`${this.begin}SELECT pg_try_advisory_xact_lock(hashtext(${lit(`pipestate:${this.schema}:task`)}), hashtext(${lit(key)})) AS locked;
       SELECT h.xid::text AS xid, h.n FROM (
         SELECT DISTINCT ON (key) xid, n FROM ${this.s}.journal WHERE key = ANY(ARRAY[${keys.map(lit).join(', ')}]::text[]) ORDER BY key, xid DESC, n DESC
       ) h ORDER BY h.xid DESC, h.n DESC LIMIT 1`)) as unknown as pg.QueryResult[];
@@ -338,7 +390,8 @@ class PgCommand implements CommandTransaction {
   async raiseTaskId(id: string): Promise<void> {
     // Sequences are not transactional: raising one is safe at any time, and never lowers it.
     await this.query(
-      `SELECT setval('${this.s}.task_id', $1::bigint) FROM ${this.s}.task_id WHERE last_value < $1::bigint OR NOT is_called`, [id],
+      `SELECT setval('${this.s}.task_id', $1::bigint) FROM ${this.s}.task_id WHERE last_value < $1::bigint OR NOT is_called`,
+      [id],
     );
   }
 
@@ -376,16 +429,19 @@ class PgCommand implements CommandTransaction {
     const lit = pg.escapeLiteral;
     const hex = (b: Uint8Array) => `'\\x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}'::bytea`;
     const values = entries.map((e, k) => `(${k}, ${lit(e.key)}, ${hex(encodeEntries([e.entry]))})`).join(', ');
-    const side = entries.map(({ entry }) => {
-      if (entry.kind === 'archived' && entry.state !== undefined) {
-        return `INSERT INTO ${this.s}.archive (task_id, project_id, archived_at, expires_at, body) VALUES (${lit(entry.taskId)}, ${lit(entry.projectId)}, ${entry.at}, ${entry.expiresAt}, ${hex(entry.state)})
+    const side = entries
+      .map(({ entry }) => {
+        if (entry.kind === 'archived' && entry.state !== undefined) {
+          return `INSERT INTO ${this.s}.archive (task_id, project_id, archived_at, expires_at, body) VALUES (${lit(entry.taskId)}, ${lit(entry.projectId)}, ${entry.at}, ${entry.expiresAt}, ${hex(entry.state)})
           ON CONFLICT (task_id) DO UPDATE SET project_id = EXCLUDED.project_id, archived_at = EXCLUDED.archived_at, expires_at = EXCLUDED.expires_at, body = EXCLUDED.body;`;
-      }
-      return entry.kind === 'deleted' ? `DELETE FROM ${this.s}.archive WHERE task_id = ${lit(entry.deleted.taskId)};` : '';
-    }).join('\n');
+        }
+        return entry.kind === 'deleted' ? `DELETE FROM ${this.s}.archive WHERE task_id = ${lit(entry.deleted.taskId)};` : '';
+      })
+      .join('\n');
     this.done = true;
     try {
-      const results = (await this.query(`${this.begin}INSERT INTO ${this.s}.journal (n, key, body) VALUES ${values} RETURNING xid::text AS xid;
+      const results =
+        (await this.query(`${this.begin}INSERT INTO ${this.s}.journal (n, key, body) VALUES ${values} RETURNING xid::text AS xid;
         ${side}
         SELECT pg_notify(${lit(this.channel)}, '');
         COMMIT`)) as unknown as pg.QueryResult<{ xid: string }>[];

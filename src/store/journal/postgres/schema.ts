@@ -71,11 +71,16 @@ export async function migrate(client: pg.ClientBase, schema: string, location: s
   try {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1), 0)', [`pipestate:${schema}:migrate`]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${s}.schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${s}.schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
     const { rows } = await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${s}.schema_version`);
     const from = rows[0].v ?? 0;
     if (from > SCHEMA_VERSION) {
-      throw new JournalError(location, `schema "${schema}" is at version ${from}, newer than this pipestate's ${SCHEMA_VERSION}: upgrade pipestate`);
+      throw new JournalError(
+        location,
+        `schema "${schema}" is at version ${from}, newer than this pipestate's ${SCHEMA_VERSION}: upgrade pipestate`,
+      );
     }
     for (let v = from + 1; v <= SCHEMA_VERSION; v++) {
       await client.query(MIGRATIONS[v - 1](s));

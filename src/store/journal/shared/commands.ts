@@ -39,7 +39,12 @@ export const PROJECTS_KEY = '';
 export class CaptureSink implements ChangeSink {
   private captured: JournalEntry[] | undefined;
 
-  constructor(private readonly hold: JournalHold, private readonly follower: Follower, private readonly waitMs: number, private readonly location: string) {}
+  constructor(
+    private readonly hold: JournalHold,
+    private readonly follower: Follower,
+    private readonly waitMs: number,
+    private readonly location: string,
+  ) {}
 
   /** Runs `decide` as a trial: returns its value and the entries it produced, with the store unchanged. */
   capture<T>(decide: () => T): { readonly value: T; readonly entries: readonly JournalEntry[] } {
@@ -95,18 +100,29 @@ export class CaptureSink implements ChangeSink {
 
   status(): JournalStatus {
     // positions: entries applied here (every one of them committed)
-    return { storage: this.location, mode: 'shared', journal: this.follower.unavailable?.reason ?? 'ok', accepted: this.follower.entries, durable: this.follower.entries };
+    return {
+      storage: this.location,
+      mode: 'shared',
+      journal: this.follower.unavailable?.reason ?? 'ok',
+      accepted: this.follower.entries,
+      durable: this.follower.entries,
+    };
   }
 }
 
 /** The key an entry is journaled under: its task, or the projects' key. */
 export function keyOf(entry: JournalEntry): string {
   switch (entry.kind) {
-    case 'project': return PROJECTS_KEY;
-    case 'task': return entry.task.id;
-    case 'nodes': return entry.changes[0].taskId;
-    case 'deleted': return entry.deleted.taskId;
-    case 'archived': return entry.taskId;
+    case 'project':
+      return PROJECTS_KEY;
+    case 'task':
+      return entry.task.id;
+    case 'nodes':
+      return entry.changes[0].taskId;
+    case 'deleted':
+      return entry.deleted.taskId;
+    case 'archived':
+      return entry.taskId;
   }
 }
 
@@ -152,7 +168,9 @@ class Group {
   finish!: () => void;
 
   constructor(readonly tx: CommandTransaction) {
-    this.done = new Promise((resolve) => { this.finish = resolve; });
+    this.done = new Promise((resolve) => {
+      this.finish = resolve;
+    });
   }
 }
 
@@ -198,7 +216,10 @@ export class SharedCommands {
   private opening: Promise<Group> | undefined;
   private sealing: Group | undefined;
 
-  private async grouped<T>(target: Exclude<CommandTarget, { projects: true; task?: undefined }>, decide: (taskId: string | undefined) => T): Promise<CommandResult<T>> {
+  private async grouped<T>(
+    target: Exclude<CommandTarget, { projects: true; task?: undefined }>,
+    decide: (taskId: string | undefined) => T,
+  ): Promise<CommandResult<T>> {
     let group: Group;
     try {
       // A task already in the open group waits for it: its decision must see the first one's change.
@@ -265,15 +286,18 @@ export class SharedCommands {
   /** The group taking members now (a new one, with its own connection, when there is none). */
   private openGroup(): Promise<Group> {
     if (this.open !== undefined && this.open.state === 'open') return Promise.resolve(this.open);
-    this.opening ??= this.port.begin().then((tx) => {
-      const group = new Group(tx);
-      this.open = group;
-      this.opening = undefined;
-      return group;
-    }, (error: unknown) => {
-      this.opening = undefined;
-      throw error;
-    });
+    this.opening ??= this.port.begin().then(
+      (tx) => {
+        const group = new Group(tx);
+        this.open = group;
+        this.opening = undefined;
+        return group;
+      },
+      (error: unknown) => {
+        this.opening = undefined;
+        throw error;
+      },
+    );
     return this.opening;
   }
 
@@ -345,7 +369,11 @@ export class SharedCommands {
   }
 
   private catchUp(head: Position, taskId: string | undefined): Promise<void> {
-    return this.follower.until(head, this.options.catchUpMs, () => `the latest change of ${taskId === undefined ? 'the projects' : `task ${taskId}`} (${positionText(head)})`);
+    return this.follower.until(
+      head,
+      this.options.catchUpMs,
+      () => `the latest change of ${taskId === undefined ? 'the projects' : `task ${taskId}`} (${positionText(head)})`,
+    );
   }
 
   // -------------------------------------------------------------------------------------------
@@ -409,7 +437,11 @@ export class SharedCommands {
       const ms = this.options.catchUpMs;
       const timer = this.timers.schedule(() => {
         cancel();
-        reject(journalUnavailable(`the change was journaled, but this instance did not apply it within ${ms} ms; query with min_cursor later to see it`));
+        reject(
+          journalUnavailable(
+            `the change was journaled, but this instance did not apply it within ${ms} ms; query with min_cursor later to see it`,
+          ),
+        );
       }, ms);
       applied.then((entries) => {
         this.timers.cancel(timer);

@@ -65,9 +65,13 @@ export function numbered(entry: JournalEntry, next: number): JournalEntry {
 /** How many seqs an entry takes. */
 export function seqCount(entry: JournalEntry): number {
   switch (entry.kind) {
-    case 'task': case 'deleted': return 1;
-    case 'nodes': return entry.changes.length;
-    default: return 0;
+    case 'task':
+    case 'deleted':
+      return 1;
+    case 'nodes':
+      return entry.changes.length;
+    default:
+      return 0;
   }
 }
 
@@ -184,7 +188,9 @@ export class Follower {
     const already = this.recent.get(xid) ?? [];
     if (already.length === count) return { applied: Promise.resolve(already), cancel: () => undefined };
     let resolve!: (entries: readonly JournalEntry[]) => void;
-    const applied = new Promise<readonly JournalEntry[]>((r) => { resolve = r; });
+    const applied = new Promise<readonly JournalEntry[]>((r) => {
+      resolve = r;
+    });
     this.expected.set(xid, { count, entries: [...already], resolve });
     return { applied, cancel: () => this.expected.delete(xid) };
   }
@@ -243,7 +249,10 @@ export class Follower {
     // still open): look again shortly, sooner than the poll.
     if (this.failure === undefined && this.waiters.length > 0 && !this.closed && this.retryTimer === undefined) {
       this.waitDelay = Math.min(64, this.waitDelay * 2);
-      this.retryTimer = this.timers.schedule(() => { this.retryTimer = undefined; this.kick(); }, this.waitDelay);
+      this.retryTimer = this.timers.schedule(() => {
+        this.retryTimer = undefined;
+        this.kick();
+      }, this.waitDelay);
     } else if (this.waiters.length === 0) {
       this.waitDelay = 1;
     }
@@ -254,7 +263,9 @@ export class Follower {
     const { rows, floor } = await this.port.read(this.at, this.options.pageSize);
     this.lastReadAt = this.timers.now();
     if (floor !== undefined && comparePositions(this.at, floor) < 0) {
-      this.halt(`this instance fell behind the journal (it applied up to ${positionText(this.at)}, the journal keeps rows after ${positionText(floor)}): restart it to reload from the latest checkpoint`);
+      this.halt(
+        `this instance fell behind the journal (it applied up to ${positionText(this.at)}, the journal keeps rows after ${positionText(floor)}): restart it to reload from the latest checkpoint`,
+      );
       return 0;
     }
     for (const row of rows) {
@@ -327,7 +338,8 @@ export class Follower {
   }
 
   private recovered(): void {
-    if (this.failure !== undefined) this.log(`the shared journal is readable again (it was not for ${Math.round(this.timers.now() - this.failure.since)} ms)`);
+    if (this.failure !== undefined)
+      this.log(`the shared journal is readable again (it was not for ${Math.round(this.timers.now() - this.failure.since)} ms)`);
     this.failure = undefined;
     this.retryDelay = 0;
     if (!this.listening && !this.closed) void this.listen().catch(() => undefined);
@@ -340,18 +352,24 @@ export class Follower {
     }
     if (this.closed || this.retryTimer !== undefined) return;
     this.retryDelay = Math.min(this.options.retryMaxMs, Math.max(this.options.retryMinMs, this.retryDelay * 2));
-    this.retryTimer = this.timers.schedule(() => { this.retryTimer = undefined; this.kick(); }, this.retryDelay);
+    this.retryTimer = this.timers.schedule(() => {
+      this.retryTimer = undefined;
+      this.kick();
+    }, this.retryDelay);
   }
 
   private async listen(): Promise<void> {
     if (this.listening || this.closed) return;
     this.listening = true;
     try {
-      this.stopListening = await this.port.listen(() => this.kick(), (error) => {
-        this.listening = false;
-        this.stopListening = undefined;
-        this.lost(error);
-      });
+      this.stopListening = await this.port.listen(
+        () => this.kick(),
+        (error) => {
+          this.listening = false;
+          this.stopListening = undefined;
+          this.lost(error);
+        },
+      );
     } catch (error) {
       this.listening = false;
       throw error;

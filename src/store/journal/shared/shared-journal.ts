@@ -84,7 +84,13 @@ export class SharedJournal {
    * Boots `store` (new, empty) from `port` and follows it from then on. Events of applied changes
    * go to `feed`. Throws a JournalError when what the database holds does not replay.
    */
-  static async open(store: Store, port: SharedJournalPort, feed: ChangeFeed, clock: () => number, options: SharedJournalOptions): Promise<SharedJournal> {
+  static async open(
+    store: Store,
+    port: SharedJournalPort,
+    feed: ChangeFeed,
+    clock: () => number,
+    options: SharedJournalOptions,
+  ): Promise<SharedJournal> {
     checkRetention(options.retention);
     const started = performance.now();
     const hold = store.attachJournal();
@@ -93,7 +99,10 @@ export class SharedJournal {
     let recent: readonly NodeChange[];
     try {
       if (checkpoint !== undefined) {
-        const assembler = new TaskAssembler((task, definition) => hold.addTask(task, definition, undefined), (part) => hold.fillTask(part));
+        const assembler = new TaskAssembler(
+          (task, definition) => hold.addTask(task, definition, undefined),
+          (part) => hold.fillTask(part),
+        );
         for await (const part of port.readCheckpoint(checkpoint.id)) {
           if (part.kind === 'projects') for (const p of part.projects) hold.addProject(p);
           else assembler.push(part);
@@ -118,8 +127,13 @@ export class SharedJournal {
     let nodes = 0;
     for (const t of snap.tasksInOrder()) nodes += t.definition.size;
     const boot: BootReport = {
-      projects: snap.projectsInOrder().length, tasks: snap.size, nodes, checkpoint,
-      changes: follower.entries - (checkpoint?.entries ?? 0), seq: hold.seq, seconds: (performance.now() - started) / 1000,
+      projects: snap.projectsInOrder().length,
+      tasks: snap.size,
+      nodes,
+      checkpoint,
+      changes: follower.entries - (checkpoint?.entries ?? 0),
+      seq: hold.seq,
+      seconds: (performance.now() - started) / 1000,
     };
     const shared = new SharedJournal(port, hold, follower, sink, commands, clock, options, boot, recent);
     await follower.start();
@@ -141,8 +155,11 @@ export class SharedJournal {
   status(): SharedStatus {
     const down = this.follower.unavailable;
     return {
-      storage: this.port.location, journal: this.closed ? 'the engine is closed' : down?.reason ?? 'ok',
-      cursor: this.follower.seq, position: positionText(this.follower.position), staleMs: this.follower.staleMs,
+      storage: this.port.location,
+      journal: this.closed ? 'the engine is closed' : (down?.reason ?? 'ok'),
+      cursor: this.follower.seq,
+      position: positionText(this.follower.position),
+      staleMs: this.follower.staleMs,
       maintenance: this.lease?.held === true,
     };
   }
@@ -175,7 +192,9 @@ export class SharedJournal {
     if (this.timer) this.options.timers.cancel(this.timer);
     await this.round?.catch(() => undefined);
     if (this.lease?.held === true) {
-      await this.writeCheckpoint().catch((e: unknown) => this.options.log('the checkpoint at shutdown failed (the journal still holds every change)', e));
+      await this.writeCheckpoint().catch((e: unknown) =>
+        this.options.log('the checkpoint at shutdown failed (the journal still holds every change)', e),
+      );
     }
     await this.lease?.release();
     await this.follower.close();
@@ -189,10 +208,12 @@ export class SharedJournal {
     if (this.closed) return;
     this.timer = this.options.timers.schedule(() => {
       this.timer = undefined;
-      this.round = this.maintain().catch((e: unknown) => this.options.log('maintenance failed (it runs again)', e)).finally(() => {
-        this.round = undefined;
-        this.scheduleMaintenance();
-      });
+      this.round = this.maintain()
+        .catch((e: unknown) => this.options.log('maintenance failed (it runs again)', e))
+        .finally(() => {
+          this.round = undefined;
+          this.scheduleMaintenance();
+        });
     }, this.options.maintenanceMs);
   }
 
@@ -231,9 +252,19 @@ export class SharedJournal {
       for (const t of snap.tasksInOrder()) for (const p of taskParts(t, chunk)) yield p;
     }
     const previous = this.lastCheckpoint;
-    const written = await this.port.writeCheckpoint({
-      position, seq, entries, projects: snap.projectsInOrder().length, tasks: snap.size, nodes, highestTaskId, takenAt: Date.now(),
-    }, parts());
+    const written = await this.port.writeCheckpoint(
+      {
+        position,
+        seq,
+        entries,
+        projects: snap.projectsInOrder().length,
+        tasks: snap.size,
+        nodes,
+        highestTaskId,
+        takenAt: Date.now(),
+      },
+      parts(),
+    );
     this.lastCheckpoint = written;
     // The tail since the previous checkpoint stays, for watchers and instances a little behind.
     const floor: Position | undefined = previous?.position;
@@ -262,7 +293,14 @@ export class SharedJournal {
       const { applied } = await this.run({ task: taskId }, () => {
         // Changed since it was encoded (here or on another instance): the next sweep looks again.
         if (this.hold.task(taskId) !== view) return;
-        this.sink.archive({ kind: 'archived', taskId, projectId: view.task.project_id, at: this.clock(), expiresAt: finishedAt + expireAfterMs, state });
+        this.sink.archive({
+          kind: 'archived',
+          taskId,
+          projectId: view.task.project_id,
+          at: this.clock(),
+          expiresAt: finishedAt + expireAfterMs,
+          state,
+        });
       });
       if (applied.length > 0) archived++;
     }

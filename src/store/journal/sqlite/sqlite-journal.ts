@@ -13,9 +13,7 @@ import type { Project } from '../../../model/index.js';
 import { crc32, decodeEntries, decodeProject, decodeTask, decodeTaskPart, encodeEntries, fromJsonBytes, toJsonBytes } from '../codec.js';
 import type { JournalBatch } from '../entries.js';
 import { JournalError } from '../errors.js';
-import type {
-  ArchivedTask, CheckpointHeader, CheckpointPart, DecodedCheckpointPart, JournalPort, StoredState,
-} from '../port.js';
+import type { ArchivedTask, CheckpointHeader, CheckpointPart, DecodedCheckpointPart, JournalPort, StoredState } from '../port.js';
 import type { ArchiveRow, BatchRow, OpenInfo, Request } from './protocol.js';
 import { DATA_FILE } from './schema.js';
 import { ThreadError, WriterThread } from './thread.js';
@@ -31,7 +29,8 @@ export interface SqliteJournalOptions {
 const READ_CHUNK = 8 << 20;
 
 const tag = (text: string): number => crc32(Buffer.from(text));
-const batchCrc = (first: number, last: number, lastSeq: number, body: Uint8Array): number => crc32(body, tag(`batch ${first} ${last} ${lastSeq}`));
+const batchCrc = (first: number, last: number, lastSeq: number, body: Uint8Array): number =>
+  crc32(body, tag(`batch ${first} ${last} ${lastSeq}`));
 /** A part's CRC covers the header's position and seq too: a header that changed no longer matches its parts. */
 const partCrc = (h: CheckpointHeader, part: number, body: Uint8Array): number => crc32(body, tag(`checkpoint ${h.lsn} ${h.seq} ${part}`));
 const archiveCrc = (taskId: string, expiresAt: number, body: Uint8Array): number => crc32(body, tag(`archive ${taskId} ${expiresAt}`));
@@ -84,7 +83,10 @@ function prepareDirectory(dir: string, create: boolean): void {
   const ours = names.some((n) => n === DATA_FILE);
   const others = names.filter((n) => !n.startsWith(DATA_FILE));
   if (!ours && others.length > 0) {
-    throw new JournalError(dir, `holds other files (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}) and no ${DATA_FILE}: give a new or empty directory`);
+    throw new JournalError(
+      dir,
+      `holds other files (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}) and no ${DATA_FILE}: give a new or empty directory`,
+    );
   }
   if (!ours && !create) throw new JournalError(dir, `holds no ${DATA_FILE}`);
   if (!create) return;
@@ -120,7 +122,12 @@ export class SqliteJournal implements JournalPort {
     const file = join(location, DATA_FILE);
     const thread = new WriterThread();
     try {
-      const info = await thread.request<OpenInfo>({ op: 'open', path: file, sync: options.sync ? 'FULL' : 'OFF', readonly: options.readonly ?? false });
+      const info = await thread.request<OpenInfo>({
+        op: 'open',
+        path: file,
+        sync: options.sync ? 'FULL' : 'OFF',
+        readonly: options.readonly ?? false,
+      });
       return new SqliteJournal(location, file, thread, info);
     } catch (error) {
       await thread.terminate();
@@ -139,12 +146,25 @@ export class SqliteJournal implements JournalPort {
 
   append(batch: JournalBatch): Promise<void> {
     const body = encodeEntries(batch.entries);
-    const row: BatchRow = { first: batch.first, last: batch.last, lastSeq: batch.lastSeq, crc: batchCrc(batch.first, batch.last, batch.lastSeq, body), body };
+    const row: BatchRow = {
+      first: batch.first,
+      last: batch.last,
+      lastSeq: batch.lastSeq,
+      crc: batchCrc(batch.first, batch.last, batch.lastSeq, body),
+      body,
+    };
     const archives: ArchiveRow[] = [];
     const deletes: string[] = [];
     for (const e of batch.entries) {
       if (e.kind === 'archived' && e.state !== undefined) {
-        archives.push({ taskId: e.taskId, projectId: e.projectId, archivedAt: e.at, expiresAt: e.expiresAt, crc: archiveCrc(e.taskId, e.expiresAt, e.state), body: e.state });
+        archives.push({
+          taskId: e.taskId,
+          projectId: e.projectId,
+          archivedAt: e.at,
+          expiresAt: e.expiresAt,
+          crc: archiveCrc(e.taskId, e.expiresAt, e.state),
+          body: e.state,
+        });
       } else if (e.kind === 'deleted') deletes.push(e.deleted.taskId);
     }
     return this.thread.request({ op: 'append', row, archives, deletes });
@@ -154,14 +174,19 @@ export class SqliteJournal implements JournalPort {
   async *read(after: number): AsyncIterable<JournalBatch> {
     type Chunk = { rows: BatchRow[]; more: boolean };
     const fetch = (from: number) => this.reading<Chunk>({ op: 'read', after: from, maxBytes: READ_CHUNK });
-    for (let next: Promise<Chunk> | undefined = fetch(after); next !== undefined;) {
+    for (let next: Promise<Chunk> | undefined = fetch(after); next !== undefined; ) {
       const chunk: Chunk = await next;
       next = chunk.more ? fetch(chunk.rows[chunk.rows.length - 1].last) : undefined;
       for (const row of chunk.rows) {
         if (batchCrc(row.first, row.last, row.lastSeq, row.body) !== row.crc) {
           throw new JournalError(this.file, `the journal batch at positions ${row.first}..${row.last} is corrupt (checksum mismatch)`);
         }
-        yield { first: row.first, last: row.last, lastSeq: row.lastSeq, entries: this.decode(() => decodeEntries(row.body), `the journal batch at positions ${row.first}..${row.last}`) };
+        yield {
+          first: row.first,
+          last: row.last,
+          lastSeq: row.lastSeq,
+          entries: this.decode(() => decodeEntries(row.body), `the journal batch at positions ${row.first}..${row.last}`),
+        };
       }
     }
   }
@@ -172,22 +197,29 @@ export class SqliteJournal implements JournalPort {
     type Chunk = { parts: { part: number; crc: number; body: Uint8Array }[]; more: boolean };
     const fetch = (fromPart: number) => this.reading<Chunk>({ op: 'readCheckpoint', checkpointId: id, fromPart, maxBytes: READ_CHUNK });
     let expected = 0;
-    for (let next: Promise<Chunk> | undefined = fetch(0); next !== undefined;) {
+    for (let next: Promise<Chunk> | undefined = fetch(0); next !== undefined; ) {
       const chunk: Chunk = await next;
       next = chunk.more ? fetch(chunk.parts[chunk.parts.length - 1].part + 1) : undefined;
       for (const p of chunk.parts) {
         const where = `part ${p.part} of the checkpoint at position ${header.lsn}`;
-        if (p.part !== expected) throw new JournalError(this.file, `part ${expected} of the checkpoint at position ${header.lsn} is missing`);
+        if (p.part !== expected)
+          throw new JournalError(this.file, `part ${expected} of the checkpoint at position ${header.lsn} is missing`);
         if (partCrc(header, p.part, p.body) !== p.crc) throw new JournalError(this.file, `${where} is corrupt (checksum mismatch)`);
         yield this.decode(() => decodeCheckpointPart(p.body), where);
         expected++;
       }
     }
-    if (expected !== (await this.stateParts())) throw new JournalError(this.file, `the checkpoint at position ${header.lsn} is missing parts`);
+    if (expected !== (await this.stateParts()))
+      throw new JournalError(this.file, `the checkpoint at position ${header.lsn} is missing parts`);
   }
 
   async writeCheckpoint(header: CheckpointHeader, parts: AsyncIterable<CheckpointPart>): Promise<void> {
-    const id = await this.thread.request<number>({ op: 'checkpointBegin', lsn: header.lsn, seq: header.seq, header: JSON.stringify(header) });
+    const id = await this.thread.request<number>({
+      op: 'checkpointBegin',
+      lsn: header.lsn,
+      seq: header.seq,
+      header: JSON.stringify(header),
+    });
     let n = 0;
     for await (const part of parts) {
       const body = toJsonBytes(part);
@@ -208,9 +240,13 @@ export class SqliteJournal implements JournalPort {
     const row = await this.reading<ArchiveRow | undefined>({ op: 'readArchived', taskId });
     if (row === undefined) return undefined;
     const where = `the archived task ${taskId}`;
-    if (archiveCrc(row.taskId, row.expiresAt, row.body) !== row.crc) throw new JournalError(this.file, `${where} is corrupt (checksum mismatch)`);
+    if (archiveCrc(row.taskId, row.expiresAt, row.body) !== row.crc)
+      throw new JournalError(this.file, `${where} is corrupt (checksum mismatch)`);
     return {
-      taskId: row.taskId, projectId: row.projectId, archivedAt: row.archivedAt, expiresAt: row.expiresAt,
+      taskId: row.taskId,
+      projectId: row.projectId,
+      archivedAt: row.archivedAt,
+      expiresAt: row.expiresAt,
       parts: this.decode(() => decodeTask(row.body), where),
     };
   }
@@ -257,7 +293,8 @@ export class SqliteJournal implements JournalPort {
   private parseHeader(text: string): CheckpointHeader {
     return this.decode(() => {
       const h = JSON.parse(text) as CheckpointHeader;
-      for (const k of ['lsn', 'seq', 'projects', 'tasks', 'nodes', 'highestTaskId'] as const) if (!Number.isSafeInteger(h[k])) throw new TypeError(`header: ${k} is malformed`);
+      for (const k of ['lsn', 'seq', 'projects', 'tasks', 'nodes', 'highestTaskId'] as const)
+        if (!Number.isSafeInteger(h[k])) throw new TypeError(`header: ${k} is malformed`);
       return h;
     }, 'the latest checkpoint header');
   }
@@ -279,4 +316,3 @@ function decodeCheckpointPart(body: Uint8Array): DecodedCheckpointPart {
   }
   return decodeTaskPart(a);
 }
-

@@ -9,7 +9,10 @@ import type { Envelope, Reply, Request } from './protocol.js';
 /** An error the thread reported, with SQLite's code (SQLITE_FULL…) when it had one. */
 export class ThreadError extends Error {
   override readonly name = 'ThreadError';
-  constructor(readonly code: string | undefined, message: string) {
+  constructor(
+    readonly code: string | undefined,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -20,7 +23,9 @@ function spawn(): Worker {
   const url = new URL(`./writer-thread${ext}`, import.meta.url);
   if (ext === '.js') return new Worker(url);
   // A worker does not inherit tsx's loader: register it there before importing the source.
-  return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`, { eval: true });
+  return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`, {
+    eval: true,
+  });
 }
 
 export class WriterThread {

@@ -15,7 +15,10 @@ type Db = Database.Database;
 
 /** A refusal to open, with a code the main thread turns into its message. */
 class OpenRefused extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -28,7 +31,8 @@ function checkFormat(db: Db, readonly: boolean): boolean {
   const tables = db.prepare<[], number>("SELECT count(*) FROM sqlite_master WHERE type = 'table'").pluck().get()!;
   const hasMeta = db.prepare<[], number>("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'").pluck().get()! > 0;
   if (!hasMeta) {
-    if (tables > 0 || readonly) throw new OpenRefused('FOREIGN', 'is an SQLite database but not a pipestate journal (it has no meta table)');
+    if (tables > 0 || readonly)
+      throw new OpenRefused('FOREIGN', 'is an SQLite database but not a pipestate journal (it has no meta table)');
     return false;
   }
   const name = meta(db, 'format');
@@ -43,18 +47,32 @@ function checkFormat(db: Db, readonly: boolean): boolean {
 class Journal {
   private readonly statements;
 
-  constructor(private readonly db: Db, private readonly sync: Sync) {
+  constructor(
+    private readonly db: Db,
+    private readonly sync: Sync,
+  ) {
     this.statements = {
       insertBatch: db.prepare('INSERT INTO journal (first_lsn, last_lsn, last_seq, crc, body) VALUES (?, ?, ?, ?, ?)'),
       setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
-      putArchive: db.prepare('INSERT OR REPLACE INTO archive (task_id, project_id, archived_at, expires_at, crc, body) VALUES (?, ?, ?, ?, ?, ?)'),
+      putArchive: db.prepare(
+        'INSERT OR REPLACE INTO archive (task_id, project_id, archived_at, expires_at, crc, body) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
       deleteArchive: db.prepare('DELETE FROM archive WHERE task_id = ?'),
-      readBatches: db.prepare<[number], [number, number, number, number, Buffer]>(
-        'SELECT first_lsn, last_lsn, last_seq, crc, body FROM journal WHERE last_lsn > ? ORDER BY first_lsn').raw(),
-      readParts: db.prepare<[number, number], [number, number, Buffer]>(
-        'SELECT part, crc, body FROM checkpoint_part WHERE checkpoint_id = ? AND part >= ? ORDER BY part').raw(),
-      readArchive: db.prepare<[string], [string, string, number, number, number, Buffer]>(
-        'SELECT task_id, project_id, archived_at, expires_at, crc, body FROM archive WHERE task_id = ?').raw(),
+      readBatches: db
+        .prepare<[number], [number, number, number, number, Buffer]>(
+          'SELECT first_lsn, last_lsn, last_seq, crc, body FROM journal WHERE last_lsn > ? ORDER BY first_lsn',
+        )
+        .raw(),
+      readParts: db
+        .prepare<[number, number], [number, number, Buffer]>(
+          'SELECT part, crc, body FROM checkpoint_part WHERE checkpoint_id = ? AND part >= ? ORDER BY part',
+        )
+        .raw(),
+      readArchive: db
+        .prepare<[string], [string, string, number, number, number, Buffer]>(
+          'SELECT task_id, project_id, archived_at, expires_at, crc, body FROM archive WHERE task_id = ?',
+        )
+        .raw(),
     };
   }
 
@@ -96,7 +114,9 @@ class Journal {
   }
 
   checkpointBegin(lsn: number, seq: number, header: string): number {
-    return Number(this.db.prepare('INSERT INTO checkpoint (lsn, seq, header, parts) VALUES (?, ?, ?, 0)').run(lsn, seq, header).lastInsertRowid);
+    return Number(
+      this.db.prepare('INSERT INTO checkpoint (lsn, seq, header, parts) VALUES (?, ?, ?, 0)').run(lsn, seq, header).lastInsertRowid,
+    );
   }
 
   /** Parts go without an fsync each; the end's commit syncs the log that holds them all. */
@@ -151,7 +171,10 @@ class Journal {
   }
 
   latestCheckpoint(): CheckpointRow | undefined {
-    const r = this.db.prepare<[], [number, string, number]>('SELECT id, header, parts FROM checkpoint WHERE complete = 1 ORDER BY id DESC LIMIT 1').raw().get();
+    const r = this.db
+      .prepare<[], [number, string, number]>('SELECT id, header, parts FROM checkpoint WHERE complete = 1 ORDER BY id DESC LIMIT 1')
+      .raw()
+      .get();
     return r && { id: r[0], header: r[1], parts: r[2] };
   }
 
@@ -182,7 +205,14 @@ function open(path: string, sync: Sync, readonly: boolean): { journal: Journal; 
         if (!existed) {
           db.exec(SCHEMA);
           const put = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
-          for (const [k, v] of [['format', FORMAT_NAME], ['version', String(FORMAT_VERSION)], ['last_lsn', '0'], ['last_seq', '0'], ['created_at', new Date().toISOString()]]) put.run(k, v);
+          for (const [k, v] of [
+            ['format', FORMAT_NAME],
+            ['version', String(FORMAT_VERSION)],
+            ['last_lsn', '0'],
+            ['last_seq', '0'],
+            ['created_at', new Date().toISOString()],
+          ])
+            put.run(k, v);
         }
         // Takes the exclusive lock now, and shows the disk takes writes before the service starts.
         db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('opened_at', ?)").run(new Date().toISOString());
@@ -209,18 +239,30 @@ function run(r: Request): unknown {
   }
   if (journal === undefined) throw new Error('the journal is not open');
   switch (r.op) {
-    case 'append': return journal.append(r.row, r.archives, r.deletes);
-    case 'read': return journal.read(r.after, r.maxBytes);
-    case 'readCheckpoint': return journal.readCheckpoint(r.checkpointId, r.fromPart, r.maxBytes);
-    case 'checkpointBegin': return journal.checkpointBegin(r.lsn, r.seq, r.header);
-    case 'checkpointPart': return journal.checkpointPart(r.checkpointId, r.part, r.crc, r.body);
-    case 'checkpointEnd': return journal.checkpointEnd(r.checkpointId, r.parts);
-    case 'drop': return journal.drop(r.lsn, r.keepSeqAbove);
-    case 'readArchived': return journal.readArchived(r.taskId);
-    case 'expire': return journal.expire(r.now);
-    case 'probe': return journal.probe();
-    case 'verify': return journal.verify();
-    case 'archiveIds': return journal.archiveIds();
+    case 'append':
+      return journal.append(r.row, r.archives, r.deletes);
+    case 'read':
+      return journal.read(r.after, r.maxBytes);
+    case 'readCheckpoint':
+      return journal.readCheckpoint(r.checkpointId, r.fromPart, r.maxBytes);
+    case 'checkpointBegin':
+      return journal.checkpointBegin(r.lsn, r.seq, r.header);
+    case 'checkpointPart':
+      return journal.checkpointPart(r.checkpointId, r.part, r.crc, r.body);
+    case 'checkpointEnd':
+      return journal.checkpointEnd(r.checkpointId, r.parts);
+    case 'drop':
+      return journal.drop(r.lsn, r.keepSeqAbove);
+    case 'readArchived':
+      return journal.readArchived(r.taskId);
+    case 'expire':
+      return journal.expire(r.now);
+    case 'probe':
+      return journal.probe();
+    case 'verify':
+      return journal.verify();
+    case 'archiveIds':
+      return journal.archiveIds();
     case 'close': {
       journal.close();
       journal = undefined;
