@@ -101,6 +101,9 @@ export class PolicyScheduler {
   follow(taskId: string): void {
     const task = this.store.snapshot().getTask(taskId);
     if (task === undefined || task.definition.policies.size === 0 || this.followed.has(taskId)) return;
+    // A revoked task accepts nothing more (as `changed` forgets it): nothing to arm. Recovery
+    // follows every task it restores, revoked ones included.
+    if (recordAt(task, 0).state === 'REVOKED') return;
     const def = task.definition;
     const f: Followed = {
       rootId: def.ids[0],
