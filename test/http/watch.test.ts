@@ -1,10 +1,10 @@
 /** GET /watch_task_status: Server-Sent Events, subtree filtering, resume with Last-Event-ID. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChangeLog } from '../../src/api/http/change-log.js';
-import { setImmediate as tick } from 'node:timers/promises';
 import { createEngine } from '../../src/api/engine.js';
+import { bigTask } from './big-task.js';
 import { ALPHA, ESB, PIPELINE, harness, qs, seededEngine, send, type Harness } from './helpers.js';
-import { watch } from './sse-client.js';
+import { watch, type Stream } from './sse-client.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -192,35 +192,85 @@ describe('watch_task_status', () => {
     }
   });
 
-  it('a watcher that takes nothing for stallTimeoutMs while changes wait for it is disconnected (it can resume from its cursor)', async () => {
+  /**
+   * Drives a paused watcher: a batch of changes, then the watch clock moved by half the stall
+   * limit, until the server has cut the stream (kernel socket buffers absorb the first megabytes,
+   * so it takes some batches) or `batches` run out. Returns whether it was cut. The server's own
+   * watcher count tells: a paused client does not see its connection close until it reads again.
+   */
+  async function stallUntilCut(on: Harness, s: Stream, batch: () => void, clock: { now: number }, batches: number): Promise<boolean> {
+    s.res.pause();
+    for (let b = 0; b < batches; b++) {
+      batch();
+      clock.now += 30_000;
+      if ((await watchers(on)) === 0) return true;
+    }
+    return false;
+  }
+
+  it('a watcher that takes nothing for stallTimeoutMs while changes wait for it is disconnected, and resumes from its cursor', async () => {
     const engine = createEngine({ rerunLimit: 1_000_000 });
     engine.createProject({ id: '1', bk_biz_id: '2', name: 'one' });
     engine.createTask({ id: '10', project_id: '1', name: 't', pipeline: PIPELINE });
     engine.start('10', 'root');
     engine.start('10', 'a');
-    engine.finish('10', 'a');
-    let now = 0;
-    h = await harness({ watch: { heartbeatMs: 5, stallTimeoutMs: 60_000, now: () => now } }, engine);
+    const clock = { now: 0 };
+    // The log keeps every change of the run, so the stream stalls on changes, never on a re-sent
+    // status; failures carry 10 KB of ex_data each, so a few batches fill the socket buffers.
+    const ex_data = 'x'.repeat(10_000);
+    const failures = (): void => {
+      for (let i = 0; i < 100; i++) {
+        engine.fail('10', 'a', { ex_data });
+        engine.retry('10', 'a');
+        engine.start('10', 'a');
+      }
+    };
+    h = await harness(
+      {
+        watch: { heartbeatMs: 5, stallTimeoutMs: 60_000, highWaterBytes: 1 << 20, now: () => clock.now },
+        retention: { maxEvents: 1_000_000 },
+      },
+      engine,
+    );
     const s = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`);
     await s.next();
-    s.res.pause();
-    let closed = false;
-    void s.closed.then(() => {
-      closed = true;
-    });
-    // Kernel socket buffers absorb the first megabytes; keep changing until the server's side is
-    // full, and let the clock run past the limit: only then is the client cut.
-    for (let batch = 0; batch < 500 && !closed; batch++) {
-      for (let i = 0; i < 500; i++) {
-        engine.reenter('10', 'a');
-        engine.finish('10', 'a');
-      }
-      now += 30_000;
-      for (let t = 0; t < 20; t++) await tick();
-    }
+    // cut by the server while the client still reads nothing
+    expect(await stallUntilCut(h, s, failures, clock, 300)).toBe(true);
+    expect(s.res.complete).toBe(false);
+    // What reached the client before the cut is whole events; it resumes after the last of them.
     s.res.resume();
     await s.closed;
-    expect(closed).toBe(true);
+    let last: string | undefined;
+    while (s.pending > 0) last = (await s.next()).id;
+    expect(Number(last)).toBeGreaterThan(0);
+    const again = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`, { 'Last-Event-ID': last! });
+    const next = await again.next();
+    expect(next.event).toBe('change');
+    expect(Number(next.id)).toBe(Number(last) + 1);
+    again.drop();
+  });
+
+  it('a watcher that fell out of the change log and takes nothing while its status is re-sent is cut by the same clock', async () => {
+    // 1,000 nodes: a status of about 300 KB, re-sent after every batch.
+    const { engine } = bigTask(20, 50);
+    const clock = { now: 0 };
+    // A log of one change: the paused watcher falls out of it at every batch and is re-sent its
+    // status (after a `reset`), so the socket fills inside one of those re-sends.
+    h = await harness({ watch: { heartbeatMs: 5, stallTimeoutMs: 60_000, now: () => clock.now }, retention: { maxEvents: 1 } }, engine);
+    const s = await watch(`${h.base}/watch_task_status/10/2/?${qs(ALPHA)}`);
+    await s.next();
+    const loops = (): void => {
+      for (let i = 0; i < 10; i++) {
+        engine.finish('10', 'n0x0');
+        engine.reenter('10', 'n0x0');
+      }
+    };
+    expect(await stallUntilCut(h, s, loops, clock, 300)).toBe(true);
+    s.res.resume();
+    await s.closed;
+    const events = new Set<string>();
+    while (s.pending > 0) events.add((await s.next()).event);
+    expect(events).toContain('reset');
   });
 
   it("a deleted task's streams get its last changes, then task_deleted, then their end; other tasks' streams go on", async () => {

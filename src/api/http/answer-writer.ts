@@ -63,18 +63,23 @@ export function drained(res: ServerResponse, stallMs: number): Promise<void> {
   });
 }
 
+/** Waits until a full socket has room again (or the response is gone). */
+export type RoomWait = (res: ServerResponse) => Promise<void>;
+
 /**
  * Writes pieces of text into an open response as a job: one piece per checkpoint, waiting for
- * 'drain' when the socket is full. Returns false when the client went away first.
+ * room when the socket is full (`drained` after `stallMs` without it, or the caller's own wait).
+ * Returns false when the client went away first.
  */
-export function* writePieces(res: ServerResponse, pieces: Iterator<string, void, undefined>, stallMs: number): Job<boolean> {
+export function* writePieces(res: ServerResponse, pieces: Iterator<string, void, undefined>, stall: number | RoomWait): Job<boolean> {
+  const room = typeof stall === 'number' ? (r: ServerResponse) => drained(r, stall) : stall;
   let p = pieces.next();
   while (!p.done) {
     if (res.destroyed) return false;
-    const room = p.value === '' || res.write(p.value);
+    const written = p.value === '' || res.write(p.value);
     p = pieces.next();
     // A checkpoint between pieces, not after the last: a small answer is written without one.
-    if (!room) yield drained(res, stallMs);
+    if (!written) yield room(res);
     else if (!p.done) yield;
   }
   return !res.destroyed;

@@ -17,7 +17,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Slices } from '../../model/index.js';
 import type { Envelope } from '../types.js';
-import { drained, writePieces } from './answer-writer.js';
+import { drained, writePieces, type RoomWait } from './answer-writer.js';
 import type { ChangeLog } from './change-log.js';
 import { DEFAULT_FANOUT, Fanout, Feed } from './fanout.js';
 import type { EnginePort } from './port.js';
@@ -158,7 +158,7 @@ export class Watches {
     const feed = new Feed(res, req.taskId, task.definition, first, task.definition.end[first], resumeFrom ?? cursor, (f) =>
       this.lost(f, req),
     );
-    if (status !== undefined) yield* this.sendStatus(res, status.pieces, cursor, req.lastEventId);
+    if (status !== undefined) yield* this.sendStatus(res, status.pieces, cursor, req.lastEventId, this.stallTimer);
     return { feed };
   }
 
@@ -173,10 +173,33 @@ export class Watches {
     });
     if (res.req.method !== 'HEAD') {
       res.write(RETRY_FRAME);
-      yield* this.sendStatus(res, status.pieces, cursor, req.lastEventId);
+      yield* this.sendStatus(res, status.pieces, cursor, req.lastEventId, this.stallTimer);
     }
     res.end();
     return { head: true };
+  }
+
+  /**
+   * Room for a stream not yet in `streams` (its opening): a timer of its own cuts it after
+   * stallTimeoutMs, since the heartbeat does not see it yet.
+   */
+  private readonly stallTimer: RoomWait = (res) => drained(res, this.options.stallTimeoutMs);
+
+  /**
+   * Room for an open stream: it is blocked as the fan-out blocks it, so the heartbeat cuts it by
+   * the same rule and the same clock (`now`) as a stream stalled on changes.
+   */
+  private blockedUntilRoom(feed: Feed): RoomWait {
+    return (res) =>
+      new Promise<void>((resolve) => {
+        feed.blockedSince = this.options.now();
+        const done = (): void => {
+          res.off('drain', done).off('close', done);
+          feed.blockedSince = undefined;
+          resolve();
+        };
+        res.on('drain', done).on('close', done);
+      });
   }
 
   /** The `status` event (after a `reset` when a cursor could not be resumed), paced. */
@@ -185,11 +208,11 @@ export class Watches {
     pieces: Iterator<string, void, undefined>,
     cursor: number,
     unresumed: string | undefined,
+    room: RoomWait,
   ): Job<void> {
-    const { stallTimeoutMs } = this.options;
-    if (unresumed !== undefined && !res.write(resetFrame(unresumed, this.log.retention))) yield drained(res, stallTimeoutMs);
-    if (!res.write(statusFrameHead(cursor))) yield drained(res, stallTimeoutMs);
-    if (yield* writePieces(res, pieces, stallTimeoutMs)) res.write(STATUS_FRAME_TAIL);
+    if (unresumed !== undefined && !res.write(resetFrame(unresumed, this.log.retention))) yield room(res);
+    if (!res.write(statusFrameHead(cursor))) yield room(res);
+    if (yield* writePieces(res, pieces, room)) res.write(STATUS_FRAME_TAIL);
   }
 
   /**
@@ -206,7 +229,7 @@ export class Watches {
       if (!answer.result) return undefined;
       const status = peekPieces(answer.data);
       if (status.whole === undefined) yield HEAVY;
-      yield* this.sendStatus(res, status.pieces, cursor, unresumed);
+      yield* this.sendStatus(res, status.pieces, cursor, unresumed, this.blockedUntilRoom(feed));
       return cursor;
     }.bind(this);
     this.admitted(res, again, true).then(
