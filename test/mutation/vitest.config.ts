@@ -5,8 +5,13 @@
  * - no shrinking of failed properties (fc-mutation.setup.ts);
  * - longer test timeouts: instrumented code under `nice` on a shared machine runs many times
  *   slower, and a test that times out in the dry run stops the whole run;
- * - without test/cli/cli.test.ts: it drives the CLI in child processes, where no mutant is ever
- *   active, so it cannot kill one and only costs time (the other CLI tests run in process).
+ * - without the suites whose code under test runs in child processes or a browser, where no
+ *   mutant is ever active: the in-process suites of the same code are what kill its mutants,
+ *   and these cost minutes per static mutant (most of the lifecycle table's mutants are static:
+ *   they run every test file). The CLI driven as a command, the
+ *   crash and storage-fault runs (SIGKILLed services), the packed tarball (it rebuilds the
+ *   native module, about two minutes), the chaos run of several instances, the web view in
+ *   Chromium. Every other test of the CLI, the journal and the shared store runs in process.
  * The everyday `npm test` does not use it.
  */
 import { configDefaults, defineConfig, mergeConfig } from 'vitest/config';
@@ -17,7 +22,16 @@ export default mergeConfig(
   base,
   defineConfig({
     test: {
-      exclude: [...configDefaults.exclude, 'test/cli/cli.test.ts'],
+      exclude: [
+        ...configDefaults.exclude,
+        'test/cli/cli.test.ts',
+        'test/cli/durable.test.ts',
+        'test/journal/crash.test.ts',
+        'test/journal/storage-faults.test.ts',
+        'test/packaging/pack.test.ts',
+        'test/shared/chaos.test.ts',
+        'test/web/browser.test.ts',
+      ],
       reporters: ['default', new LoadFailureAsFailedTest()],
       // after the project's own setup file, whose global settings it extends
       setupFiles: ['test/mutation/fc-mutation.setup.ts'],
