@@ -4,6 +4,7 @@ export * from './record.js';
 export { lifecycleMachine, ANCESTOR_CONDITIONS, type AncestorCondition, type LifecycleContext, type LifecycleEvent } from './machine.js';
 export {
   nextStateCode,
+  REFUSED,
   diagnose,
   contextCode,
   contextOf,

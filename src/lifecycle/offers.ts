@@ -8,7 +8,7 @@
 import { ANCESTOR_CONDITIONS } from './machine.js';
 import { OFFERED_OPERATIONS, offerKey, type OfferedOperation, type OffersTable } from './offer-key.js';
 import { MACHINE_OPERATIONS, STATES } from './states.js';
-import { CONTEXT_CONTAINER, CONTEXT_ERROR_IGNORABLE, CONTEXT_ROOT, contextOf, nextStateCode } from './table.js';
+import { CONTEXT_CONTAINER, CONTEXT_ERROR_IGNORABLE, CONTEXT_ROOT, REFUSED, contextOf, nextStateCode } from './table.js';
 
 /** Every combination of traits, ancestor condition and state, with the operations the table accepts (no rerun-limit bit: no offered operation depends on it). */
 export function offersTable(): OffersTable {
@@ -18,7 +18,7 @@ export function offersTable(): OffersTable {
     for (const [anc, ancestors] of ANCESTOR_CONDITIONS.entries()) {
       for (const [s, state] of STATES.entries()) {
         table[offerKey({ container: c.container, root: c.root, errorIgnorable: c.errorIgnorable }, ancestors, state)] =
-          OFFERED_OPERATIONS.filter((op) => nextStateCode(ctx, anc, 0, s, MACHINE_OPERATIONS.indexOf(op)) >= 0);
+          OFFERED_OPERATIONS.filter((op) => nextStateCode(ctx, anc, 0, s, MACHINE_OPERATIONS.indexOf(op)) !== REFUSED);
       }
     }
   }

@@ -69,7 +69,10 @@ function compile(): Int8Array {
 
 const TABLE = compile();
 
-/** The next state's code, or -1 when the operation is refused. All arguments are codes. */
+/** The code nextStateCode answers for a refused operation. */
+export const REFUSED = -1;
+
+/** The next state's code, or REFUSED. All arguments are codes. */
 export const nextStateCode = (ctx: number, anc: number, busy: number, state: number, op: number): number =>
   TABLE[slot(ctx, anc, busy, state, op)];
 
@@ -89,18 +92,15 @@ const LIVE_ANC = 1;
  * refusals (ancestors, descendants) when the state itself is right.
  */
 export function diagnose(ctx: number, anc: number, busy: number, state: number, op: number): Refusal {
-  const ideal = (s: number): boolean => nextStateCode(ctx, RUNNING_ANC, 0, s, op) >= 0;
+  const ideal = (s: number): boolean => nextStateCode(ctx, RUNNING_ANC, 0, s, op) !== REFUSED;
   if (ideal(state)) {
-    if (busy && nextStateCode(ctx, anc, 0, state, op) >= 0) return { reason: 'descendants' };
-    return { reason: 'ancestors', needs: nextStateCode(ctx, LIVE_ANC, 0, state, op) >= 0 ? 'live' : 'running' };
+    if (busy && nextStateCode(ctx, anc, 0, state, op) !== REFUSED) return { reason: 'descendants' };
+    return { reason: 'ancestors', needs: nextStateCode(ctx, LIVE_ANC, 0, state, op) !== REFUSED ? 'live' : 'running' };
   }
   const needs = STATES.filter((_, s) => ideal(s));
   if (needs.length > 0) return { reason: 'state', needs };
+  // No state of this kind of node takes it: it is for leaves, for containers, or else for the root.
   const base = ctx & ~(CONTEXT_CONTAINER | CONTEXT_ROOT);
-  const kind = [
-    { code: base, needs: 'leaf' as const },
-    { code: base | CONTEXT_CONTAINER, needs: 'container' as const },
-    { code: base | CONTEXT_CONTAINER | CONTEXT_ROOT, needs: 'root' as const },
-  ].find((k) => STATES.some((_, s) => nextStateCode(k.code, RUNNING_ANC, 0, s, op) >= 0));
-  return { reason: 'kind', needs: kind?.needs ?? 'root' };
+  const taken = (kind: number): boolean => STATES.some((_, s) => nextStateCode(kind, RUNNING_ANC, 0, s, op) !== REFUSED);
+  return { reason: 'kind', needs: taken(base) ? 'leaf' : taken(base | CONTEXT_CONTAINER) ? 'container' : 'root' };
 }

@@ -11,6 +11,11 @@ const KIND_NEEDS = {
   root: "the task's root pipeline",
 } as const;
 
+const ANCESTORS_NEED = {
+  running: 'RUNNING',
+  live: 'RUNNING or SUSPENDED',
+} as const;
+
 export interface RefusalSite {
   readonly taskId: string;
   readonly nodeId: string;
@@ -36,8 +41,7 @@ export function refusal(
         return `${op} needs ${KIND_NEEDS[r.needs]}, node is ${withArticle(site.kind)}`;
       case 'ancestors': {
         const b = site.blocker;
-        const needs = r.needs === 'running' ? 'RUNNING' : 'RUNNING or SUSPENDED';
-        return `${op} needs every ancestor ${needs}, ancestor ${b?.id} is ${b?.state}`;
+        return `${op} needs every ancestor ${ANCESTORS_NEED[r.needs]}, ancestor ${b?.id} is ${b?.state}`;
       }
       case 'descendants': {
         const d = site.activeDescendant;

@@ -12,6 +12,7 @@ import {
   endsAttempt,
   initialRecord,
   nextStateCode,
+  REFUSED,
   type EngineOperation,
   type Json,
   type MachineOperation,
@@ -679,7 +680,7 @@ export class Store {
     const state = STATE_CODE.get(from.state)!;
     const opCode = OP_CODE.get(op)!;
     const next = nextStateCode(ctx, anc, busy >= 0 ? 1 : 0, state, opCode);
-    if (next < 0) {
+    if (next === REFUSED) {
       const codes = { ctx, anc, busy: busy >= 0 ? 1 : 0, state, op: opCode };
       const at = (j: number) => ({ id: def.ids[j], state: recordAt(slot, j).state });
       throw refusal(

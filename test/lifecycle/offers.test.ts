@@ -45,4 +45,9 @@ describe('the offers table', () => {
     expect(offeredOperations(table, root, 'running', 'SUSPENDED')).toEqual(['resume', 'revoke']);
     expect(JSON.parse(JSON.stringify(table))).toEqual(table);
   });
+
+  it('a table without the key (an older one, or one cut short in transit) offers nothing', () => {
+    const leaf = { container: false, root: false, errorIgnorable: false };
+    expect(offeredOperations({}, leaf, 'running', 'FAILED')).toEqual([]);
+  });
 });
