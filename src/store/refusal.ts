@@ -39,13 +39,15 @@ export function refusal(
         return `${op} needs ${r.needs.join(' or ')}`;
       case 'kind':
         return `${op} needs ${KIND_NEEDS[r.needs]}, node is ${withArticle(site.kind)}`;
+      // The table blames ancestors only when one is in the way, and descendants only when one is
+      // active: the store names it in the site.
       case 'ancestors': {
-        const b = site.blocker;
-        return `${op} needs every ancestor ${ANCESTORS_NEED[r.needs]}, ancestor ${b?.id} is ${b?.state}`;
+        const b = site.blocker!;
+        return `${op} needs every ancestor ${ANCESTORS_NEED[r.needs]}, ancestor ${b.id} is ${b.state}`;
       }
       case 'descendants': {
-        const d = site.activeDescendant;
-        return `${op} needs no descendant RUNNING, READY or SUSPENDED, descendant ${d?.id} is ${d?.state}`;
+        const d = site.activeDescendant!;
+        return `${op} needs no descendant RUNNING, READY or SUSPENDED, descendant ${d.id} is ${d.state}`;
       }
     }
   })();
