@@ -3,7 +3,7 @@ export { failedNodeIds, failedNodeInfo, autoRetryStatus } from './failed-nodes.j
 export { taskSummary, taskListItem, taskNodesPage, numericId, type PageLimits } from './overview.js';
 export type { TaskSummary, TaskListItem, TaskNodesPage, TaskNodeRow, AttemptRow, Progress, StateCounts } from './overview-types.js';
 export { statusTree, statusTreeSlices, type TreeOptions } from './status-tree.js';
-export { taskStatusEntry, taskStatusEntrySlices, nodeDetail, nodeDetailSlices, type HistoriesPage } from './views.js';
+export { taskStatusEntrySlices, nodeDetailSlices, type HistoriesPage } from './views.js';
 export { shownState } from './derive.js';
 export { roundHalfEven, elapsedSeconds } from './elapsed.js';
 export { ZonedTimeFormat } from './zoned-format.js';

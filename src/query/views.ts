@@ -1,6 +1,6 @@
 /** The answers of SPEC §4 built on the status tree: a task's summary and a node's detail. */
 import type { NodeRecord } from '../lifecycle/index.js';
-import { complete, type Slices } from '../model/index.js';
+import type { Slices } from '../model/index.js';
 import { historyPageAt, recordAt, type TaskView } from '../store/index.js';
 import { elapsedAt, timesOf, type TaskTimes } from './record-times.js';
 import { statusTreeSlices } from './status-tree.js';
@@ -10,14 +10,10 @@ import type { HistoryEntry, NodeDetail, NodeStatus, NodeStatusSummary, TaskStatu
 const FLOW_FINISHED: ReadonlySet<string> = new Set(['FINISHED', 'REVOKED']);
 
 /**
- * get_tasks_status: one task's entry; its root's answer, with children only when asked, and the
- * task's own fields in bk-sops' order. `url` is the task's web address, made by the caller.
+ * get_tasks_status: one task's entry, built in slices; its root's answer, with children only when
+ * asked, and the task's own fields in bk-sops' order. `url` is the task's web address, made by
+ * the caller.
  */
-export function taskStatusEntry(task: TaskView, now: number, withChildren: boolean, url: string): TaskStatusEntry {
-  return complete(taskStatusEntrySlices(task, now, withChildren, url));
-}
-
-/** The same entry, built in slices. */
 export function* taskStatusEntrySlices(task: TaskView, now: number, withChildren: boolean, url: string): Slices<TaskStatusEntry> {
   const root = yield* statusTreeSlices(task, 0, now, { withChildren, withExData: false });
   return {
@@ -60,15 +56,9 @@ export interface HistoriesPage {
 
 /**
  * get_task_node_detail: node `i`'s answer plus one page of its ended attempts, oldest first, the
- * number it keeps (`histories_total`) and the number dropped past the cap (`histories_dropped`).
- */
-export function nodeDetail(task: TaskView, i: number, now: number, withExData: boolean, page: HistoriesPage): NodeDetail {
-  return complete(nodeDetailSlices(task, i, now, withExData, page));
-}
-
-/**
- * The same answer, built in slices (the node's subtree can be most of a large task); the page of
- * histories is bounded by the store's histories limit, so it is built in one go.
+ * number it keeps (`histories_total`) and the number dropped past the cap (`histories_dropped`),
+ * built in slices (the node's subtree can be most of a large task); the page of histories is
+ * bounded by the store's histories limit, so it is built in one go.
  */
 export function* nodeDetailSlices(task: TaskView, i: number, now: number, withExData: boolean, page: HistoriesPage): Slices<NodeDetail> {
   const detail = (yield* statusTreeSlices(task, i, now, { withChildren: true, withExData })) as NodeDetail;

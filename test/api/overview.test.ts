@@ -209,6 +209,14 @@ describe('get_task_list', () => {
     });
   });
 
+  it('a project bound to no business (listed with scope=project) answers bk_biz_id and bk_biz_name null', () => {
+    const e = clockedEngine().engine;
+    e.createProject({ id: '7', name: 'loose' });
+    e.createTask({ id: '70', project_id: '7', name: 't', pipeline: pipe('r', leaf('a')) });
+    const env = e.getTaskList({ bk_biz_id: '7', scope: 'project' }, CTX);
+    expect(env.data!.map((t) => [t.project_id, t.project_name, t.bk_biz_id, t.bk_biz_name])).toEqual([[7, 'loose', null, null]]);
+  });
+
   it('caps a page at 200 tasks and answers a project without tasks', () => {
     const c = withProjects(clockedEngine());
     for (let i = 0; i < 205; i++) c.engine.createTask({ id: String(100 + i), project_id: '1', name: `t${i}`, pipeline: pipe('r') });

@@ -1,6 +1,6 @@
 /** elapsed_time: whole seconds, rounded half to even, from the clock while under way (SPEC §3.2). */
 import { describe, expect, it } from 'vitest';
-import { roundHalfEven } from '../../src/query/index.js';
+import { elapsedSeconds, roundHalfEven } from '../../src/query/index.js';
 import { CTX, T0, clockedEngine, leaf, pipe, status, withProjects } from '../api/helpers.js';
 
 describe('roundHalfEven', () => {
@@ -92,5 +92,19 @@ describe('elapsed_time', () => {
     e.start('10', 'a');
     c.at(T0 - 5000);
     expect(a().elapsed_time).toBe(0);
+  });
+});
+
+describe('elapsedSeconds', () => {
+  it('is 0 for a node that never started, whatever the time now', () => {
+    expect(elapsedSeconds(null, 5_000)).toBe(0);
+    expect(elapsedSeconds(null, T0)).toBe(0);
+  });
+
+  it('is 0 when the clock went backwards, and the rounded seconds otherwise', () => {
+    expect(elapsedSeconds(10_000, 9_000)).toBe(0);
+    expect(elapsedSeconds(10_000, 10_000)).toBe(0);
+    expect(elapsedSeconds(10_000, 12_500)).toBe(2);
+    expect(elapsedSeconds(10_000, 13_500)).toBe(4);
   });
 });
