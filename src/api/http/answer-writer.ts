@@ -67,12 +67,11 @@ export function drained(res: ServerResponse, stallMs: number): Promise<void> {
 export type RoomWait = (res: ServerResponse) => Promise<void>;
 
 /**
- * Writes pieces of text into an open response as a job: one piece per checkpoint, waiting for
- * room when the socket is full (`drained` after `stallMs` without it, or the caller's own wait).
- * Returns false when the client went away first.
+ * Writes pieces of text into an open response as a job: one piece per checkpoint, waiting with
+ * `room` when the socket is full (`drained`, or a watch stream's own rule). Returns false when
+ * the client went away first.
  */
-export function* writePieces(res: ServerResponse, pieces: Iterator<string, void, undefined>, stall: number | RoomWait): Job<boolean> {
-  const room = typeof stall === 'number' ? (r: ServerResponse) => drained(r, stall) : stall;
+export function* writePieces(res: ServerResponse, pieces: Iterator<string, void, undefined>, room: RoomWait): Job<boolean> {
   let p = pieces.next();
   while (!p.done) {
     if (res.destroyed) return false;
@@ -109,5 +108,5 @@ export function* writeJson(
     res.end();
     return;
   }
-  if (yield* writePieces(res, pieces, stallMs)) res.end();
+  if (yield* writePieces(res, pieces, (r) => drained(r, stallMs))) res.end();
 }

@@ -69,6 +69,22 @@ export class Feed {
     this.cursor = cursor;
   }
 
+  /**
+   * Blocked from `now` (a time of the watch clock) until its socket has room again or closes:
+   * the heartbeat cuts a stream blocked for stallTimeoutMs, whatever it was writing.
+   */
+  blockedUntilRoom(now: number): Promise<void> {
+    this.blockedSince = now;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.res.off('drain', done).off('close', done);
+        this.blockedSince = undefined;
+        resolve();
+      };
+      this.res.on('drain', done).on('close', done);
+    });
+  }
+
   /** Is this logged change inside the watched subtree? */
   wants(e: LogEntry): boolean {
     if (e.change.taskId !== this.taskId) return false;
@@ -274,10 +290,8 @@ export class Fanout {
   }
 
   private block(feed: Feed): void {
-    feed.blockedSince = this.options.now();
-    feed.res.once('drain', () => {
-      feed.blockedSince = undefined;
-      if (this.timer === undefined && this.immediate === undefined && this.round === undefined) this.later();
+    void feed.blockedUntilRoom(this.options.now()).then(() => {
+      if (!feed.res.destroyed && this.timer === undefined && this.immediate === undefined && this.round === undefined) this.later();
     });
   }
 }

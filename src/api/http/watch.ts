@@ -190,16 +190,7 @@ export class Watches {
    * the same rule and the same clock (`now`) as a stream stalled on changes.
    */
   private blockedUntilRoom(feed: Feed): RoomWait {
-    return (res) =>
-      new Promise<void>((resolve) => {
-        feed.blockedSince = this.options.now();
-        const done = (): void => {
-          res.off('drain', done).off('close', done);
-          feed.blockedSince = undefined;
-          resolve();
-        };
-        res.on('drain', done).on('close', done);
-      });
+    return () => feed.blockedUntilRoom(this.options.now());
   }
 
   /** The `status` event (after a `reset` when a cursor could not be resumed), paced. */
