@@ -8,7 +8,9 @@ describe('FC_RUNS', () => {
     expect(runsAt('storeModel', 1000)).toBe(1000);
     expect(runsAt('queryStatus', 1000)).toBe(150);
     expect(runsAt('queryStatus', 10_000)).toBe(1500);
-    expect(runsAt('apiNeverThrows', 100)).toBe(300);
+    expect(runsAt('apiNeverThrows', 10_000)).toBe(30_000);
+    expect(runsAt('apiNeverThrows', 200)).toBe(1000); // its minimum: it counts what it reached
+    expect(runsAt('apiWellFormed', 200)).toBe(300);
     expect(runsAt('default', 1000)).toBe(100);
     expect(runsAt('storeWide', 100)).toBe(10); // 5 would be too few to mean anything
     expect(runsAt('httpFuzzBytes', 1)).toBe(1);
