@@ -4,7 +4,7 @@
  * as fast as a one-shot status (exit 3); a watch in a terminal redraws running durations each
  * second on an injected ticker (nothing sleeps).
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main, type Io } from '../../src/cli/main.js';
 import { startService, type Service } from '../../src/cli/serve.js';
 import { runStatus } from '../../src/cli/status.js';
@@ -109,8 +109,10 @@ describe('status --watch', () => {
     expect(r.stderr).not.toMatch(/reconnecting/);
   });
 
+  // per test, not per describe: engine work outside a test makes a mutation run re-run every
+  // test for each mutant it reached (docs/testing.md)
   let service: Service;
-  beforeAll(async () => {
+  beforeEach(async () => {
     service = await startService({ port: 0, host: '127.0.0.1', configPath: DEMO, noAuth: true, env: {}, log: () => {}, warn: () => {} });
     const e = service.engine;
     e.createTask({
@@ -131,7 +133,7 @@ describe('status --watch', () => {
     e.finish('5', 'b');
     e.start('5', 'a');
   });
-  afterAll(() => service.close());
+  afterEach(() => service.close());
 
   it('in a terminal, redraws the running durations every second between changes', async () => {
     let tick: (() => void) | undefined;

@@ -2,17 +2,19 @@
  * What the unmodified bk-sops clients send, over real HTTP: Python's requests (booleans as
  * `True`/`False`), curl's default form label on a JSON body, numbers for ids.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ALPHA, ESB, harness, qs, send, type Harness } from './helpers.js';
 
+// Each test gets its own service: engine work in a beforeAll runs outside any test, and a
+// mutation run then re-runs every test for each mutant it reached (docs/testing.md).
 let h: Harness;
-beforeAll(async () => {
+beforeEach(async () => {
   h = await harness();
   h.engine.start('10', 'root');
   h.engine.start('10', 'a');
   h.engine.fail('10', 'a', { ex_data: 'a broke' });
 });
-afterAll(() => h.close());
+afterEach(() => h.close());
 
 describe('a client written for bk-sops', () => {
   it('with_ex_data=True from Python requests (GET query string) is true', async () => {

@@ -82,15 +82,17 @@ describe('checkpoints and boot', () => {
   });
 
   it('the lease passes on when its holder closes', async () => {
+    const [a, b] = suite.engines();
+    await work(a, 1);
+    expect(await a.checkpoint()).toBeDefined(); // which takes the lease
     const probe = await PgJournal.open({ url: DATABASE_URL, schema: suite.schema });
     const held = await probe.lease('maintenance');
-    const [, b] = suite.engines();
     // the first instance holds it: not this probe
     expect(held.held).toBe(false);
     await probe.close();
     const c = await suite.open();
     expect(await c.checkpoint()).toBeUndefined(); // still the first instance's
-    await suite.engines()[0].close();
+    await a.close();
     await work(b, 1);
     expect(await b.checkpoint()).toBeDefined();
     expect(b.status().maintenance).toBe(true);

@@ -8,7 +8,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openSharedEngine, type SharedEngine } from '../../src/api/shared-engine.js';
 import { ManualTimers } from '../journal/manual-timers.js';
 import { DATABASE_URL, dropSchema, newSchemaName, requirePostgres } from './pg.js';
@@ -72,6 +72,11 @@ async function until(done: () => boolean, what: string, limitMs = 10_000): Promi
 beforeAll(async () => {
   await requirePostgres();
   await proxy.up();
+});
+
+// in the test's own time: engine work outside a test makes a mutation run re-run every test for
+// each mutant it reached (docs/testing.md)
+beforeEach(async () => {
   engine = await openSharedEngine({ databaseUrl: proxy.url, schema, poolSize: 2, journalTimers: timers, log: (m) => logged.push(m) });
   await engine.ensureProject(PROJECT);
 });

@@ -1,5 +1,5 @@
 /** Shared engines on one fresh schema, closed and dropped after the suite. */
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { openSharedEngine, type SharedEngine, type SharedEngineOptions } from '../../src/api/shared-engine.js';
 import { DATABASE_URL, dropSchema, newSchemaName, requirePostgres } from './pg.js';
 
@@ -22,7 +22,12 @@ export const PIPELINE = {
   ],
 };
 
-/** Opens engines on one schema per suite; `engines()` gives them once they are open. */
+/**
+ * Opens engines on one schema per suite, afresh for each test (the schema and what is in it
+ * carry over; each test's engines replay it when they open); `engines()` gives them once they
+ * are open. Per test, not per suite: engine work outside a test makes a mutation run re-run
+ * every test for each mutant it reached (docs/testing.md).
+ */
 export function sharedSuite(
   count: number,
   options: Partial<SharedEngineOptions> = {},
@@ -35,10 +40,14 @@ export function sharedSuite(
     return e;
   };
   const first: SharedEngine[] = [];
-  beforeAll(async () => {
-    await requirePostgres();
+  beforeAll(requirePostgres);
+  beforeEach(async () => {
     for (let i = 0; i < count; i++) first.push(await open());
     await first[0]?.ensureProject(PROJECT);
+  });
+  afterEach(async () => {
+    for (const e of all.splice(0)) await e.close().catch(() => undefined);
+    first.length = 0;
   });
   afterAll(async () => {
     for (const e of all) await e.close().catch(() => undefined);

@@ -5,7 +5,7 @@
  * fresh read gives, and the states get_task_status shows.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/api/engine.js';
 import type { Operation, State } from '../../src/lifecycle/index.js';
 import { PipestateError, type NodeDefinition } from '../../src/model/index.js';
@@ -49,13 +49,15 @@ function treeOf(shape: readonly { parent: number; container: boolean }[]): NodeD
 let h: Harness;
 let engine: Engine;
 let next = 1000;
-beforeAll(async () => {
+// per test: engine work outside a test makes a mutation run re-run every test for each mutant
+// it reached (docs/testing.md)
+beforeEach(async () => {
   let now = Date.UTC(2024, 0, 1);
   engine = createEngine({ clock: () => (now += 250), rerunLimit: 3 });
   engine.createProject({ id: '1', bk_biz_id: '2', name: 'one' });
   h = await harness({}, engine);
 });
-afterAll(() => h.close());
+afterEach(() => h.close());
 
 async function pageAt(taskId: string, offset: number, limit: number): Promise<TaskNodesPage> {
   const reply = await send(h.base, 'GET', ESB('get_task_nodes'), {
