@@ -17,8 +17,11 @@
 import { configDefaults, defineConfig, mergeConfig } from 'vitest/config';
 import base from '../../vitest.config.js';
 import LoadFailureAsFailedTest from './load-failure-reporter.js';
+import { SCOPE_TESTS } from '../../stryker.config.mjs';
 
-export default mergeConfig(
+const scopeTests: readonly string[] | undefined = SCOPE_TESTS[process.env.PIPESTATE_MUTATION_SCOPE ?? ''];
+
+const config = mergeConfig(
   base,
   defineConfig({
     test: {
@@ -40,3 +43,9 @@ export default mergeConfig(
     },
   }),
 );
+
+// A scope's own suites where stryker.config.mjs names them: in place of the project's include
+// (mergeConfig would add to it).
+if (scopeTests !== undefined && config.test) config.test.include = [...scopeTests];
+
+export default config;
