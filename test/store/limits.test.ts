@@ -81,6 +81,19 @@ describe('the limits are checked', () => {
         'over the 268435456 one answer may hold: lower it or limits.maxNodeExDataBytes',
     );
     expect(() => new Store({ limits: { maxNodeExDataBytes: 1 << 20, historiesDefaultLimit: 100, historiesMaxLimit: 255 } })).not.toThrow();
+    // exactly the budget is allowed: 256 × (1,048,064 + 512 bytes of entry text) = 256 MiB
+    expect(() => new Store({ limits: { maxNodeExDataBytes: 1_048_064, historiesMaxLimit: 256 } })).not.toThrow();
+    expect(refusal(() => new Store({ limits: { maxNodeExDataBytes: 1_048_065, historiesMaxLimit: 256 } })).message).toMatch(
+      /^invalid limits\.historiesMaxLimit: a page of 256 histories of up to 1048065 bytes of ex_data could be 268435712 bytes, /,
+    );
+  });
+
+  it('refuses limits that are not an object, naming the field', () => {
+    for (const limits of [null, 'big', 7]) {
+      expect(refusal(() => new Store({ limits: limits as unknown as Partial<StoreLimits> })).message).toBe(
+        'invalid limits: must be an object',
+      );
+    }
   });
 });
 

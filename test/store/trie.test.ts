@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NO_CLASS, countClasses, emptyTrie, get, set, visitClasses, type Trie } from '../../src/store/trie.js';
+import { MAX_CLASSES, NO_CLASS, countClasses, emptyTrie, get, set, visitClasses, type Trie } from '../../src/store/trie.js';
 
 const CLASSES = 3;
 
@@ -57,6 +57,12 @@ describe('trie class counts', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('counts 0 to 31 classes, and refuses any other number', () => {
+    expect(MAX_CLASSES).toBe(31);
+    for (const classes of [0, 31]) expect(emptyTrie(0, classes).classes).toBe(classes);
+    for (const classes of [-1, 32, 1.5, Number.NaN]) expect(() => emptyTrie(0, classes)).toThrow(new RangeError('classes must be 0..31'));
   });
 
   it('visits exactly the values of the asked classes, in order, and stops when told', () => {
