@@ -1,4 +1,4 @@
-/** Shared engines on one fresh schema, closed and dropped after the suite. */
+/** Shared engines on one fresh schema: opened for each test and closed after it; the schema dropped after the suite. */
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { openSharedEngine, type SharedEngine, type SharedEngineOptions } from '../../src/api/shared-engine.js';
 import { DATABASE_URL, dropSchema, newSchemaName, requirePostgres } from './pg.js';
@@ -49,8 +49,8 @@ export function sharedSuite(
     for (const e of all.splice(0)) await e.close().catch(() => undefined);
     first.length = 0;
   });
+  // every engine a test opened, by the suite or by `open`, is closed after it
   afterAll(async () => {
-    for (const e of all) await e.close().catch(() => undefined);
     await dropSchema(schema);
   });
   return { engines: () => first, schema, open };
