@@ -39,9 +39,10 @@ export const HISTORY_ENTRY_TEXT_BYTES = 512;
  */
 export const HISTORIES_ANSWER_BUDGET = 256 * 1024 * 1024;
 
-const positive = (v: number, field: string): number => {
-  if (!Number.isSafeInteger(v) || v < 1) throw invalid(field, 'must be a positive integer');
-  return v;
+/** A configured count: refused (3540000, naming the field) unless a positive safe integer. */
+export const positiveInteger = (v: unknown, field: string): number => {
+  if (!Number.isSafeInteger(v) || (v as number) < 1) throw invalid(field, 'must be a positive integer');
+  return v as number;
 };
 
 /** The limits over the defaults, checked: positive integers, and a page of histories that fits the budget. */
@@ -52,7 +53,7 @@ export function storeLimits(partial: Partial<StoreLimits> = {}): StoreLimits {
       throw invalid(`limits.${key}`, `is not a limit (limits are ${Object.keys(DEFAULT_STORE_LIMITS).join(', ')})`);
   }
   const limits: StoreLimits = { ...DEFAULT_STORE_LIMITS, ...partial };
-  for (const key of Object.keys(DEFAULT_STORE_LIMITS) as (keyof StoreLimits)[]) positive(limits[key], `limits.${key}`);
+  for (const key of Object.keys(DEFAULT_STORE_LIMITS) as (keyof StoreLimits)[]) positiveInteger(limits[key], `limits.${key}`);
   if (limits.historiesDefaultLimit > limits.historiesMaxLimit) {
     throw invalid('limits.historiesDefaultLimit', `must be at most limits.historiesMaxLimit (${limits.historiesMaxLimit})`);
   }

@@ -10,6 +10,7 @@
  * memory each one costs.
  */
 import { invalid, quotaExceeded } from '../model/index.js';
+import { positiveInteger } from './limits.js';
 
 export interface Quota {
   /** live (registered, not deleted) tasks */
@@ -52,9 +53,7 @@ function quotaOver(base: Quota, raw: unknown, field: string): Quota {
   const out: Record<string, number> = { ...base };
   for (const key of Object.keys(raw)) {
     if (!(QUOTA_KEYS as string[]).includes(key)) throw invalid(`${field}.${key}`, `is not a quota (quotas are ${QUOTA_KEYS.join(', ')})`);
-    const v = raw[key];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw invalid(`${field}.${key}`, 'must be a positive integer');
-    out[key] = v;
+    out[key] = positiveInteger(raw[key], `${field}.${key}`);
   }
   return Object.freeze(out as unknown as Quota);
 }
@@ -111,19 +110,27 @@ export class ProjectUsage implements Usage {
       throw quotaExceeded('maxNodes', this.projectId, q.maxNodes, this.nodes, `task ${taskId} adds ${nodes}`);
   }
 
-  /** Refuses an operation that would end `histories` attempts more and hold `bytes` more ex_data. */
-  checkCharge(op: string, taskId: string, nodeId: string, histories: number, bytes: number): void {
+  /** Refuses an operation that would keep one more ended attempt in the project's histories. */
+  checkAttempt(op: string, taskId: string, nodeId: string): void {
     const q = this.quota;
-    if (histories > 0 && this.histories + histories > q.maxHistories) {
+    if (this.histories + 1 > q.maxHistories)
       throw quotaExceeded(
         'maxHistories',
         this.projectId,
         q.maxHistories,
         this.histories,
-        `${doing(op, taskId, nodeId)} ends ${histories} more attempt(s)`,
+        `${doing(op, taskId, nodeId)} ends 1 more attempt(s)`,
       );
-    }
-    if (bytes > 0 && this.exDataBytes + bytes > q.maxExDataBytes) {
+  }
+
+  /**
+   * Refuses an operation that would hold `bytes` more ex_data. One that holds as much or less
+   * passes even over the quota: a store restored under a lower quota can hold more than it
+   * allows, and must still let its tasks shrink.
+   */
+  checkExData(op: string, taskId: string, nodeId: string, bytes: number): void {
+    const q = this.quota;
+    if (bytes > 0 && this.exDataBytes + bytes > q.maxExDataBytes)
       throw quotaExceeded(
         'maxExDataBytes',
         this.projectId,
@@ -131,7 +138,6 @@ export class ProjectUsage implements Usage {
         this.exDataBytes,
         `${doing(op, taskId, nodeId)} adds ${bytes} bytes`,
       );
-    }
   }
 }
 

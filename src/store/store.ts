@@ -634,19 +634,17 @@ export class Store {
    * What a move adds to its project's usage, refused (3542900) over a quota before anything is
    * written: an attempt it ends (none when the node's history is at its cap: the oldest goes),
    * and the bytes of ex_data it writes (an ended attempt keeps its ex_data: it moves to the
-   * history). Returns the bytes; commit counts the attempt as it pushes it. Far from the
-   * attempts quota, an ended attempt costs two comparisons here.
+   * history). Returns the bytes; commit counts the attempt as it pushes it.
    */
   private admit(slot: TaskSlot, m: Move, op: AppliedOperation, exData: Json | undefined, exDataBytes: number): number {
     const project = slot.usage.project;
+    const nodeId = slot.definition.ids[m.index];
     if (m.ended) {
-      if (project.histories >= project.quota.maxHistories && (get(slot.histories, m.index)?.count ?? 0) < this.limits.maxNodeHistories) {
-        project.checkCharge(op, slot.task.id, slot.definition.ids[m.index], 1, 0);
-      }
+      if ((get(slot.histories, m.index)?.count ?? 0) < this.limits.maxNodeHistories) project.checkAttempt(op, slot.task.id, nodeId);
       return 0;
     }
     const bytes = bytesOf(m.to.ex_data, exData, exDataBytes) - bytesOf(m.from.ex_data, exData, exDataBytes);
-    if (bytes > 0) project.checkCharge(op, slot.task.id, slot.definition.ids[m.index], 0, bytes);
+    project.checkExData(op, slot.task.id, nodeId, bytes);
     return bytes;
   }
 

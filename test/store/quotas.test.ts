@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeDefinition } from '../../src/model/index.js';
 import { DEFAULT_QUOTA, Store, quotasOf, type QuotaTable, type StoreOptions } from '../../src/store/index.js';
+import { ProjectUsage } from '../../src/store/quota.js';
 import { recordEvents, refusal, versionCounter } from './helpers.js';
 
 const leaves = (n: number): NodeDefinition => ({
@@ -146,6 +147,18 @@ describe('quotas', () => {
     expect(invalid({ default: null })).toBe('invalid quotas.default: must be an object');
     expect(invalid('x')).toBe('invalid quotas: must be an object');
     expect(refusal(() => new Store({ quotas: { default: { maxTasks: -1 } } })).code).toBe(3540000);
+  });
+
+  it('over its quota (a journal replayed under a lower one), a project may still hold as much ex_data or less, never more', () => {
+    // test/journal/lowered-quota.test.ts puts a store there by recovery; this pins the rule itself.
+    const usage = new ProjectUsage('1', { ...DEFAULT_QUOTA, maxExDataBytes: 10 });
+    usage.exDataBytes = 20;
+    usage.checkExData('fail', '7', 'n0', 0);
+    usage.checkExData('reenter', '7', 'n0', -5);
+    expect(refusal(() => usage.checkExData('fail', '7', 'n0', 1)).message).toBe(
+      'quota maxExDataBytes of project 1 would be exceeded: 20 of 10 in use, this fail of node n0 of task 7 adds 1 bytes; delete archived tasks or raise the quota',
+    );
+    expect(usage.exDataBytes).toBe(20);
   });
 
   it('"__proto__" is a project id like any other', () => {
