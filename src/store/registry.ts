@@ -30,17 +30,6 @@ export class Registry {
   readonly bizIndex = new Map<string, number>();
   /** live task id → registration number */
   readonly taskIndex = new Map<string, number>();
-  /**
-   * The highest numeric task id ever registered, deleted and archived tasks included: ids are
-   * never handed out twice (DECISIONS 2). Checkpoints carry it, since they hold only live tasks.
-   */
-  highestTaskId = 0;
-
-  noteTaskId(id: string): void {
-    const n = Number(id);
-    if (Number.isSafeInteger(n) && n > this.highestTaskId) this.highestTaskId = n;
-  }
-
   /** the project's number when a snapshot that saw `count` projects may see it, else -1 */
   static visible(index: Map<string, number>, key: string, count: number): number {
     const i = index.get(key);

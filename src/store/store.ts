@@ -186,7 +186,10 @@ export class Store {
   private taskCount = 0;
   /** registration numbers handed out: each task's place in `tasks`, never reused */
   private registered = 0;
-  /** the highest numeric task id ever registered: an assigned id is one more */
+  /**
+   * The highest numeric task id ever registered, deleted and archived tasks included: an assigned
+   * id is one more, so no id is handed out twice. Checkpoints carry it (they hold live tasks only).
+   */
   private topTaskId = 0;
   private removals = new Removals();
   private edit: Edit = {};
