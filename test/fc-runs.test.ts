@@ -1,4 +1,6 @@
 /** The one place property run counts come from. */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RUNS_AT_DEFAULT, parseRuns, replayFromEnv, runsAt } from './fc-runs.js';
@@ -34,5 +36,17 @@ describe('FC_RUNS', () => {
 
   it("the setup file made the default count fast-check's global one", () => {
     expect(fc.readConfigureGlobal().numRuns).toBe(runsAt('default', parseRuns(process.env.FC_RUNS)));
+  });
+
+  it('no suite counts its own runs: no literal numRuns, no FC_RUNS read outside test/fc-runs.ts', () => {
+    const suites = readdirSync('test', { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && f !== 'fc-runs.ts' && f !== 'fc-runs.test.ts')
+      .map((f) => join('test', f));
+    const offending = suites.flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .flatMap((line, i) => (/numRuns:\s*(\d|Math\b)|process\.env\.FC_RUNS/.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : [])),
+    );
+    expect(offending).toEqual([]);
   });
 });

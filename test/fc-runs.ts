@@ -32,11 +32,40 @@ export const RUNS_AT_DEFAULT = {
   httpFuzzBytes: 200,
   /** test/cli/render.test.ts */
   cliRender: 200,
+  /** test/store/delete.property.test.ts: deletions among snapshots */
+  storeDelete: 200,
+  /** test/store/rollup.property.test.ts: every subtree walked after each run */
+  storeRollup: 50,
+  /** test/store/history.property.test.ts */
+  storeHistory: 300,
+  /** test/store/task-list-index.test.ts */
+  storeTaskListIndex: 100,
+  /** test/store/trie.test.ts: class counts over growth and old versions; forEachInRange */
+  storeTrieCounts: 200,
+  storeTrieRange: 200,
+  /** test/journal/replay.property.test.ts: over the in-memory port, and over real SQLite (a thread per open) */
+  journalReplay: 200,
+  journalReplaySqlite: 5,
+  /** test/journal/storage-faults.test.ts: a child process per run */
+  journalStorageFaults: 25,
+  /** test/shared/journal-order.test.ts: PostgreSQL round trips */
+  sharedJournalOrder: 25,
+  /** test/web/task-model.test.ts */
+  webTaskModel: 25,
+  /** test/http/sliced-json.property.test.ts: JSON values; odd values; long strings; status answers */
+  slicedJson: 500,
+  slicedJsonOdd: 500,
+  slicedJsonStrings: 300,
+  slicedJsonStatus: 100,
 } as const satisfies Record<string, number>;
 
 /** Fewer runs than this and a property stops meaning anything. */
 const MIN_RUNS: Partial<Record<keyof typeof RUNS_AT_DEFAULT, number>> = {
   storeWide: 10,
+  storeRollup: 20,
+  journalReplay: 20,
+  journalReplaySqlite: 3,
+  journalStorageFaults: 20,
   // Both count what they reached and fail on a count of 0, so fewer runs fail by chance: about
   // 1 request in 60 is answered with code 0 (104 of 6,000 measured; 1,000 runs fail 1 time in
   // 10^7, 600 runs 1 in 20,000), and 300 well-formed runs see about 25 operate_node successes.

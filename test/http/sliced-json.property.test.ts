@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { jsonPieces } from '../../src/api/http/sliced-json.js';
 import { CTX, clockedEngine, withProjects } from '../api/helpers.js';
 import type { NodeDefinition } from '../../src/index.js';
+import { runs } from '../fc-runs.js';
 
 const join = (value: unknown, options?: Parameters<typeof jsonPieces>[1]): string => [...jsonPieces(value, options)].join('');
 
@@ -41,7 +42,7 @@ describe('jsonPieces', () => {
       fc.property(fc.jsonValue(), options, (v, o) => {
         expect(join(v, o)).toBe(JSON.stringify(v));
       }),
-      { numRuns: 500 },
+      { numRuns: runs('slicedJson') },
     );
   });
 
@@ -51,7 +52,7 @@ describe('jsonPieces', () => {
         fc.pre(JSON.stringify(v) !== undefined);
         expect(join(v, o)).toBe(JSON.stringify(v));
       }),
-      { numRuns: 500 },
+      { numRuns: runs('slicedJsonOdd') },
     );
   });
 
@@ -63,7 +64,7 @@ describe('jsonPieces', () => {
         // an escaped character is at most 6 long (\u0000), and a pair is never cut: 2 characters more
         for (const p of pieces) expect(p.length).toBeLessThanOrEqual(6 * (pieceChars + 1) + 2);
       }),
-      { numRuns: 300 },
+      { numRuns: runs('slicedJsonStrings') },
     );
   });
 
@@ -104,7 +105,7 @@ describe('jsonPieces', () => {
         const env = c.engine.getTaskStatus({ bk_biz_id: '2', task_id: '10', with_ex_data: true }, CTX);
         expect(join(env, o)).toBe(JSON.stringify(env));
       }),
-      { numRuns: 100 },
+      { numRuns: runs('slicedJsonStatus') },
     );
   });
 

@@ -24,8 +24,7 @@ import { ManualTimers } from './manual-timers.js';
 import { dumpSnapshot } from '../store/helpers.js';
 import { MemoryPort } from './memory-port.js';
 import { pumped } from './helpers.js';
-
-const FC_RUNS = Number(process.env.FC_RUNS ?? 1000);
+import { runs } from '../fc-runs.js';
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios
@@ -416,7 +415,7 @@ describe('replay', () => {
         const clock = { now: 1_700_000_000_000 };
         await run(await overMemory(clock), steps, clock);
       }),
-      { numRuns: Math.max(20, Math.round(FC_RUNS / 5)) },
+      { numRuns: runs('journalReplay') },
     );
   });
 
@@ -426,7 +425,7 @@ describe('replay', () => {
         const clock = { now: 1_700_000_000_000 };
         await run(await overSqlite(clock), steps, clock);
       }),
-      { numRuns: Math.max(3, Math.round(FC_RUNS / 200)) },
+      { numRuns: runs('journalReplaySqlite') },
     );
   });
 });

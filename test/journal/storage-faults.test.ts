@@ -31,8 +31,8 @@ import { JournalError } from '../../src/store/journal/index.js';
 import { ManualTimers } from './manual-timers.js';
 import { dumpSnapshot } from '../store/helpers.js';
 import { PIPELINE, pumped } from './helpers.js';
+import { runs } from '../fc-runs.js';
 
-const FC_RUNS = Number(process.env.FC_RUNS ?? 1000);
 const root = mkdtempSync(join(tmpdir(), 'pipestate-faults-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
@@ -160,7 +160,7 @@ describe('torn and corrupted storage', () => {
           }
         },
       ),
-      { numRuns: Math.max(20, Math.round(FC_RUNS / 40)) },
+      { numRuns: runs('journalStorageFaults') },
     );
     // both outcomes happen: the test does exercise each path
     expect(outcomes.recovered).toBeGreaterThan(0);

@@ -15,6 +15,7 @@ import { DEFAULT_FOLLOWER, Follower } from '../../src/store/journal/shared/follo
 import { encodeEntries } from '../../src/store/journal/codec.js';
 import { ORIGIN, positionText } from '../../src/store/journal/shared/position.js';
 import { DATABASE_URL, dropSchema, newSchemaName, requirePostgres, sql } from './pg.js';
+import { runs } from '../fc-runs.js';
 
 const schema = newSchemaName();
 let port: PgJournal;
@@ -158,7 +159,7 @@ describe('two transactions committing out of order', () => {
           for (const s of seen) expect(expected.slice(0, s.length)).toEqual(s);
         },
       ),
-      { numRuns: 25 },
+      { numRuns: runs('sharedJournalOrder') },
     );
   });
 });

@@ -14,8 +14,9 @@ import { describe, expect, it } from 'vitest';
 import { PipestateError, jsonTextBytes, type NodeDefinition } from '../../src/model/index.js';
 import { Store, historyAt, recordAt, type Snapshot, type Usage } from '../../src/store/index.js';
 import { dumpSnapshot, versionCounter } from './helpers.js';
+import { runs } from '../fc-runs.js';
 
-const RUNS = Number(process.env.FC_RUNS ?? 200);
+const RUNS = runs('storeDelete');
 
 const PIPELINE: NodeDefinition = {
   id: 'r',

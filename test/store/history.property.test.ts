@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { NodeRecord } from '../../src/lifecycle/index.js';
 import { allAttempts, droppedByPush, historyPage, pushAttempt, type History } from '../../src/store/history.js';
+import { runs } from '../fc-runs.js';
 
 /** An attempt told apart by its loop counter. */
 const attempt = (n: number): NodeRecord => ({
@@ -58,7 +59,7 @@ describe('a capped history', () => {
           }
         },
       ),
-      { numRuns: 300 },
+      { numRuns: runs('storeHistory') },
     );
   });
 

@@ -11,9 +11,9 @@ import { PipestateError, TRAIT_CONTAINER, type NodeDefinition } from '../../src/
 import { progressOf, rollupAt, type Rollup } from '../../src/store/rollup.js';
 import { Store, recordAt, type Snapshot, type TaskView } from '../../src/store/index.js';
 import { hexVersion } from './helpers.js';
+import { runs } from '../fc-runs.js';
 
-const FC_RUNS = Number(process.env.FC_RUNS ?? 1000);
-const RUNS = Math.max(20, Math.round(FC_RUNS / 20));
+const RUNS = runs('storeRollup');
 
 /** The operations worth trying on a node in each state (the store still decides). */
 const PLAUSIBLE: Readonly<Record<State, readonly Operation[]>> = {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { STATES, type State } from '../../src/lifecycle/index.js';
 import { Store } from '../../src/store/index.js';
 import { ALL_STATES, TaskListIndex, maskOf } from '../../src/store/task-list-index.js';
+import { runs } from '../fc-runs.js';
 
 describe('the task list index', () => {
   it('counts and ranks like a filtered list, newest first', () => {
@@ -61,7 +62,7 @@ describe('the task list index', () => {
           }
         },
       ),
-      { numRuns: 100 },
+      { numRuns: runs('storeTaskListIndex') },
     );
   });
 

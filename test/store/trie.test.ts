@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_CLASSES, NO_CLASS, countClasses, emptyTrie, get, set, visitClasses, type Trie } from '../../src/store/trie.js';
+import { runs } from '../fc-runs.js';
 
 const CLASSES = 3;
 
@@ -55,7 +56,7 @@ describe('trie class counts', () => {
           }
         },
       ),
-      { numRuns: 200 },
+      { numRuns: runs('storeTrieCounts') },
     );
   });
 

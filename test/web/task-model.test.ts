@@ -15,6 +15,7 @@ import { ALPHA, ESB, harness, qs, send, type Harness } from '../http/helpers.js'
 import { watch } from '../http/sse-client.js';
 import { TaskModel, ancestorsOf, visibleRows, type ChangeEvent } from '../../web/src/model/task-model.js';
 import { barsOf } from '../../web/src/model/timeline.js';
+import { runs } from '../fc-runs.js';
 
 const PLAUSIBLE: Readonly<Record<State, readonly Operation[]>> = {
   CREATED: ['start', 'pause'],
@@ -149,7 +150,7 @@ describe("the page's task model", () => {
         const shown = shownStates(engine.getTaskStatus({ bk_biz_id: '2', task_id: taskId }).data!);
         for (const [id, state] of shown) expect(model.nodes[model.indexOf(id)].shown, id).toBe(state);
       }),
-      { numRuns: 25 },
+      { numRuns: runs('webTaskModel') },
     );
   }, 120_000);
 
