@@ -78,6 +78,7 @@ export function emptyTrie<T>(size = 0, classes = 0): Trie<T> {
   return { root: undefined, shift, classes };
 }
 
+/** The value at i, for i within the trie's reach (the size it was made for, or has grown to by set). */
 export function get<T>(t: Trie<T>, i: number): T | undefined {
   let node = t.root;
   for (let s = t.shift; s > 0 && node !== undefined; s -= BITS) node = node[(i >>> s) & MASK] as Node | undefined;
@@ -212,7 +213,8 @@ export function countClasses<T>(t: Trie<T>, lo: number, hi: number, classOf: (v:
 }
 
 /**
- * Calls `visit` for every index in [lo, hi) in order, with its value or undefined: a leaf is
+ * Calls `visit` for every index in [lo, hi) in order, with its value or undefined (within the
+ * trie's reach, as for get): a leaf is
  * found once per WIDTH indexes, so a dense range costs O(hi - lo). The journal writes records in
  * slices with it (checkpoints, the archive).
  */

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_CLASSES, NO_CLASS, countClasses, emptyTrie, get, set, visitClasses, type Trie } from '../../src/store/trie.js';
+import { MAX_CLASSES, NO_CLASS, countClasses, emptyTrie, forEachInRange, get, set, visitClasses, type Trie } from '../../src/store/trie.js';
 import { runs } from '../fc-runs.js';
 
 const CLASSES = 3;
@@ -57,6 +57,37 @@ describe('trie class counts', () => {
         },
       ),
       { numRuns: runs('storeTrieCounts') },
+    );
+  });
+
+  it('forEachInRange visits every index of [lo, hi) once, in order, with its value or undefined', () => {
+    // The checkpoint writer reads a task's nodes in chunks with it. Like get, it answers for
+    // indices within the trie's reach (what it was made for or has grown to: a task's nodes).
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat({ max: 40_000 }), fc.integer()), { maxLength: 200 }),
+        fc.array(fc.tuple(fc.nat({ max: 41_000 }), fc.nat({ max: 1_500 })), { minLength: 1, maxLength: 10 }),
+        (writes, ranges) => {
+          let t = emptyTrie<number>();
+          const edit = {};
+          const values = new Map<number, number>();
+          for (const [i, v] of writes) {
+            t = set(t, i, v, edit);
+            values.set(i, v);
+          }
+          const reach = 2 ** (t.shift + 5);
+          for (const [a, asked] of ranges) {
+            const lo = Math.min(a, reach);
+            const length = Math.min(asked, reach - lo);
+            const seen: [number, number | undefined][] = [];
+            forEachInRange(t, lo, lo + length, (v, i) => {
+              seen.push([i, v]);
+            });
+            expect(seen).toEqual(Array.from({ length }, (_, k) => [lo + k, values.get(lo + k)]));
+          }
+        },
+      ),
+      { numRuns: runs('storeTrieRange') },
     );
   });
 
