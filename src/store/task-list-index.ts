@@ -46,10 +46,10 @@ class ProjectTasks implements ProjectTaskList {
 
   add(id: string, name: string, state: State): number {
     const position = this.ids.length;
+    if (position === this.capacity) this.grow();
     this.ids.push(id);
     this.names.push(name);
     this.states.push(GONE);
-    if (position >= this.capacity) this.grow();
     this.setState(position, STATE_CODE.get(state)!);
     return position;
   }
@@ -81,14 +81,17 @@ class ProjectTasks implements ProjectTaskList {
     }
   }
 
-  /** Position of the k-th (0-based, oldest first) task whose root is in `states`. */
+  /**
+   * Position of the k-th (0-based, oldest first) task whose root is in `states`, for k below their
+   * count: the Fenwick descent. The capacity is a power of two and the answer is below it, so the
+   * descent starts at half of it and never steps past it.
+   */
   private select(states: StateMask, k: number): number {
     const trees = this.trees.filter((_, s) => (states & (1 << s)) !== 0);
     let position = 0;
     let remaining = k + 1;
-    for (let step = highestPowerOfTwo(this.capacity); step > 0; step >>= 1) {
+    for (let step = this.capacity >> 1; step > 0; step >>= 1) {
       const next = position + step;
-      if (next > this.capacity) continue;
       let sum = 0;
       for (const t of trees) sum += t[next];
       if (sum < remaining) {
@@ -101,7 +104,6 @@ class ProjectTasks implements ProjectTaskList {
 
   private setState(position: number, code: number): void {
     const from = this.states[position];
-    if (from === code) return;
     if (from !== GONE) this.update(from, position, -1);
     if (code !== GONE) this.update(code, position, +1);
     this.states[position] = code;
@@ -113,22 +115,21 @@ class ProjectTasks implements ProjectTaskList {
     for (let p = position + 1; p <= this.capacity; p += p & -p) tree[p] += delta;
   }
 
-  /** Doubles the capacity and rebuilds every tree from the states, in O(capacity) each. */
+  /**
+   * Doubles the capacity (a power of two, at least 64) and rebuilds every tree from the states, in
+   * O(capacity) each: each position adds its sum to its Fenwick parent p + (p & -p), which for
+   * p below a power of two is at most that power.
+   */
   private grow(): void {
     this.capacity = Math.max(64, this.capacity * 2);
     this.trees = STATES.map((_, s) => {
       const tree = new Int32Array(this.capacity + 1);
-      for (let p = 1; p <= this.states.length; p++) if (this.states[p - 1] === s) tree[p] += 1;
-      for (let p = 1; p <= this.capacity; p++) {
-        const parent = p + (p & -p);
-        if (parent <= this.capacity) tree[parent] += tree[p];
-      }
+      for (let p = 1; p <= this.states.length; p++) if (this.states[p - 1] === s) tree[p] = 1;
+      for (let p = 1; p < this.capacity; p++) tree[p + (p & -p)] += tree[p];
       return tree;
     });
   }
 }
-
-const highestPowerOfTwo = (n: number): number => (n <= 0 ? 0 : 2 ** Math.floor(Math.log2(n)));
 
 export class TaskListIndex {
   private readonly projects = new Map<string, ProjectTasks>();

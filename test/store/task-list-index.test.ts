@@ -66,6 +66,40 @@ describe('the task list index', () => {
     );
   });
 
+  it('at each size around the growth points (64, 128 tasks), every rank of every state is right', () => {
+    // A project grows its Fenwick trees at its 65th and 129th task: the last task before a growth
+    // and the first after it are where a tree can miss one.
+    for (const size of [1, 63, 64, 65, 66, 127, 128, 129]) {
+      const index = new TaskListIndex();
+      const ids = Array.from({ length: size }, (_, i) => String(i + 1));
+      for (const id of ids) index.registered(id, '1', `t${id}`);
+      // every third task RUNNING, the last one FAILED
+      for (let i = 0; i < size; i += 3) index.rootMoved(ids[i], 'RUNNING');
+      index.rootMoved(ids[size - 1], 'FAILED');
+      const state = (i: number): State => (i === size - 1 ? 'FAILED' : i % 3 === 0 ? 'RUNNING' : 'CREATED');
+      const list = index.project('1')!;
+      for (const s of ['RUNNING', 'CREATED', 'FAILED'] as const) {
+        const expected = ids.filter((_, i) => state(i) === s).reverse();
+        expect(
+          expected.map((_, rank) => list.newest(maskOf([s]), rank)),
+          `${s} of ${size}`,
+        ).toEqual(expected);
+      }
+      expect(list.newest(ALL_STATES, 0)).toBe(String(size));
+      expect(list.newest(ALL_STATES, size - 1)).toBe('1');
+    }
+  });
+
+  it('a rank that is not a whole number from 0 to below the count answers nothing', () => {
+    const index = new TaskListIndex();
+    for (const id of ['1', '2', '3']) index.registered(id, '1', `t${id}`);
+    const list = index.project('1')!;
+    expect([0, 1, 2].map((rank) => list.newest(ALL_STATES, rank))).toEqual(['3', '2', '1']);
+    for (const rank of [-1, 3, 0.5, 1.5, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(list.newest(ALL_STATES, rank), String(rank)).toBeUndefined();
+    expect(list.newest(maskOf(['RUNNING']), 0)).toBeUndefined();
+  });
+
   it('follows the roots of the tasks a store registers and operates', () => {
     const store = new Store({ clock: () => 1 });
     store.createProject({ id: '1', name: 'p' });
