@@ -7,7 +7,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startService, type Service } from '../../src/cli/serve.js';
 import { JournalError } from '../../src/store/journal/index.js';
 import { DATABASE_URL, dropSchema, newSchemaName, requirePostgres } from './pg.js';
@@ -73,8 +73,14 @@ async function get(
 
 beforeAll(requirePostgres);
 
+// Each test starts and closes its own services: one left running between tests runs its polls
+// and timers outside any test (a mutation run then re-runs every test for each mutant they
+// reach), and a test that used another's services failed when run alone.
+afterEach(async () => {
+  for (const s of services.splice(0)) await s.close();
+});
+
 afterAll(async () => {
-  for (const s of services) await s.close();
   await dropSchema(schema);
 });
 
@@ -109,7 +115,8 @@ describe('pipestate serve --postgres', () => {
   });
 
   it('a watch resumed on another instance continues from its cursor', async () => {
-    const [a, b] = services;
+    const a = await serve();
+    const b = await serve();
     await a.shared!.createTask({ id: '78', project_id: '1', name: 'watch', pipeline: PIPELINE as never });
     const first = await post(a.url, '/node_event/78/2/', { node_id: 'root', event: 'start' });
     const from = first.json.data.cursor as number;
@@ -131,6 +138,7 @@ describe('pipestate serve --postgres', () => {
   });
 
   it('refuses a configured project that differs from the one the database holds, and a data directory beside a database', async () => {
+    await serve(); // the database now holds project 1 as configured ("ops")
     const other = join(dir, 'other.json');
     writeFileSync(other, JSON.stringify({ projects: [{ id: '1', bk_biz_id: '2', name: 'renamed', time_zone: 'UTC' }] }));
     const started = startService({
