@@ -144,10 +144,10 @@ const requireString = (v: unknown, field: string, pattern?: RegExp, form = 'a st
 function validTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
   } catch {
     return false;
   }
+  return true;
 }
 
 /** Bytes of an ex_data: the new one's are known already; any other is measured (rare: it is being replaced). */
@@ -610,7 +610,8 @@ export class Store {
   apply(taskId: string, nodeId: string, operation: AppliedOperation | 'forcedFail', args?: OperationArgs): NodeChange[] {
     requireString(taskId, 'taskId');
     requireString(nodeId, 'nodeId');
-    const op = typeof operation === 'string' ? OPERATION_NAMES.get(operation) : undefined;
+    // a Map answers undefined for any key it does not hold, strings or not
+    const op = OPERATION_NAMES.get(operation);
     if (op === undefined) throw invalid('operation', `must be one of ${[...OPERATION_NAMES.keys()].join(', ')}`);
     const { version, exData, data, exDataBytes } = this.checkArgs(op, args);
     const number = this.registry.taskIndex.get(taskId);
@@ -693,7 +694,8 @@ export class Store {
           blocker: blocker >= 0 ? at(blocker) : undefined,
           activeDescendant: busy >= 0 ? at(busy) : undefined,
         },
-        asked === 'revoke' ? 'revoke' : op,
+        // a revoke's cascade is refused as the revoke it is part of
+        asked,
         codes,
       );
     }

@@ -88,6 +88,28 @@ describe('node events', () => {
     expect(Object.isFrozen(events.nodes[0].record)).toBe(true);
   });
 
+  it('without a journal, node_durable follows each node event at once, the same change', () => {
+    // memory is all there is: a change is as durable as it gets when it is committed
+    const { store, at } = setup();
+    store.createTask({ id: '10', project_id: '1', name: 't', pipeline: PIPELINE });
+    const seen: string[] = [];
+    const durable: NodeChange[] = [];
+    const nodes: NodeChange[] = [];
+    store.on('node', (c) => {
+      nodes.push(c);
+      seen.push(`node ${c.seq}`);
+    });
+    store.on('node_durable', (c) => {
+      durable.push(c);
+      seen.push(`durable ${c.seq}`);
+    });
+    at(2_000).start('10', 'root');
+    at(2_001).revoke('10', 'root');
+    expect(seen).toEqual(['node 2', 'durable 2', 'node 3', 'durable 3']);
+    expect(durable).toEqual(nodes);
+    expect(durable[0]).toBe(nodes[0]);
+  });
+
   it('fail carries no data field; ex_data is in the record', () => {
     const { store, at } = setup();
     at(1_500).createTask({ id: '10', project_id: '1', name: 't', pipeline: PIPELINE });

@@ -149,6 +149,22 @@ describe('quotas', () => {
     expect(refusal(() => new Store({ quotas: { default: { maxTasks: -1 } } })).code).toBe(3540000);
   });
 
+  it('ex_data replaced without ending an attempt is counted as the difference (the rerun limit message over an ignored failure)', () => {
+    let now = 1_000;
+    const store = new Store({ clock: () => ++now, newVersion: versionCounter().next, rerunLimit: 1 });
+    store.createProject({ id: '1', name: 'p' });
+    const pipeline: NodeDefinition = { id: 'r', kind: 'pipeline', children: [{ id: 'n', kind: 'activity', error_ignorable: true }] };
+    store.createTask({ id: '7', project_id: '1', name: 'a', pipeline });
+    store.start('7', 'r');
+    store.start('7', 'n');
+    store.fail('7', 'n', { ex_data: 'x'.repeat(100) }); // ignored: FINISHED, 102 bytes kept
+    expect([store.snapshot().getNode('7', 'n')?.state, store.quota('1')!.usage.exDataBytes]).toEqual(['FINISHED', 102]);
+    store.reenter('7', 'n'); // at the rerun limit: FAILED, its ex_data the limit's message
+    const node = store.snapshot().getNode('7', 'n')!;
+    expect([node.state, node.ex_data]).toEqual(['FAILED', 'node execution exceed rerun limit 1']);
+    expect(store.quota('1')!.usage).toEqual({ tasks: 1, nodes: 2, exDataBytes: 37, histories: 0 });
+  });
+
   it('over its quota (a journal replayed under a lower one), a project may still hold as much ex_data or less, never more', () => {
     // test/journal/lowered-quota.test.ts puts a store there by recovery; this pins the rule itself.
     const usage = new ProjectUsage('1', { ...DEFAULT_QUOTA, maxExDataBytes: 10 });

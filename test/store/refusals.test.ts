@@ -3,10 +3,10 @@
  * (the same records and histories, no event, the store's snapshot still current).
  */
 import { describe, expect, it } from 'vitest';
-import { PipestateError, type NodeDefinition } from '../../src/model/index.js';
+import { PipestateError, type NodeDefinition, type ProjectInput } from '../../src/model/index.js';
 import { Store, type OperationArgs } from '../../src/store/index.js';
 import type { Operation } from '../../src/lifecycle/index.js';
-import { dumpSnapshot, hexVersion, recordEvents, versionCounter } from './helpers.js';
+import { dumpSnapshot, hexVersion, recordEvents, refusal, versionCounter } from './helpers.js';
 
 const REFUSED = 3545000;
 const NOT_FOUND = 3540400;
@@ -956,6 +956,17 @@ describe('invalid input (3540000)', () => {
       INVALID,
       'invalid project.time_zone: "Mars/Olympus" is not an IANA time zone',
     );
+    const field = (input: unknown): string => refusal(() => store.createProject(input as ProjectInput)).message;
+    expect(field({ id: '3', bk_biz_id: 'b5', name: 'x' })).toBe('invalid project.bk_biz_id: must be a string of 1..32 digits');
+    expect(field({ id: '3', name: 3 })).toBe('invalid project.name: must be a string');
+    expect(field({ id: '3', name: 'x', time_zone: 8 })).toBe('invalid project.time_zone: must be a string');
+    expect(refusal(() => store.createTask({ project_id: '1', name: 7 as unknown as string, pipeline: PIPELINE })).message).toBe(
+      'invalid task.name: must be a string',
+    );
     expect(store.snapshot().getProject('3')).toBeUndefined();
+    // no business is not a business: any number of projects may have none
+    store.createProject({ id: '3', name: 'x' });
+    store.createProject({ id: '4', name: 'y' });
+    expect([store.snapshot().getProject('3')?.bk_biz_id, store.snapshot().getProject('4')?.bk_biz_id]).toEqual([null, null]);
   });
 });
