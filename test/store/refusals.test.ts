@@ -728,6 +728,11 @@ describe('invalid input (3540000)', () => {
     },
     { name: 'data on a revoke', run: (s) => s.revoke('10', 'root', { data: 1 }), message: 'invalid args.data: revoke takes version' },
     {
+      name: 'data on an auto_retry (the policies apply it)',
+      run: (s) => s.apply('10', 'n2', 'auto_retry', { data: 1 }),
+      message: 'invalid args.data: auto_retry takes version',
+    },
+    {
       name: 'data on a forced_fail',
       run: (s) => s.forcedFail('10', 'n2', { data: 1 }),
       message: 'invalid args.data: forced_fail takes version, ex_data',
