@@ -118,6 +118,20 @@ describe('quotas', () => {
     cycle('c'.repeat(8)); // 10 bytes in, the 100 of the oldest out
     expect(store.quota('1')!.usage).toMatchObject({ histories: 2, exDataBytes: 60 });
     expect(store.snapshot().getHistoryPage('7', 'n0')).toMatchObject({ total: 2, dropped: 1 });
+    // a page: newest-first positions, answered oldest first; limit 0 is an empty page with the counts
+    const page = (offset: number, limit: number) => store.snapshot().getHistoryPage('7', 'n0', offset, limit);
+    expect(page(0, 1)?.attempts.map((r) => r.ex_data)).toEqual(['c'.repeat(8)]);
+    expect(page(1, 5)?.attempts.map((r) => r.ex_data)).toEqual(['b'.repeat(48)]);
+    expect(page(0, 0)).toEqual({ attempts: [], total: 2, dropped: 1 });
+    expect([store.snapshot().getHistoryPage('7', 'nope'), store.snapshot().getHistoryPage('8', 'n0')]).toEqual([undefined, undefined]);
+    for (const [offset, limit, field] of [
+      [-1, 1, 'offset'],
+      [0.5, 1, 'offset'],
+      [0, -1, 'limit'],
+      [0, Number.NaN, 'limit'],
+    ] as const) {
+      expect(refusal(() => page(offset, limit)).message).toBe(`invalid ${field}: must be a non-negative integer`);
+    }
     expect(
       store
         .snapshot()

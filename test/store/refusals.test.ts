@@ -498,6 +498,25 @@ describe('refusals (3545000) change nothing', () => {
     expect(store.finish('10', 'root').map((c) => [c.nodeId, c.to])).toEqual([['root', 'FINISHED']]);
   });
 
+  it('an active container past the first trie leaf stops its ancestor finishing (containers are counted in their own classes)', () => {
+    // 40 leaves fill the first leaf of the record trie; the subprocess sits in the second, and it
+    // is the only active node below the root: RUNNING, then SUSPENDED, with a child never started.
+    const children: NodeDefinition[] = [
+      ...Array.from({ length: 40 }, (_, k): NodeDefinition => ({ id: `l${k}`, kind: 'activity' })),
+      { id: 'sp', kind: 'subprocess', children: [{ id: 'inner', kind: 'activity' }] },
+    ];
+    const store = new Store({ clock: () => 1, newVersion: versionCounter().next });
+    store.createProject({ id: '1', name: 'p' });
+    store.createTask({ id: '10', project_id: '1', name: 't', pipeline: { id: 'root', kind: 'pipeline', children } });
+    store.start('10', 'root');
+    store.start('10', 'sp');
+    const refused = (state: string) =>
+      `cannot finish node root of task 10: state is RUNNING, finish needs no descendant RUNNING, READY or SUSPENDED, descendant sp is ${state}`;
+    expectRefusal(store, () => store.finish('10', 'root'), REFUSED, refused('RUNNING'));
+    store.pause('10', 'sp');
+    expectRefusal(store, () => store.finish('10', 'root'), REFUSED, refused('SUSPENDED'));
+  });
+
   it('only the subtree counts: active nodes just before and just after it do not stop a container finishing', () => {
     // preorder: root, n2, sp, sp2, b, c, ev, g — n2 is right before sp's range, g right after it
     const { store } = fixture([...RUN_SP, ['start', 'n2'], ['start', 'g'], ['start', 'c'], ['finish', 'c']]);
