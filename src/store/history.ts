@@ -16,6 +16,7 @@
  * cell of the oldest list only `attempt` and `next` are.
  */
 import type { NodeRecord } from '../lifecycle/index.js';
+import { jsonTextBytes } from '../model/index.js';
 
 export interface History {
   readonly attempt: NodeRecord;
@@ -87,6 +88,13 @@ export function historyPage(h: History | undefined, offset: number, limit: numbe
 
 /** Every kept attempt, oldest first. */
 export const allAttempts = (h: History | undefined): NodeRecord[] => historyPage(h, 0, h === undefined ? 0 : h.count);
+
+/** The bytes of ex_data (JSON text) a history's kept attempts hold: what they charge to the project's quota. */
+export function historyExDataBytes(h: History): number {
+  let bytes = 0;
+  for (const attempt of allAttempts(h)) if (attempt.ex_data !== undefined) bytes += jsonTextBytes(attempt.ex_data);
+  return bytes;
+}
 
 /**
  * The history holding `attempts` (oldest first) after `dropped` older ones fell out: what a

@@ -50,7 +50,7 @@ import {
   type NodeChange,
   type TaskDeleted,
 } from './events.js';
-import { droppedByPush, pushAttempt, type History } from './history.js';
+import { droppedByPush, historyExDataBytes, pushAttempt, type History } from './history.js';
 import { JournalHold, type StoreMark } from './journal/hold.js';
 import type { ChangeSink, JournalStatus, ReplayedMove, StoreInternals } from './journal/sink.js';
 import { storeLimits, type StoreLimits } from './limits.js';
@@ -498,14 +498,9 @@ export class Store {
     const slot = get(this.tasks, number)!;
     const target = slot.edit === this.edit ? slot : slotUnder(slot, this.edit);
     const before = get(target.histories, index);
-    let bytes = 0;
-    for (let h: History | undefined = history; h !== undefined; h = h.next)
-      if (h.attempt.ex_data !== undefined) bytes += jsonTextBytes(h.attempt.ex_data);
-    for (let h: History | undefined = history.oldest; h !== undefined; h = h.next)
-      if (h.attempt.ex_data !== undefined) bytes += jsonTextBytes(h.attempt.ex_data);
     if (before !== undefined) throw new Error(`node ${index} of task ${slot.task.id} has a history already`);
     target.histories = set(target.histories, index, history, this.edit);
-    slot.usage.charge(history.count, bytes);
+    slot.usage.charge(history.count, historyExDataBytes(history));
     if (target !== slot) this.tasks = set(this.tasks, number, target, this.edit);
     this.lastSnapshot = undefined;
   }
@@ -556,10 +551,7 @@ export class Store {
         forEachInRange(slot.histories, 0, definition.size, (h) => {
           if (h === undefined) return;
           histories += h.count;
-          for (let c: History | undefined = h; c !== undefined; c = c.next)
-            if (c.attempt.ex_data !== undefined) bytes += jsonTextBytes(c.attempt.ex_data);
-          for (let c: History | undefined = h.oldest; c !== undefined; c = c.next)
-            if (c.attempt.ex_data !== undefined) bytes += jsonTextBytes(c.attempt.ex_data);
+          bytes += historyExDataBytes(h);
         });
         slot.usage.histories = 0;
         slot.usage.exDataBytes = 0;

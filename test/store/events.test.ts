@@ -110,6 +110,26 @@ describe('node events', () => {
     expect(durable[0]).toBe(nodes[0]);
   });
 
+  it('without a journal: whenDurable resolves for any seq accepted so far and refuses any other; no journal status', async () => {
+    const { store, at } = setup();
+    store.createTask({ id: '10', project_id: '1', name: 't', pipeline: PIPELINE });
+    at(2_000).start('10', 'root');
+    expect(store.cursor).toBe(2);
+    await store.whenDurable(0);
+    await store.whenDurable(2);
+    await store.durable();
+    for (const bad of [-1, 3, 1.5, Number.NaN]) {
+      await expect(store.whenDurable(bad), String(bad)).rejects.toThrow('invalid cursor: must be a seq from 0 to 2');
+    }
+    expect(store.journalStatus()).toBeUndefined();
+  });
+
+  it('a store takes one journal: a second attach is refused', () => {
+    const { store } = setup();
+    store.attachJournal();
+    expect(() => store.attachJournal()).toThrow(new Error('a journal is already attached to this store'));
+  });
+
   it('fail carries no data field; ex_data is in the record', () => {
     const { store, at } = setup();
     at(1_500).createTask({ id: '10', project_id: '1', name: 't', pipeline: PIPELINE });
