@@ -236,9 +236,13 @@ describe('a wide task (records three trie levels deep)', () => {
     'took the paths that matter: containers finished and refused to finish, cascades revoked',
     () => {
       const coverage = wideRuns();
-      expect(coverage.containerFinished, JSON.stringify(coverage)).toBeGreaterThan(WIDE_RUNS / 2);
+      // Bars well under what runs reach, so that only a suite gone shallow fails: over 13 runs of
+      // 10 properties each (FC_RUNS=200, 2026-12-08) the lowest totals were 6 containers
+      // finished, 37 refused, 9 active nodes revoked. The revoked count is lumpy (one revoke of a
+      // wide task revokes dozens) and once fell to 9, failing the earlier bar of one per run.
+      expect(coverage.containerFinished, JSON.stringify(coverage)).toBeGreaterThan(WIDE_RUNS / 4);
       expect(coverage.containerFinishRefused, JSON.stringify(coverage)).toBeGreaterThan(WIDE_RUNS);
-      expect(coverage.revokedActive, JSON.stringify(coverage)).toBeGreaterThan(WIDE_RUNS);
+      expect(coverage.revokedActive, JSON.stringify(coverage)).toBeGreaterThan(WIDE_RUNS / 4);
       console.log(`wide coverage: ${JSON.stringify(coverage)}`);
     },
     WIDE_TIMEOUT,
