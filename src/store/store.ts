@@ -431,9 +431,6 @@ export class Store {
       get tasks() {
         return store.tasks;
       },
-      get registered() {
-        return store.registered;
-      },
       get seq() {
         return store.seq;
       },
@@ -445,9 +442,6 @@ export class Store {
       },
       set highestTaskId(n) {
         store.topTaskId = Math.max(store.topTaskId, n);
-      },
-      get edit() {
-        return store.edit;
       },
       connect: (sink) => {
         store.sink = sink;

@@ -15,7 +15,7 @@ import type { TaskSlot } from '../task-slot.js';
 import type { History } from '../history.js';
 import type { NodeRecord } from '../../lifecycle/index.js';
 import type { StoreMark } from './hold.js';
-import type { Edit, Trie } from '../trie.js';
+import type { Trie } from '../trie.js';
 
 export interface ChangeSink {
   /**
@@ -70,12 +70,9 @@ export interface ReplayedMove {
 export interface StoreInternals {
   readonly registry: Registry;
   readonly tasks: Trie<TaskSlot>;
-  /** registration numbers handed out in this process (never reused) */
-  readonly registered: number;
   seq: number;
   /** the highest numeric task id ever registered; setting it only ever raises it */
   highestTaskId: number;
-  readonly edit: Edit;
   /** from now on every accepted change goes to `sink` first */
   connect(sink: ChangeSink): void;
   /** O(1); from here on, nodes reachable from the returned snapshot are copied before they change */
