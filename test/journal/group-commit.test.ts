@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PipestateError } from '../../src/model/index.js';
-import { ALL_STATES, Store, maskOf, type NodeChange } from '../../src/store/index.js';
+import { ALL_STATES, maskOf } from '../../src/store/index.js';
 import { dumpSnapshot } from '../store/helpers.js';
 import { MemoryPort } from './memory-port.js';
 import { PIPELINE, openOver, settled } from './helpers.js';
@@ -217,19 +217,5 @@ describe('group commit', () => {
   it('whenDurable refuses a cursor that was never handed out', async () => {
     const { store } = await withTask('always');
     await expect(store.whenDurable(store.cursor + 1)).rejects.toMatchObject({ code: 3540000 });
-  });
-});
-
-describe('node_durable without a journal', () => {
-  it('follows each node event at once: memory is all there is', () => {
-    const store = new Store();
-    const heard: string[] = [];
-    store.on('node', (c: NodeChange) => heard.push(`node ${c.nodeId}`));
-    store.on('node_durable', (c: NodeChange) => heard.push(`durable ${c.nodeId}`));
-    store.createProject({ id: '1', name: 'p' });
-    store.createTask({ id: '10', project_id: '1', name: 't', pipeline: PIPELINE });
-    store.start('10', 'root');
-    store.revoke('10', 'root');
-    expect(heard).toEqual(['node root', 'durable root', 'node root', 'durable root']);
   });
 });

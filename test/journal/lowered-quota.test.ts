@@ -9,7 +9,7 @@ import { PIPELINE, openOver, pumped } from './helpers.js';
 import { MemoryPort } from './memory-port.js';
 import { refusal } from '../store/helpers.js';
 
-async function writtenUnlimited(port: MemoryPort): Promise<void> {
+async function writtenUnlimited(port: MemoryPort, checkpoint: boolean): Promise<void> {
   const { store, durability, timers } = await openOver(port, { mode: 'always' }, { limits: { maxNodeHistories: 1 } });
   store.createProject({ id: '1', name: 'p' });
   store.createTask({ id: '10', project_id: '1', name: 'ten', pipeline: PIPELINE });
@@ -20,13 +20,20 @@ async function writtenUnlimited(port: MemoryPort): Promise<void> {
   store.start('10', 'a');
   store.fail('10', 'a', { ex_data: 'y'.repeat(20) }); // 22 bytes more
   await pumped(timers, store.durable());
+  if (checkpoint) await pumped(timers, durability.checkpoint());
   await pumped(timers, durability.close());
 }
 
-describe('a journal replayed under a lower quota', () => {
+// Recovered from the journal alone (every change replayed), or from a checkpoint (histories put
+// back whole, their ex_data counted as they are filled in).
+describe.each([
+  ['the journal', false],
+  ['a checkpoint', true],
+])('a store recovered from %s under a lower quota', (_, checkpoint) => {
   it('keeps what was acknowledged, lets a node at its history cap end attempts, and refuses growth', async () => {
     const port = new MemoryPort();
-    await writtenUnlimited(port);
+    await writtenUnlimited(port, checkpoint);
+    if (checkpoint) expect(port.checkpoint).toBeDefined();
     const { store } = await openOver(
       port,
       { mode: 'always' },
