@@ -124,6 +124,7 @@ describe('quotas', () => {
     expect(page(1, 5)?.attempts.map((r) => r.ex_data)).toEqual(['b'.repeat(48)]);
     expect(page(0, 0)).toEqual({ attempts: [], total: 2, dropped: 1 });
     expect([store.snapshot().getHistoryPage('7', 'nope'), store.snapshot().getHistoryPage('8', 'n0')]).toEqual([undefined, undefined]);
+    expect(store.snapshot().getHistoryPage('7', 'r')).toEqual({ attempts: [], total: 0, dropped: 0 }); // the root: node 0
     for (const [offset, limit, field] of [
       [-1, 1, 'offset'],
       [0.5, 1, 'offset'],

@@ -90,6 +90,7 @@ describe('snapshots', () => {
     expect(s2.getTask('11')!.task).toEqual({ id: '11', project_id: '3', name: 'u', created_at: 1_002 });
     expect(s2.size).toBe(2);
     expect([...s2.tasksInOrder()].map((t) => t.task.id)).toEqual(['10', '11']);
+    expect([s1.projectsInOrder().map((p) => p.id), s2.projectsInOrder().map((p) => p.id)]).toEqual([['1'], ['1', '3']]);
   });
 
   it('a project registered after a snapshot is in the next one, and only there', () => {
