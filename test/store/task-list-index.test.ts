@@ -87,6 +87,8 @@ describe('the task list index', () => {
       }
       expect(list.newest(ALL_STATES, 0)).toBe(String(size));
       expect(list.newest(ALL_STATES, size - 1)).toBe('1');
+      // past either end: nothing (at 64 tasks, a descent for rank -1 would land on the last one)
+      expect([list.newest(ALL_STATES, -1), list.newest(ALL_STATES, size)]).toEqual([undefined, undefined]);
     }
   });
 
