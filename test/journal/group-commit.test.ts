@@ -168,6 +168,10 @@ describe('group commit', () => {
     store.start('10', 'a');
     store.fail('10', 'a', { ex_data: 'first' });
     store.retry('10', 'a');
+    // a record that holds ex_data when the write fails: restore counts it back
+    store.start('10', 'sub');
+    store.start('10', 'b');
+    store.fail('10', 'b', { ex_data: 'held by the record' });
     timers.advance(10);
     await settled();
     port.auto = false;
