@@ -88,6 +88,40 @@ describe('precompiled definitions', () => {
     expect(refusal({})).toBeUndefined();
   });
 
+  it('limits are exclusive bounds: a definition exactly at each one is accepted', () => {
+    // 7 nodes, nested 3 deep (root, sub, sub2, c), longest name 13 characters ("a longer name")
+    const precompiled = viaWorkerForm(definition);
+    expect(compileDefinition('10', precompiled, { maxNodes: 7, maxDepth: 3, maxNameLength: 13 }).size).toBe(7);
+    expect(() => compileDefinition('10', precompiled, { ...UNLIMITED, maxNameLength: 12 })).toThrow(
+      'invalid pipeline of task 10: node "sub2" (pipeline.children[1].children[1]) field name: must be at most 12 characters',
+    );
+  });
+
+  it('unpacking checks that the packed arrays agree on the size, and keeps the policies', () => {
+    const single = viaWorkerForm({ id: 'root', kind: 'pipeline', children: [] });
+    expect([single.size, single.ids, single.indexOf('root')]).toEqual([1, ['root'], 0]);
+    const { packed } = packDefinition(compileNodes(definition, UNLIMITED));
+    for (const broken of [
+      { ...packed, size: 6 },
+      { ...packed, size: 0 },
+      { ...packed, kinds: packed.kinds.slice(1) },
+    ]) {
+      expect(() => complete(unpackDefinition(broken))).toThrow(new TypeError('a packed definition whose arrays disagree on its size'));
+    }
+    const withPolicies: NodeDefinition = {
+      id: 'root',
+      kind: 'pipeline',
+      children: [
+        { id: 'a', kind: 'activity', auto_retry: { max_times: 2, interval_seconds: 10 }, timeout: { seconds: 30, action: 'forced_fail' } },
+      ],
+    };
+    const here = compileNodes(withPolicies, UNLIMITED);
+    const there = viaWorkerForm(withPolicies);
+    expect([...there.policies]).toEqual([...here.policies]);
+    expect(there.policies.size).toBe(1);
+    expect(Object.isFrozen(there.policies.get(1))).toBe(true);
+  });
+
   it('a problem found elsewhere is refused with the task named, and the store unchanged', () => {
     const engine = createEngine();
     engine.createProject({ id: '1', bk_biz_id: '2', name: 'p' });

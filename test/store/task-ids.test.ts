@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MAX_TASK_ID, type NodeDefinition } from '../../src/model/index.js';
+import { taskIdOf } from '../../src/model/task-id.js';
 import { Store } from '../../src/store/index.js';
 import { refusal } from './helpers.js';
 
@@ -72,5 +73,17 @@ describe('task ids', () => {
     ).toBe(3540000);
     expect(refusal(() => store.createTask({ project_id: '9', name: 't', pipeline: PIPELINE })).code).toBe(3540400);
     expect(store.createTask({ project_id: '1', name: 't', pipeline: PIPELINE }).id).toBe('1');
+  });
+
+  it('a task id in a request: digits or a number from 1 to 2^53-1 (both ends included), in canonical form', () => {
+    expect(['1', '007', '9007199254740991', 9_007_199_254_740_991, 42].map(taskIdOf)).toEqual([
+      '1',
+      '7',
+      '9007199254740991',
+      '9007199254740991',
+      '42',
+    ]);
+    for (const bad of ['0', '9007199254740992', '12345678901234567', '1.5', '', 0, -3, 1.5, null])
+      expect(taskIdOf(bad), String(bad)).toBeUndefined();
   });
 });
