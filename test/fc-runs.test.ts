@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RUNS_AT_DEFAULT, parseRuns, replayFromEnv, runsAt } from './fc-runs.js';
+import { RUNS_AT_DEFAULT, parseRuns, replayFromEnv, runOnce, runsAt } from './fc-runs.js';
 
 describe('FC_RUNS', () => {
   it('scales every property from its count at the default 1,000, never below its minimum', () => {
@@ -48,5 +48,19 @@ describe('FC_RUNS', () => {
         .flatMap((line, i) => (/numRuns:\s*(\d|Math\b)|process\.env\.FC_RUNS/.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : [])),
     );
     expect(offending).toEqual([]);
+  });
+
+  it('runOnce runs a shared property once when it passes, and again after it failed', () => {
+    let calls = 0;
+    const passing = runOnce(() => ++calls);
+    expect([passing(), passing(), calls]).toEqual([1, 1, 1]);
+    let attempts = 0;
+    const failing = runOnce(() => {
+      attempts++;
+      throw new Error('property failed');
+    });
+    expect(failing).toThrow('property failed');
+    expect(failing).toThrow('property failed');
+    expect(attempts).toBe(2);
   });
 });

@@ -103,3 +103,16 @@ export function replayFromEnv(env: NodeJS.ProcessEnv = process.env): { seed?: nu
   if (env.FC_PATH !== undefined && env.FC_PATH !== '') out.path = env.FC_PATH;
   return out;
 }
+
+/**
+ * A property shared by two tests (one that it holds, one that its runs reached what matters), run
+ * once per file by whichever test comes first, so that each passes or fails the same alone (`-t`),
+ * shuffled or together. A failure is not remembered: the other test runs it again and fails too.
+ */
+export function runOnce<T>(run: () => T): () => T {
+  let done: { readonly value: T } | undefined;
+  return () => {
+    done ??= { value: run() };
+    return done.value;
+  };
+}

@@ -214,9 +214,8 @@ export function countClasses<T>(t: Trie<T>, lo: number, hi: number, classOf: (v:
 
 /**
  * Calls `visit` for every index in [lo, hi) in order, with its value or undefined (within the
- * trie's reach, as for get): a leaf is
- * found once per WIDTH indexes, so a dense range costs O(hi - lo). The journal writes records in
- * slices with it (checkpoints, the archive).
+ * trie's reach, as for get): a leaf is found once per WIDTH indexes, so a dense range costs
+ * O(hi - lo). The journal writes records in slices with it (checkpoints, the archive).
  */
 export function forEachInRange<T>(t: Trie<T>, lo: number, hi: number, visit: (v: T | undefined, i: number) => void): void {
   for (let i = lo; i < hi; ) {

@@ -1,8 +1,9 @@
 /**
  * A journal replayed under a lower quota than it was written under: the recovered store holds
  * more than its quota allows (replay refuses nothing that was acknowledged), goes on ending
- * attempts where a node's history is at its cap (the oldest goes), and refuses any growth. The store's own admission (Store.admit,
- * ProjectUsage.checkExData and checkAttempt) decides this; only recovery can put a store there.
+ * attempts where a node's history is at its cap (the oldest goes), and refuses any growth. The
+ * store's own admission (Store.admit, ProjectUsage.checkExData and checkAttempt) decides this;
+ * only recovery can put a store there.
  */
 import { describe, expect, it } from 'vitest';
 import { PIPELINE, openOver, pumped } from './helpers.js';

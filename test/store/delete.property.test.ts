@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { PipestateError, jsonTextBytes, type NodeDefinition } from '../../src/model/index.js';
 import { Store, historyAt, recordAt, type Snapshot, type Usage } from '../../src/store/index.js';
 import { dumpSnapshot, versionCounter } from './helpers.js';
-import { runs } from '../fc-runs.js';
+import { runOnce, runs } from '../fc-runs.js';
 
 const RUNS = runs('storeDelete');
 
@@ -116,20 +116,12 @@ function scan(snap: Snapshot, projectId: string): Usage {
 /** How often the paths that matter were taken, across all runs. */
 const coverage = { deleted: 0, reRegistered: 0, deleteRefused: 0, quotaRefused: 0, dropped: 0, deletedSeenByOldSnapshot: 0 };
 
-/**
- * The property, run once per file by whichever of the two tests below comes first, so that either
- * passes or fails the same when run alone (`-t`) or shuffled; a failure is not remembered, so the
- * other test runs it again and fails too.
- */
-let measured = false;
-function deletionRuns(): typeof coverage {
-  if (!measured) {
-    for (const key of Object.keys(coverage) as (keyof typeof coverage)[]) coverage[key] = 0;
-    runProperty();
-    measured = true;
-  }
+/** The property and what its runs reached (test/fc-runs.ts runOnce: either test below may run it). */
+const deletionRuns = runOnce(() => {
+  for (const key of Object.keys(coverage) as (keyof typeof coverage)[]) coverage[key] = 0;
+  runProperty();
   return coverage;
-}
+});
 
 function runProperty(): void {
   // Only steps marked `check` take snapshots around them: a snapshot after every step would

@@ -21,7 +21,7 @@ import { describe, expect, it } from 'vitest';
 import type { Json, NodeRecord } from '../../src/lifecycle/index.js';
 import { PipestateError, type NodeDefinition } from '../../src/model/index.js';
 import { Store, type NodeChange, type OperationArgs, type Snapshot, type TaskCreated } from '../../src/store/index.js';
-import { runs } from '../fc-runs.js';
+import { runOnce, runs } from '../fc-runs.js';
 import { dumpSnapshot, hexVersion, type NodeDump } from './helpers.js';
 import {
   SPEC_OPERATIONS,
@@ -478,20 +478,12 @@ function noteCoverage(task: ModelTask, index: number, op: SpecOperation, from: s
 
 // ---------------------------------------------------------------------------------------------
 
-/**
- * The property, run once per file by whichever of the two tests below comes first, so that either
- * passes or fails the same when run alone (`-t`); a failure is not remembered, so the other test
- * runs it again and fails too.
- */
-let measured: ReturnType<typeof emptyCoverage> | undefined;
-function modelRuns(): ReturnType<typeof emptyCoverage> {
-  if (measured === undefined) {
-    coverage = emptyCoverage();
-    fc.assert(fc.property(scenarioArb, runScenario), { numRuns: MODEL_RUNS });
-    measured = coverage;
-  }
-  return measured;
-}
+/** The property and what its runs reached (test/fc-runs.ts runOnce: either test below may run it). */
+const modelRuns = runOnce(() => {
+  coverage = emptyCoverage();
+  fc.assert(fc.property(scenarioArb, runScenario), { numRuns: MODEL_RUNS });
+  return coverage;
+});
 // a run takes a few ms; FC_RUNS may ask for many
 const MODEL_TIMEOUT = 60_000 + MODEL_RUNS * 30;
 

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { PipestateError, type NodeDefinition } from '../../src/model/index.js';
 import { Store, type Snapshot } from '../../src/store/index.js';
 import type { NodeRecord } from '../../src/lifecycle/index.js';
-import { runs } from '../fc-runs.js';
+import { runOnce, runs } from '../fc-runs.js';
 import { hexVersion } from './helpers.js';
 import {
   ACTIVE_STATES,
@@ -99,19 +99,12 @@ function expectUnchanged(snap: Snapshot, seen: Seen): void {
 const emptyCoverage = () => ({ runs: 0, containerFinished: 0, containerFinishRefused: 0, revokedActive: 0 });
 let coverage = emptyCoverage();
 
-/**
- * The property, run once per file by whichever of the two tests below comes first, so that either
- * passes or fails the same when run alone (`-t`); a failure is not remembered.
- */
-let measured: ReturnType<typeof emptyCoverage> | undefined;
-function wideRuns(): ReturnType<typeof emptyCoverage> {
-  if (measured === undefined) {
-    coverage = emptyCoverage();
-    wideProperty();
-    measured = coverage;
-  }
-  return measured;
-}
+/** The property and what its runs reached (test/fc-runs.ts runOnce: either test below may run it). */
+const wideRuns = runOnce(() => {
+  coverage = emptyCoverage();
+  wideProperty();
+  return coverage;
+});
 const WIDE_TIMEOUT = 120_000 + WIDE_RUNS * 2_000;
 
 function wideProperty(): void {
